@@ -1,0 +1,58 @@
+/**
+ * The port every agent runtime implements: `claude` (Claude Agent SDK), `openai` (an
+ * OpenAI-compatible chat endpoint with our own tool loop) and `offline` (no model at all).
+ * A runtime is chosen by an entry point (`src/agents/registry.ts`) and handed to the worker.
+ *
+ * @example
+ * const session = runtime.start({ workspace, systemPrompt, maxTurns: 40, mode: 'exploration' });
+ * for await (const event of session.send('Plan the feature: …', signal)) log(event);
+ * // later, feedback goes into the same conversation:
+ * for await (const event of session.send(validationReportText, signal)) log(event);
+ * await session.close();
+ */
+export interface AgentRuntime {
+  /** Registry name: `claude`, `openai`, `offline`, or a test runtime's name. */
+  readonly name: string;
+  /** What people see in events and the UI, for example `offline (no model)`. */
+  readonly label: string;
+  /** Opens a conversation. Nothing runs until the first `send`. */
+  start(options: AgentSessionOptions): AgentSession;
+}
+
+export interface AgentSessionOptions {
+  /** Absolute path of the checked-out repository; every file the agent touches stays inside. */
+  workspace: string;
+  /** The full system prompt addition: the skill text when spec work is enforced, else task context. */
+  systemPrompt: string;
+  /** Turn limit for one `send` (from MAX_TURNS). */
+  maxTurns: number;
+  /** `exploration` writes specs under .omoi_os/; `implementation` changes code. */
+  mode: 'exploration' | 'implementation';
+  /** Model name where the runtime has one (OMOI_MODEL). */
+  model?: string;
+}
+
+export interface AgentSession {
+  /**
+   * Sends one user turn and streams what the agent does until it stops, ending with exactly one
+   * `result` event. Never throws for model or tool failures: they end as `result` with `ok: false`.
+   * Aborting `signal` stops the agent and ends the stream with `result` `{ ok: false, error: 'cancelled' }`.
+   */
+  send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent>;
+  /** Frees whatever the session holds (child processes, sockets). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export type AgentEvent =
+  | { type: 'message'; text: string }
+  | { type: 'tool_use'; name: string; input: unknown }
+  | { type: 'tool_result'; name: string; ok: boolean; output: string }
+  | {
+      type: 'result';
+      ok: boolean;
+      /** Why it stopped when not ok: `cancelled`, `max_turns`, or a readable reason. */
+      error?: string;
+      turns: number;
+      usage?: { inputTokens: number; outputTokens: number };
+      costUsd?: number;
+    };
