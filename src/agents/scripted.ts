@@ -1,0 +1,89 @@
+// TEST ONLY: a runtime that follows a JSON script, so end-to-end tests can drive the worker's
+// feedback loop (invalid specs first, valid ones later) without a model. It refuses to run
+// unless OMOI_TEST_RUNTIME_SCRIPT names a script file.
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../core/errors.js';
+import { createOfflineRuntime } from './offline.js';
+import type { RuntimeEnv } from './registry.js';
+import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
+
+const turnSchema = z.object({
+  /** Delegate this turn to the offline runtime (its first send drafts, later ones repair). */
+  offline: z.boolean().optional(),
+  /** Files to write, path (relative to the workspace) → content. */
+  write: z.record(z.string(), z.string()).optional(),
+  /** Files to remove. */
+  remove: z.array(z.string()).optional(),
+  message: z.string().optional(),
+  /** End the turn with `result.ok = false` and this error. */
+  fail: z.string().optional(),
+});
+const scriptSchema = z.object({ turns: z.array(turnSchema).min(1) });
+export type RuntimeScript = z.infer<typeof scriptSchema>;
+
+function inside(workspace: string, path: string): string {
+  const target = resolve(workspace, path);
+  if (relative(workspace, target).startsWith('..')) throw new Error(`path outside the workspace: ${path}`);
+  return target;
+}
+
+class ScriptedSession implements AgentSession {
+  private turn = 0;
+  private readonly offline: AgentSession;
+
+  constructor(
+    private readonly script: RuntimeScript,
+    private readonly options: AgentSessionOptions,
+  ) {
+    this.offline = createOfflineRuntime().start(options);
+  }
+
+  async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
+    // After the last scripted turn, the last turn repeats.
+    const step = this.script.turns[Math.min(this.turn, this.script.turns.length - 1)]!;
+    this.turn += 1;
+    if (step.message) yield { type: 'message', text: step.message };
+    for (const path of step.remove ?? []) {
+      await rm(inside(this.options.workspace, path), { force: true });
+      yield { type: 'tool_use', name: 'remove_file', input: { path } };
+    }
+    for (const [path, content] of Object.entries(step.write ?? {})) {
+      const target = inside(this.options.workspace, path);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, content);
+      yield { type: 'tool_use', name: 'write_file', input: { path } };
+    }
+    if (step.offline) {
+      for await (const event of this.offline.send(prompt, signal)) {
+        if (event.type !== 'result') yield event;
+      }
+    }
+    yield step.fail
+      ? { type: 'result', ok: false, error: step.fail, turns: this.turn }
+      : { type: 'result', ok: true, turns: this.turn };
+  }
+
+  async close(): Promise<void> {
+    await this.offline.close();
+  }
+}
+
+/** Creates the scripted test runtime from OMOI_TEST_RUNTIME_SCRIPT (a JSON file path). */
+export function createScriptedRuntime(env: RuntimeEnv): AgentRuntime {
+  const file = env.OMOI_TEST_RUNTIME_SCRIPT;
+  if (!file) {
+    throw new AppError(
+      'RUNTIME_UNAVAILABLE',
+      'The scripted runtime is for tests and needs OMOI_TEST_RUNTIME_SCRIPT',
+    );
+  }
+  const script = scriptSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  return {
+    name: 'scripted',
+    label: 'scripted (test only)',
+    start: (options) => new ScriptedSession(script, options),
+  };
+}
