@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import * as worker from './worker.js';
 
 // Every command module registers itself here. Keep imports of command modules light: no
 // database, server or agent SDK at module top level (see main.ts).
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  worker.register(program);
+}

@@ -1,0 +1,39 @@
+// `omoi worker`: the in-sandbox worker. It reads only the sandbox env contract (DESIGN.md) and
+// talks to the API over HTTP with its scoped token; it never opens the database.
+import type { Command } from 'commander';
+
+/** The last stdout line of a worker: the outcome, read by the orchestrator for task.failed reasons. */
+export const RESULT_PREFIX = '::omoi-result:: ';
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'Run one task inside a sandbox (reads OMOIOS_API_URL, OMOIOS_API_KEY, TASK_ID, … from the env)',
+    )
+    .action(async () => {
+      const { parseWorkerEnv } = await import('../../worker/config.js');
+      const parsed = parseWorkerEnv(process.env);
+      if (!parsed.ok) {
+        process.stderr.write(`omoi worker: ${parsed.error}\n`);
+        process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ ok: false, error: parsed.error })}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const config = parsed.config;
+      const { createWorkerApiClient } = await import('../../worker/api-client.js');
+      const { runWorker } = await import('../../worker/run.js');
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      const result = await runWorker(config, {
+        api: createWorkerApiClient({ baseUrl: config.OMOIOS_API_URL, token: config.OMOIOS_API_KEY }),
+        cwd: process.cwd(),
+        log: (line) => process.stdout.write(`${line}\n`),
+        signal: controller.signal,
+      });
+      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

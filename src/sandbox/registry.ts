@@ -1,0 +1,57 @@
+// Sandbox providers by name. Only entry points (`omoi start`) choose one; each provider module is
+// imported lazily so that choosing `local` never loads a cloud SDK.
+import { AppError } from '../core/errors.js';
+import type { SandboxProvider } from './provider.js';
+
+/** What an entry point hands every provider factory. */
+export interface ProviderContext {
+  /** The server's data folder (local workspaces live under it). */
+  dataDir: string;
+  /** Absolute path of `bin/omoi.js` (the local provider starts `node <omoiBin> worker`). */
+  omoiBin: string;
+  /** PATH for the worker. */
+  path: string;
+  /** Keep workspaces of failed runs. */
+  keepOnFailure: boolean;
+  /** `off` turns bwrap isolation of local workers off even when it is installed. */
+  isolation: 'auto' | 'off';
+  /** Provider-specific settings parsed by the entry point (for example src/sandbox/config.ts). */
+  settings: Readonly<Record<string, unknown>>;
+  /** Provider-level notes for the server log. */
+  log: (message: string) => void;
+}
+
+export type ProviderFactory = (context: ProviderContext) => SandboxProvider;
+
+/**
+ * Name → lazy factory loader. Adding a provider is one entry here and one file beside the port.
+ *
+ * @example
+ * const provider = (await providers.local!())(context);
+ */
+export const providers: Record<string, () => Promise<ProviderFactory>> = {
+  local: async () => {
+    const { createLocalProvider } = await import('./local.js');
+    return (context) =>
+      createLocalProvider({
+        dataDir: context.dataDir,
+        omoiBin: context.omoiBin,
+        path: context.path,
+        keepOnFailure: context.keepOnFailure,
+        isolation: context.isolation,
+        log: context.log,
+      });
+  },
+};
+
+/** Loads and builds a provider by name; an unknown name is CONFIG_INVALID. */
+export async function createProvider(name: string, context: ProviderContext): Promise<SandboxProvider> {
+  const load = providers[name];
+  if (!load) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `Unknown sandbox provider "${name}"; known: ${Object.keys(providers).join(', ')}`,
+    );
+  }
+  return (await load())(context);
+}

@@ -1,0 +1,47 @@
+// The sandbox env contract of DESIGN.md, as the worker reads it: parsed once, here, at start.
+import { z } from 'zod';
+import { runtimeEnvSchema } from '../agents/registry.js';
+
+const flag = z
+  .string()
+  .optional()
+  .transform((value) => value === 'true' || value === '1');
+
+export const workerEnvSchema = z
+  .object({
+    /** Base URL of the API, for example http://127.0.0.1:7878 (with or without /api/v1). */
+    OMOIOS_API_URL: z.url(),
+    /** The task's scoped, expiring token: it can read this task and post its events and specs. */
+    OMOIOS_API_KEY: z.string().min(1),
+    OMOIOS_PROJECT_ID: z.string().min(1),
+    TASK_ID: z.string().min(1),
+    SANDBOX_ID: z.string().min(1).default('unknown'),
+    /** `exploration` writes specs under .omoi_os/; `implementation` changes code. */
+    EXECUTION_MODE: z.enum(['exploration', 'implementation']).default('exploration'),
+    /** `true` enforces the skill (spec_driven tickets); absent otherwise. */
+    REQUIRE_SPEC_SKILL: flag,
+    SELECTED_SKILL: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'a skill name: lower-case letters, digits and dashes')
+      .default('spec-driven-dev'),
+    /** `claude`, `openai`, `offline` (or `scripted` in tests). */
+    AGENT_RUNTIME: z.string().min(1).default('offline'),
+    REPO_URL: z.string().min(1),
+    BASE_BRANCH: z.string().min(1).default('main'),
+    WORK_BRANCH: z.string().min(1),
+    MAX_TURNS: z.coerce.number().int().positive().default(40),
+    SPEC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  })
+  .extend(runtimeEnvSchema.shape);
+
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+/** Parses the env contract; a bad or missing variable is a readable list, not a stack trace. */
+export function parseWorkerEnv(
+  env: Record<string, string | undefined>,
+): { ok: true; config: WorkerConfig } | { ok: false; error: string } {
+  const result = workerEnvSchema.safeParse(env);
+  if (result.success) return { ok: true, config: result.data };
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  return { ok: false, error: `invalid worker environment: ${problems.join('; ')}` };
+}

@@ -1,0 +1,118 @@
+// The git CLI through execFile (simple-git throws on this machine's GIT_SSL_CAINFO). Used by the
+// worker (commit, push, clone when a provider did not) and by the local provider (clone).
+import { execFile } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { AppError } from '../core/errors.js';
+
+const execFileAsync = promisify(execFile);
+
+/** The fixed author of every commit the platform makes. */
+export const WORKER_AUTHOR = { name: 'Omoi Worker', email: 'worker@omoi.local' };
+
+export interface GitOptions {
+  cwd: string;
+  /** Environment for git; a credentials prompt would hang forever, so it is always turned off. */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** Runs one git command; a failure is GIT_FAILED with git's last lines of stderr as the message. */
+export async function git(args: string[], options: GitOptions): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('git', args, {
+      cwd: options.cwd,
+      env: { ...(options.env ?? process.env), GIT_TERMINAL_PROMPT: '0' },
+      timeout: options.timeoutMs ?? 5 * 60_000,
+      maxBuffer: 64 << 20,
+    });
+    return stdout.trim();
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    const reason = (stderr || (error instanceof Error ? error.message : String(error)))
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-3)
+      .join(' | ');
+    throw new AppError('GIT_FAILED', `git ${args[0]} failed: ${reason}`, { cause: error });
+  }
+}
+
+async function hasRef(ref: string, options: GitOptions): Promise<boolean> {
+  return git(['rev-parse', '--verify', '--quiet', ref], options).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Clones `repoUrl` into `dir` and checks out `workBranch`: the branch as already pushed when it
+ * exists (a rerun of the same ticket continues it), else a new branch from `baseBranch`, else
+ * (an empty repository) an orphan branch.
+ *
+ * @example
+ * await cloneAndCheckout({ repoUrl: '/srv/app.git', dir: '/tmp/ws/repo', baseBranch: 'main', workBranch: 'omoi/TKT-001' });
+ */
+export async function cloneAndCheckout(options: {
+  repoUrl: string;
+  dir: string;
+  baseBranch: string;
+  workBranch: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<void> {
+  const { repoUrl, dir, baseBranch, workBranch, env } = options;
+  await git(['clone', '--quiet', '--no-tags', repoUrl, dir], { cwd: '/', env });
+  const at = { cwd: dir, env };
+  if (await hasRef(`refs/remotes/origin/${workBranch}`, at)) {
+    await git(['checkout', '--quiet', '-B', workBranch, `origin/${workBranch}`], at);
+  } else if (await hasRef(`refs/remotes/origin/${baseBranch}`, at)) {
+    await git(['checkout', '--quiet', '-B', workBranch, `origin/${baseBranch}`], at);
+  } else {
+    await git(['checkout', '--quiet', '--orphan', workBranch], at);
+  }
+}
+
+/**
+ * Stages `paths` (all changes when empty), commits them with the worker's fixed author when
+ * anything changed, and returns the commit at HEAD (null on an empty orphan branch).
+ */
+export async function commitAll(options: GitOptions & { message: string; paths?: string[] }): Promise<{
+  commit: string | null;
+  committed: boolean;
+}> {
+  const paths = options.paths && options.paths.length > 0 ? options.paths : ['.'];
+  await git(['add', '-A', '--', ...paths], options);
+  const staged = await git(['diff', '--cached', '--name-only'], options);
+  if (staged !== '') {
+    await git(
+      [
+        '-c',
+        `user.name=${WORKER_AUTHOR.name}`,
+        '-c',
+        `user.email=${WORKER_AUTHOR.email}`,
+        '-c',
+        'commit.gpgsign=false',
+        'commit',
+        '--quiet',
+        '--no-verify',
+        '-m',
+        options.message,
+      ],
+      options,
+    );
+  }
+  const commit = await git(['rev-parse', '--verify', '--quiet', 'HEAD'], options).catch(() => null);
+  return { commit: commit || null, committed: staged !== '' };
+}
+
+/** Pushes HEAD to `branch` on origin. */
+export async function pushBranch(options: GitOptions & { branch: string }): Promise<void> {
+  await git(['push', '--quiet', 'origin', `HEAD:refs/heads/${options.branch}`], options);
+}
+
+/** Whether `dir` is the top of a git checkout. */
+export async function isCheckout(dir: string): Promise<boolean> {
+  // A folder inside some other repository (a data folder under a project) is not a checkout.
+  const top = await git(['rev-parse', '--show-toplevel'], { cwd: dir }).catch(() => null);
+  return top !== null && (await realpath(top)) === (await realpath(dir));
+}
