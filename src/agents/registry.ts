@@ -38,6 +38,8 @@ export type RuntimeFactory = (env: RuntimeEnv) => AgentRuntime;
  */
 export const runtimes: Record<string, () => Promise<RuntimeFactory>> = {
   offline: async () => (await import('./offline.js')).createOfflineRuntime,
+  claude: async () => (await import('./claude.js')).createClaudeRuntime,
+  openai: async () => (await import('./openai.js')).createOpenAiRuntime,
   // Test only: refuses to start without OMOI_TEST_RUNTIME_SCRIPT, so it cannot run by accident.
   scripted: async () => (await import('./scripted.js')).createScriptedRuntime,
 };

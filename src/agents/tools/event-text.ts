@@ -1,0 +1,22 @@
+/** Characters of a tool's output repeated in a `tool_result` event (the model itself gets all of it). */
+export const EVENT_OUTPUT_CHARS = 2_000;
+
+/**
+ * Prepares text for an event that is stored and shown to people: known secrets are replaced by
+ * `[redacted]` (a model may echo a key it found in the environment) and long output is trimmed.
+ *
+ * @example
+ * eventText('key=sk-123 …', ['sk-123']); // 'key=[redacted] …'
+ */
+export function eventText(
+  text: string,
+  secrets: readonly (string | undefined)[] = [],
+  limit = Infinity,
+): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Short values would redact ordinary words; real keys are long.
+    if (secret && secret.length >= 8) out = out.split(secret).join('[redacted]');
+  }
+  return out.length <= limit ? out : `${out.slice(0, limit)}… [${out.length} characters]`;
+}
