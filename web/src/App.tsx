@@ -1,0 +1,54 @@
+import { useEffect } from 'react';
+import { Link, matchPath, navigate, useLocation } from './lib/router';
+import { BoardPage } from './pages/BoardPage';
+import { CommandPage } from './pages/CommandPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { ProjectsPage } from './pages/ProjectsPage';
+import { TicketPage } from './pages/TicketPage';
+
+const NAV = [
+  { to: '/command', label: 'Command Center' },
+  { to: '/board', label: 'Board' },
+  { to: '/projects', label: 'Projects' },
+];
+
+function Page({ pathname }: { pathname: string }) {
+  if (pathname === '/command') return <CommandPage />;
+  if (pathname === '/board') return <BoardPage />;
+  if (pathname === '/projects') return <ProjectsPage />;
+  const ticket = matchPath('/tickets/:id', pathname);
+  if (ticket?.id) return <TicketPage id={ticket.id} />;
+  return <NotFoundPage />;
+}
+
+export function App() {
+  const { pathname } = useLocation();
+  useEffect(() => {
+    if (pathname === '/' || pathname === '') navigate('/command', { replace: true });
+  }, [pathname]);
+  const section = NAV.find((n) => pathname.startsWith(n.to))?.label;
+  useEffect(() => {
+    document.title = section ? `${section} · Omoi` : 'Omoi';
+  }, [section]);
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/command" className="brand">
+          Omoi
+        </Link>
+        <nav aria-label="Main">
+          {NAV.map((n) => (
+            <Link key={n.to} to={n.to} aria-current={pathname.startsWith(n.to) ? 'page' : undefined}>
+              {n.label}
+            </Link>
+          ))}
+        </nav>
+      </header>
+      <main id="main">{pathname === '/' ? null : <Page pathname={pathname} />}</main>
+    </>
+  );
+}

@@ -1,0 +1,38 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from './client';
+
+export const keys = {
+  projects: ['projects'] as const,
+  tickets: (projectId?: string) => ['tickets', projectId ?? 'all'] as const,
+  ticket: (id: string) => ['ticket', id] as const,
+  specs: (id: string) => ['ticket', id, 'specs'] as const,
+};
+
+export function useProjects() {
+  return useQuery({ queryKey: keys.projects, queryFn: api.listProjects });
+}
+
+export function useCreateProject() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: api.createProject,
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.projects }),
+  });
+}
+
+export function useTickets(projectId?: string) {
+  return useQuery({
+    queryKey: keys.tickets(projectId),
+    queryFn: () => api.listTickets(projectId ? { project_id: projectId } : {}),
+    // the board also follows the event stream; this catches what a dropped stream missed
+    refetchInterval: 10_000,
+  });
+}
+
+export function useTicket(id: string) {
+  return useQuery({ queryKey: keys.ticket(id), queryFn: () => api.getTicket(id) });
+}
+
+export function useTicketSpecs(id: string) {
+  return useQuery({ queryKey: keys.specs(id), queryFn: () => api.ticketSpecs(id) });
+}

@@ -1,0 +1,43 @@
+import type { ReactNode } from 'react';
+import { ApiError } from '../api/client';
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="state loading" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="state empty">{children}</div>;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError)
+    return error.code.startsWith('HTTP_') ? error.message : `${error.message} (${error.code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
+  return (
+    <div className="state error" role="alert">
+      <p>{errorMessage(error)}</p>
+      {retry ? (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+const MODE_LABEL: Record<string, string> = { quick: 'Quick', spec_driven: 'Spec-Driven' };
+
+export function ModeBadge({ mode }: { mode: string }) {
+  return <span className={`badge mode-${mode}`}>{MODE_LABEL[mode] ?? mode}</span>;
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge status status-${status}`}>{status.replace(/_/g, ' ')}</span>;
+}

@@ -1,0 +1,113 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
+import { eventsUrl } from '../api/client';
+import { useProjects, useTickets } from '../api/queries';
+import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
+import { Empty, ErrorState, Loading, ModeBadge } from '../components/States';
+import { Link, navigate, useLocation } from '../lib/router';
+import { useEventStream } from '../timeline/use-event-stream';
+
+const CHANGES = /^(task\.|ticket\.|spec\.synced)/;
+
+function specCount(ticket: Ticket): number {
+  return (
+    ticket.spec_count ??
+    ticket.spec_documents_count ??
+    ticket.spec_documents?.length ??
+    ticket.specs?.length ??
+    0
+  );
+}
+
+function Card({ ticket, project }: { ticket: Ticket; project?: string }) {
+  const count = specCount(ticket);
+  return (
+    <li className="board-card">
+      <Link to={`/tickets/${ticket.id}`}>
+        {ticket.ref ? <code>{ticket.ref}</code> : null} <span className="board-title">{ticket.title}</span>
+      </Link>
+      <div className="badges">
+        <ModeBadge mode={ticket.workflow_mode} />
+        {ticket.workflow_mode === 'spec_driven' || count > 0 ? (
+          <span className="badge spec">{count > 0 ? `spec · ${count}` : 'spec'}</span>
+        ) : null}
+        {project ? <span className="muted small">{project}</span> : null}
+      </div>
+    </li>
+  );
+}
+
+export function BoardPage() {
+  const { search } = useLocation();
+  const projectId = search.get('project') ?? undefined;
+  const projects = useProjects();
+  const tickets = useTickets(projectId);
+  const client = useQueryClient();
+  const names = new Map((projects.data ?? []).map((p) => [p.id, p.name]));
+
+  const onEvents = useCallback(
+    (events: OmoiEvent[]) => {
+      if (events.some((e) => CHANGES.test(e.type))) void client.invalidateQueries({ queryKey: ['tickets'] });
+    },
+    [client],
+  );
+  useEventStream(eventsUrl(projectId ? { project_id: projectId } : {}), onEvents);
+
+  const setProject = (id: string) =>
+    navigate(id ? `/board?project=${encodeURIComponent(id)}` : '/board', { replace: true });
+
+  return (
+    <div className="page board">
+      <div className="page-head">
+        <h1>Board</h1>
+        <label className="inline-field">
+          <span>Project</span>
+          <select value={projectId ?? ''} onChange={(e) => setProject(e.target.value)}>
+            <option value="">All projects</option>
+            {(projects.data ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {tickets.isPending ? (
+        <Loading what="tickets" />
+      ) : tickets.error ? (
+        <ErrorState error={tickets.error} retry={() => tickets.refetch()} />
+      ) : tickets.data.length === 0 ? (
+        <Empty>
+          No tickets yet. Describe a feature in the <Link to="/command">Command Center</Link>.
+        </Empty>
+      ) : (
+        <div className="columns">
+          {TICKET_STATUSES.map((status) => {
+            const column = tickets.data.filter((t) => t.status === status);
+            return (
+              <section
+                key={status}
+                className="column"
+                aria-label={`${status} (${column.length})`}
+                data-status={status}
+              >
+                <h2>
+                  {status} <span className="count">{column.length}</span>
+                </h2>
+                {column.length === 0 ? (
+                  <p className="muted small">Nothing here.</p>
+                ) : (
+                  <ul>
+                    {column.map((t) => (
+                      <Card key={t.id} ticket={t} project={projectId ? undefined : names.get(t.project_id)} />
+                    ))}
+                  </ul>
+                )}
+              </section>
+            );
+          })}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useReducer } from 'react';
+import { api, eventsUrl } from '../api/client';
+import { keys, useTicket, useTicketSpecs } from '../api/queries';
+import type { OmoiEvent, Task } from '../api/types';
+import { SpecTabs } from '../components/SpecTabs';
+import { ErrorState, errorMessage, Loading, ModeBadge, StatusBadge } from '../components/States';
+import { Timeline } from '../components/Timeline';
+import { Link } from '../lib/router';
+import { initialTimeline, type RunSummary, summarize, timelineReducer } from '../timeline/timeline-reducer';
+import { useEventStream } from '../timeline/use-event-stream';
+
+// Events after which the ticket's row, tasks or specs have changed on the server.
+const REFRESHING = /^(task\.|ticket\.|spec\.synced|git\.pushed)/;
+const ACTIVE = new Set(['pending', 'claimed', 'running']);
+const RETRYABLE = new Set(['failed', 'cancelled', 'blocked']);
+
+function latestTask(tasks: Task[]): Task | undefined {
+  return [...tasks]
+    .sort((a, b) => String(a.created_at ?? '').localeCompare(String(b.created_at ?? '')))
+    .pop();
+}
+
+function RunFacts({ summary }: { summary: RunSummary }) {
+  return (
+    <dl className="facts">
+      <div>
+        <dt>Run</dt>
+        <dd className={`phase phase-${summary.phase}`}>{summary.phase}</dd>
+      </div>
+      {summary.pushed ? (
+        <div>
+          <dt>Branch</dt>
+          <dd>
+            <code>{summary.pushed.branch}</code> @ <code>{summary.pushed.commit.slice(0, 10)}</code>
+          </dd>
+        </div>
+      ) : null}
+      {summary.synced ? (
+        <div>
+          <dt>Synced</dt>
+          <dd>
+            {summary.synced.created} created, {summary.synced.updated} updated, {summary.synced.unchanged}{' '}
+            unchanged
+          </dd>
+        </div>
+      ) : null}
+      {summary.error ? (
+        <div>
+          <dt>Failure</dt>
+          <dd className="error">{summary.error}</dd>
+        </div>
+      ) : null}
+    </dl>
+  );
+}
+
+function TicketView({ id }: { id: string }) {
+  const client = useQueryClient();
+  const ticket = useTicket(id);
+  const specs = useTicketSpecs(id);
+  const [timeline, dispatch] = useReducer(timelineReducer, initialTimeline);
+
+  useEffect(() => {
+    if (ticket.data?.events.length) dispatch({ type: 'received', events: ticket.data.events });
+  }, [ticket.data]);
+
+  const onEvents = useCallback(
+    (events: OmoiEvent[]) => {
+      dispatch({ type: 'received', events });
+      if (events.some((e) => REFRESHING.test(e.type))) {
+        void client.invalidateQueries({ queryKey: keys.ticket(id) });
+      }
+    },
+    [client, id],
+  );
+  const onStatus = useCallback(
+    (status: 'connecting' | 'open' | 'reconnecting') => dispatch({ type: 'connection', status }),
+    [],
+  );
+  useEventStream(eventsUrl({ ticket_id: id }), onEvents, onStatus);
+
+  const summary = useMemo(() => summarize(timeline.events), [timeline.events]);
+  const refresh = () => client.invalidateQueries({ queryKey: keys.ticket(id) });
+  const task = latestTask(ticket.data?.tasks ?? []);
+  const cancel = useMutation({ mutationFn: (taskId: string) => api.cancelTask(taskId), onSettled: refresh });
+  const retry = useMutation({ mutationFn: (taskId: string) => api.retryTask(taskId), onSettled: refresh });
+  const approve = useMutation({ mutationFn: () => api.approveTicket(id), onSettled: refresh });
+
+  if (ticket.isPending) return <Loading what="the ticket" />;
+  if (ticket.error) {
+    return (
+      <div className="page">
+        <h1>Ticket</h1>
+        <ErrorState error={ticket.error} retry={() => ticket.refetch()} />
+        <p>
+          <Link to="/board">Back to the board</Link>
+        </p>
+      </div>
+    );
+  }
+  const t = ticket.data;
+  const docs = specs.data ?? (t.spec_documents?.length ? t.spec_documents : []);
+  const specValid = summary.validation?.passed === true && docs.length > 0;
+  const actionError = cancel.error ?? retry.error ?? approve.error;
+
+  return (
+    <div className="page ticket">
+      <header className="ticket-head">
+        <div>
+          <p className="muted">
+            {t.ref ? <code>{t.ref}</code> : null} <ModeBadge mode={t.workflow_mode} />{' '}
+            <StatusBadge status={t.status} />
+          </p>
+          <h1>{t.title}</h1>
+          {t.description && t.description !== t.title ? <p className="description">{t.description}</p> : null}
+        </div>
+        <div className="actions">
+          {task ? (
+            <>
+              <button
+                type="button"
+                onClick={() => cancel.mutate(task.id)}
+                disabled={!ACTIVE.has(task.status) || cancel.isPending}
+              >
+                Cancel
+              </button>
+              <button
+                type="button"
+                onClick={() => retry.mutate(task.id)}
+                disabled={!RETRYABLE.has(task.status) || retry.isPending}
+              >
+                Retry
+              </button>
+            </>
+          ) : null}
+          {specValid ? (
+            <button
+              type="button"
+              className="primary"
+              onClick={() => approve.mutate()}
+              disabled={approve.isPending || approve.isSuccess}
+            >
+              {approve.isSuccess ? 'Approved' : approve.isPending ? 'Approving…' : 'Approve'}
+            </button>
+          ) : null}
+        </div>
+      </header>
+      {actionError ? (
+        <p className="error" role="alert">
+          {errorMessage(actionError)}
+        </p>
+      ) : null}
+      <RunFacts summary={summary} />
+      <div className="ticket-grid">
+        <Timeline state={timeline} />
+        {t.workflow_mode === 'spec_driven' || docs.length > 0 ? (
+          specs.error ? (
+            <ErrorState error={specs.error} retry={() => specs.refetch()} />
+          ) : (
+            <SpecTabs docs={docs} validation={summary.validation} />
+          )
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+export function TicketPage({ id }: { id: string }) {
+  // a fresh reducer and stream per ticket
+  return <TicketView key={id} id={id} />;
+}

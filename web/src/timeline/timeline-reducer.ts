@@ -1,0 +1,237 @@
+import type { OmoiEvent, ValidationIssue } from '../api/types';
+
+/**
+ * The live timeline of one ticket. Events arrive from the first page load and from the SSE stream,
+ * and again after every reconnect (the server replays after Last-Event-ID, or its latest 500 when a
+ * fresh stream has none), so the reducer keys them by id: nothing is shown twice, and whatever
+ * order they arrive in, they are shown in id order.
+ */
+export interface TimelineState {
+  /** Sorted by id, each id once. */
+  events: OmoiEvent[];
+  /** The highest id seen, the resume point of a stream; 0 before the first one. */
+  lastId: number;
+  connection: 'connecting' | 'open' | 'reconnecting';
+}
+
+export type TimelineAction =
+  | { type: 'received'; events: OmoiEvent[] }
+  | { type: 'connection'; status: TimelineState['connection'] };
+
+export const initialTimeline: TimelineState = { events: [], lastId: 0, connection: 'connecting' };
+
+export function eventId(event: OmoiEvent): number {
+  const id = typeof event.id === 'number' ? event.id : Number.parseInt(String(event.id), 10);
+  return Number.isFinite(id) ? id : 0;
+}
+
+export function timelineReducer(state: TimelineState, action: TimelineAction): TimelineState {
+  if (action.type === 'connection') {
+    return action.status === state.connection ? state : { ...state, connection: action.status };
+  }
+  const seen = new Set(state.events.map(eventId));
+  const fresh: OmoiEvent[] = [];
+  for (const event of action.events) {
+    const id = eventId(event);
+    if (id <= 0 || seen.has(id)) continue;
+    seen.add(id);
+    fresh.push({ ...event, id });
+  }
+  if (fresh.length === 0) return state;
+  const events = [...state.events, ...fresh].sort((a, b) => eventId(a) - eventId(b));
+  return { ...state, events, lastId: eventId(events[events.length - 1]!) };
+}
+
+export type RunPhase = 'idle' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface ValidationResult {
+  passed: boolean;
+  attempt: number | null;
+  issues: ValidationIssue[];
+  eventId: number;
+}
+
+/** What the ticket page shows above and beside the timeline, derived from the events alone. */
+export interface RunSummary {
+  phase: RunPhase;
+  /** The last `spec.validation`, or null before the first one. */
+  validation: ValidationResult | null;
+  pushed: { branch: string; commit: string } | null;
+  synced: { created: number; updated: number; unchanged: number } | null;
+  error: string | null;
+}
+
+const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value) || 0);
+const str = (value: unknown): string =>
+  typeof value === 'string' ? value : value == null ? '' : String(value);
+
+export function validationIssues(data: Record<string, unknown> | null | undefined): ValidationIssue[] {
+  const raw = data?.issues;
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((issue): issue is Record<string, unknown> => issue !== null && typeof issue === 'object')
+    .map((issue) => ({
+      level: issue.level === 'warning' ? 'warning' : 'error',
+      code: str(issue.code),
+      path: str(issue.path),
+      line: typeof issue.line === 'number' ? issue.line : null,
+      message: str(issue.message),
+      ...(typeof issue.fix === 'string' ? { fix: issue.fix } : {}),
+    }));
+}
+
+export function summarize(events: OmoiEvent[]): RunSummary {
+  const summary: RunSummary = { phase: 'idle', validation: null, pushed: null, synced: null, error: null };
+  for (const event of events) {
+    const data = event.data ?? {};
+    switch (event.type) {
+      case 'task.created':
+      case 'task.retrying':
+        summary.phase = 'queued';
+        summary.error = null;
+        break;
+      case 'task.claimed':
+      case 'sandbox.spawned':
+      case 'worker.started':
+        summary.phase = 'running';
+        break;
+      case 'spec.validation':
+        summary.validation = {
+          passed: data.passed === true,
+          attempt: typeof data.attempt === 'number' ? data.attempt : null,
+          issues: validationIssues(data),
+          eventId: eventId(event),
+        };
+        break;
+      case 'git.pushed':
+        summary.pushed = { branch: str(data.branch), commit: str(data.commit) };
+        break;
+      case 'spec.synced':
+        summary.synced = {
+          created: num(data.created),
+          updated: num(data.updated),
+          unchanged: num(data.unchanged),
+        };
+        break;
+      case 'task.completed':
+        summary.phase = 'completed';
+        break;
+      case 'task.failed':
+        summary.phase = 'failed';
+        summary.error = str(data.error ?? data.reason ?? data.message) || 'The task failed';
+        break;
+      case 'task.cancelled':
+        summary.phase = 'cancelled';
+        break;
+    }
+  }
+  return summary;
+}
+
+export type Tone = 'info' | 'ok' | 'bad' | 'muted';
+
+/** How one event reads in the timeline. `detail` is shown collapsed when `collapsed` is set. */
+export interface EventView {
+  title: string;
+  tone: Tone;
+  detail?: string;
+  collapsed?: boolean;
+  issues?: ValidationIssue[];
+  /** Extra lines under the title (such as "Spec skill enforcement enabled"). */
+  notes?: string[];
+}
+
+function shortCommit(commit: string): string {
+  return /^[0-9a-f]{12,}$/i.test(commit) ? commit.slice(0, 10) : commit;
+}
+
+function pretty(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value, null, 2);
+}
+
+export function describeEvent(event: OmoiEvent): EventView {
+  const data = event.data ?? {};
+  const message = str(data.message ?? data.text ?? data.line);
+  switch (event.type) {
+    case 'ticket.created':
+      return { title: 'Ticket created', tone: 'muted' };
+    case 'task.created':
+      return { title: `Task created${data.title ? `: ${str(data.title)}` : ''}`, tone: 'muted' };
+    case 'task.claimed':
+      return {
+        title: 'Task claimed',
+        tone: 'info',
+        ...(data.attempt ? { notes: [`attempt ${num(data.attempt)}`] } : {}),
+      };
+    case 'sandbox.spawned': {
+      const notes: string[] = [];
+      const enforced =
+        data.require_spec_skill === true ||
+        /Spec skill enforcement enabled/i.test(message) ||
+        (data.execution_config as { require_spec_skill?: boolean } | undefined)?.require_spec_skill === true;
+      if (enforced) notes.push('Spec skill enforcement enabled');
+      const provider = str(data.provider);
+      return { title: `Sandbox spawned${provider ? ` (${provider})` : ''}`, tone: 'info', notes };
+    }
+    case 'worker.started': {
+      const runtime = str(data.runtime ?? data.agent_runtime);
+      const label = str(data.runtime_label);
+      return {
+        title: 'Worker started',
+        tone: 'info',
+        notes: runtime || label ? [label || `runtime: ${runtime}`] : [],
+      };
+    }
+    case 'skill.injected':
+      return { title: `Skill injected${data.skill ? `: ${str(data.skill)}` : ''}`, tone: 'info' };
+    case 'agent.message':
+      return { title: 'Agent message', tone: 'muted', detail: message || pretty(data), collapsed: true };
+    case 'agent.tool_use': {
+      const tool = str(data.tool ?? data.name);
+      return {
+        title: `Tool use${tool ? `: ${tool}` : ''}`,
+        tone: 'muted',
+        detail: pretty(data.input ?? data.args ?? data),
+        collapsed: true,
+      };
+    }
+    case 'spec.validation': {
+      const passed = data.passed === true;
+      const attempt = typeof data.attempt === 'number' ? ` (attempt ${data.attempt})` : '';
+      return {
+        title: `Spec validation ${passed ? 'PASSED' : 'FAILED'}${attempt}`,
+        tone: passed ? 'ok' : 'bad',
+        issues: validationIssues(data),
+      };
+    }
+    case 'git.pushed':
+      return {
+        title: `Pushed ${str(data.branch)} at ${shortCommit(str(data.commit))}`,
+        tone: 'ok',
+      };
+    case 'spec.synced':
+      return {
+        title: `Specs synced: ${num(data.created)} created, ${num(data.updated)} updated, ${num(data.unchanged)} unchanged`,
+        tone: 'ok',
+      };
+    case 'task.completed':
+      return { title: 'Task completed', tone: 'ok' };
+    case 'task.failed':
+      return {
+        title: `Task failed: ${str(data.error ?? data.reason ?? data.message) || 'no reason given'}`,
+        tone: 'bad',
+      };
+    case 'task.retrying':
+      return { title: 'Task retrying', tone: 'info', ...(message ? { notes: [message] } : {}) };
+    case 'task.cancelled':
+      return { title: 'Task cancelled', tone: 'bad' };
+    default:
+      return {
+        title: message ? `${event.type}: ${message}` : event.type,
+        tone: 'muted',
+        ...(message ? {} : Object.keys(data).length > 0 ? { detail: pretty(data), collapsed: true } : {}),
+      };
+  }
+}

@@ -1,0 +1,96 @@
+import { useEffect, useRef } from 'react';
+import type { OmoiEvent } from '../api/types';
+
+/** Every event type of DESIGN.md; SSE frames named with `event:` only reach listeners of that name. */
+export const EVENT_TYPES = [
+  'ticket.created',
+  'task.created',
+  'task.claimed',
+  'sandbox.spawned',
+  'worker.started',
+  'skill.injected',
+  'agent.message',
+  'agent.tool_use',
+  'spec.validation',
+  'git.pushed',
+  'spec.synced',
+  'task.completed',
+  'task.failed',
+  'task.retrying',
+  'task.cancelled',
+  'ticket.updated',
+  'ticket.approved',
+  'log',
+] as const;
+
+export type StreamStatus = 'connecting' | 'open' | 'reconnecting';
+
+function parseFrame(frame: MessageEvent<string>): OmoiEvent | null {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(frame.data);
+  } catch {
+    return null;
+  }
+  if (!payload || typeof payload !== 'object') return null;
+  const event = payload as Partial<OmoiEvent>;
+  const type = event.type ?? (frame.type === 'message' ? undefined : frame.type);
+  const id = event.id ?? frame.lastEventId;
+  if (!type || id === undefined || id === '') return null;
+  return { ...event, id, type } as OmoiEvent;
+}
+
+/**
+ * Follows an SSE stream of Omoi events. The browser's EventSource reconnects by itself after a
+ * dropped connection and sends Last-Event-ID, so the server resumes where it stopped; when the
+ * stream ends for good (the server refused it or restarted), this opens a new one after a pause
+ * that grows to 15 s. Callers dedupe by event id (see timeline-reducer), so a replay after a
+ * fresh connection never shows an event twice.
+ */
+export function useEventStream(
+  url: string | null,
+  onEvents: (events: OmoiEvent[]) => void,
+  onStatus?: (status: StreamStatus) => void,
+): void {
+  const handlers = useRef({ onEvents, onStatus });
+  handlers.current = { onEvents, onStatus };
+
+  useEffect(() => {
+    if (!url || typeof EventSource === 'undefined') return;
+    let source: EventSource | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let delay = 1000;
+    let stopped = false;
+
+    const onFrame = (frame: Event) => {
+      const event = parseFrame(frame as MessageEvent<string>);
+      if (event) handlers.current.onEvents([event]);
+    };
+    const open = () => {
+      const current = new EventSource(url);
+      source = current;
+      current.onopen = () => {
+        delay = 1000;
+        handlers.current.onStatus?.('open');
+      };
+      current.onmessage = onFrame;
+      for (const type of EVENT_TYPES) current.addEventListener(type, onFrame);
+      current.onerror = () => {
+        if (stopped) return;
+        handlers.current.onStatus?.('reconnecting');
+        if (current.readyState === EventSource.CLOSED) {
+          current.close();
+          timer = setTimeout(open, delay);
+          delay = Math.min(delay * 2, 15_000);
+        }
+      };
+    };
+    handlers.current.onStatus?.('connecting');
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      source?.close();
+    };
+  }, [url]);
+}
