@@ -1,0 +1,219 @@
+import { readFile } from 'node:fs/promises';
+import { CommandExitError, type CommandHandle, Sandbox as E2BSandbox, type SandboxOpts } from 'e2b';
+import type { SandboxSettings } from './config.js';
+import { allowedHosts } from './config.js';
+import { ExitLatch, LogBuffer, shellQuote } from './log-buffer.js';
+import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
+import { serviceFailure } from './service-failure.js';
+import { type UploadFile, WORKER_COMMAND, workerUploads } from './worker-files.js';
+
+/** Metadata that marks a sandbox as ours, so the reaper never touches anyone else's. */
+const MANAGED_KEY = 'omoi-managed';
+const TASK_KEY = 'omoi-task';
+/** E2B kills a sandbox at its timeout; an hour covers a long agent run unless the task says otherwise. */
+const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
+
+export interface E2BProviderOptions {
+  apiKey?: string;
+  /** E2B's domain (self-hosted E2B); the SDK derives API and sandbox hosts from it. */
+  domain?: string;
+  apiUrl?: string;
+  /** One address for every sandbox's envd (tests point it at the fake; E2B_SANDBOX_URL in the SDK). */
+  sandboxUrl?: string;
+  /** A template with Node 20 and git (see deploy/Dockerfile). */
+  template: string;
+  /** Where the worker files go and the worker runs. */
+  workdir?: string;
+  /** Files copied into the sandbox before the worker starts (default: the travelling worker). */
+  uploads: UploadFile[] | (() => UploadFile[]);
+  /** The worker command, run from `workdir` (tests run a tiny script). */
+  command?: string[];
+  /** `api-only` denies all egress except these hosts. */
+  network?: { mode: 'open' | 'api-only'; allowHosts: string[] };
+  /** Milliseconds between SIGTERM and SIGKILL on cancel. */
+  stopGraceMs?: number;
+  defaults?: SandboxCreateOptions['resources'];
+}
+
+/**
+ * Runs each worker in an E2B sandbox through the `e2b` SDK: creates it from the template, uploads
+ * the travelling worker, starts it with exactly the env contract, streams its output, kills the
+ * sandbox at the end. Sandboxes carry `omoi-managed` metadata so `list` finds orphans.
+ *
+ * @example
+ * const provider = createE2BProvider({ apiKey, template: 'omoi-worker', uploads: workerUploads(root) });
+ */
+export function createE2BProvider(options: E2BProviderOptions): SandboxProvider {
+  const connection = {
+    apiKey: options.apiKey,
+    ...(options.domain ? { domain: options.domain } : {}),
+    ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+    ...(options.sandboxUrl ? { sandboxUrl: options.sandboxUrl } : {}),
+  };
+  const workdir = options.workdir ?? '/home/user/omoi';
+
+  const list = async (): Promise<string[]> => {
+    const paginator = E2BSandbox.list({ ...connection, query: { metadata: { [MANAGED_KEY]: 'true' } } });
+    const ids: string[] = [];
+    while (paginator.hasNext) {
+      for (const info of await paginator.nextItems()) ids.push(info.sandboxId);
+    }
+    return ids;
+  };
+
+  return {
+    name: 'e2b',
+
+    async availability() {
+      if (!options.apiKey) return { available: false, reason: 'E2B_API_KEY is not set' };
+      try {
+        await list();
+        return { available: true };
+      } catch (error) {
+        return { available: false, reason: serviceFailure('E2B', 'listing sandboxes', error).message };
+      }
+    },
+
+    async create(create) {
+      const resources = { ...options.defaults, ...create.resources };
+      const uploads = typeof options.uploads === 'function' ? options.uploads() : options.uploads;
+      const hosts = options.network?.allowHosts ?? [];
+      const sandboxOptions: SandboxOpts = {
+        ...connection,
+        metadata: { [MANAGED_KEY]: 'true', [TASK_KEY]: create.taskId },
+        timeoutMs: resources.timeoutMs ?? DEFAULT_LIFETIME_MS,
+        ...(options.network?.mode === 'api-only'
+          ? { network: { allowOut: hosts, denyOut: ['0.0.0.0/0'] } }
+          : {}),
+      };
+      let sandbox: E2BSandbox;
+      try {
+        sandbox = await E2BSandbox.create(options.template, sandboxOptions);
+      } catch (error) {
+        throw serviceFailure('E2B', `creating a sandbox from template ${options.template}`, error);
+      }
+      const logs = new LogBuffer();
+      let handle: CommandHandle;
+      try {
+        logs.system(`Uploading the worker (${uploads.length} files) to ${workdir}`);
+        const files = await Promise.all(
+          uploads.map(async (file) => ({
+            path: `${workdir}/${file.to}`,
+            data: toArrayBuffer(await readFile(file.from)),
+          })),
+        );
+        await sandbox.files.write(files, { useOctetStream: true });
+        handle = await sandbox.commands.run((options.command ?? WORKER_COMMAND).map(shellQuote).join(' '), {
+          background: true,
+          cwd: workdir,
+          envs: create.env,
+          timeoutMs: 0,
+          onStdout: (data) => logs.push('stdout', data),
+          onStderr: (data) => logs.push('stderr', data),
+        });
+      } catch (error) {
+        await sandbox.kill().catch(() => undefined);
+        throw serviceFailure('E2B', 'starting the worker in the sandbox', error);
+      }
+      return watchCommand(sandbox, handle, logs, {
+        graceMs: options.stopGraceMs ?? 10_000,
+        keepOnFailure: create.keepOnFailure ?? false,
+      });
+    },
+
+    async list() {
+      try {
+        return await list();
+      } catch (error) {
+        throw serviceFailure('E2B', 'listing sandboxes', error);
+      }
+    },
+
+    async destroyById(id) {
+      try {
+        await E2BSandbox.kill(id, connection);
+      } catch (error) {
+        throw serviceFailure('E2B', `killing sandbox ${id}`, error);
+      }
+    },
+  };
+}
+
+/** The provider as `OMOI_SANDBOX=e2b` configures it; `packageRoot` holds dist/worker.bundle.mjs. */
+export function e2bProviderFromSettings(settings: SandboxSettings, packageRoot: string): SandboxProvider {
+  return createE2BProvider({
+    apiKey: settings.E2B_API_KEY,
+    domain: settings.E2B_DOMAIN,
+    apiUrl: settings.E2B_API_URL,
+    template: settings.OMOI_E2B_TEMPLATE,
+    uploads: () => workerUploads(packageRoot),
+    network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
+    defaults: {
+      cpus: settings.OMOI_SANDBOX_CPUS,
+      memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,
+      timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS,
+    },
+  });
+}
+
+function toArrayBuffer(data: Buffer): ArrayBuffer {
+  return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+}
+
+function watchCommand(
+  sandbox: E2BSandbox,
+  handle: CommandHandle,
+  logs: LogBuffer,
+  settings: { graceMs: number; keepOnFailure: boolean },
+): Sandbox {
+  const exit = new ExitLatch();
+  let cancelled = false;
+  let destroyed = false;
+
+  void (async () => {
+    let result: SandboxExit;
+    try {
+      const done = await handle.wait();
+      result = { exitCode: done.exitCode };
+    } catch (error) {
+      if (error instanceof CommandExitError) result = { exitCode: error.exitCode };
+      else if (cancelled) result = { exitCode: null, signal: 'SIGKILL' };
+      else result = { exitCode: null, error: serviceFailure('E2B', 'following the worker', error).message };
+    }
+    logs.end();
+    exit.settle(cancelled ? { ...result, error: 'cancelled' } : result);
+  })();
+
+  return {
+    id: sandbox.sandboxId,
+    provider: 'e2b',
+    logs: () => logs.lines(),
+    wait: () => exit.promise,
+    async cancel() {
+      if (exit.done || cancelled) return;
+      cancelled = true;
+      // The SDK's kill is SIGKILL only; a SIGTERM first lets the worker push what it has.
+      await sandbox.commands.run(`kill -TERM ${handle.pid}`).catch(() => undefined);
+      const stopped = await Promise.race([
+        exit.promise.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), settings.graceMs).unref()),
+      ]);
+      if (!stopped) await handle.kill().catch(() => undefined);
+      await exit.promise;
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      if (exit.done && settings.keepOnFailure && (await exit.promise).exitCode !== 0) {
+        logs.system(`Kept sandbox ${sandbox.sandboxId} after the failed run (keepOnFailure)`);
+        return;
+      }
+      try {
+        await sandbox.kill();
+      } catch (error) {
+        destroyed = false;
+        throw serviceFailure('E2B', `killing sandbox ${sandbox.sandboxId}`, error);
+      }
+    },
+  };
+}
