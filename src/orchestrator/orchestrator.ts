@@ -1,0 +1,373 @@
+// The loop: claim -> mint a token -> spawn a sandbox with the env contract -> stream its logs into
+// events -> turn its exit into task.completed / task.failed -> clean up. Woken by NOTIFY omoi_tasks,
+// with a slow poll only as a fallback; heartbeats keep each claim's lease alive.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ClaimedTask, Queue } from '../queue/queue.js';
+import type { Sandbox, SandboxExit, SandboxProvider } from '../sandbox/provider.js';
+import type { OrchestratorStore } from './store.js';
+
+/** The line prefix of the worker's outcome (kept in sync with src/cli/commands/worker.ts). */
+const RESULT_PREFIX = '::omoi-result:: ';
+
+export interface OrchestratorEvent {
+  type: string;
+  projectId: string;
+  ticketId: string | null;
+  taskId: string;
+  data: Record<string, unknown>;
+}
+
+export interface OrchestratorConfig {
+  /** The API base URL workers call (OMOIOS_API_URL). */
+  apiUrl: string;
+  /** AGENT_RUNTIME for the workers, and the variables that runtime reads. */
+  runtimeName: string;
+  runtimeEnv: Record<string, string>;
+  /** Sandboxes this orchestrator runs at once (projects also have their own limit). */
+  maxConcurrency: number;
+  /** Fallback poll when no NOTIFY arrives. */
+  pollMs: number;
+  maxTurns: number;
+  specMaxAttempts: number;
+  tokenTtlMs: number;
+  keepOnFailure: boolean;
+  /** The database belongs to this process alone (PGlite): every claim found at start is an orphan. */
+  exclusive: boolean;
+}
+
+export interface OrchestratorDeps {
+  queue: Queue;
+  store: OrchestratorStore;
+  provider: SandboxProvider;
+  emit: (event: OrchestratorEvent) => Promise<void>;
+  mintToken: (args: {
+    taskId: string;
+    projectId: string;
+    ticketId: string | null;
+    ttlMs: number;
+  }) => Promise<string>;
+  /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
+  listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+  config: OrchestratorConfig;
+}
+
+interface ActiveRun {
+  task: ClaimedTask;
+  sandbox: Sandbox | null;
+  /** Why we stopped it ourselves, if we did. */
+  stopping: 'cancel' | 'shutdown' | 'lease-lost' | null;
+  done: Promise<void>;
+}
+
+/**
+ * Creates an orchestrator. `start()` begins claiming; `stop()` hands running tasks back and waits.
+ *
+ * @example
+ * const orchestrator = createOrchestrator({ queue, store, provider, emit, mintToken, listen, log, config });
+ * await orchestrator.start();
+ * process.on('SIGTERM', () => orchestrator.stop());
+ */
+export function createOrchestrator(deps: OrchestratorDeps) {
+  const { queue, store, provider, config, log } = deps;
+  const claimer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const active = new Map<string, ActiveRun>();
+  let running = false;
+  let wakeUp: (() => void) | null = null;
+  let pending = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let unlisten: (() => unknown) | null = null;
+  let reaperTimer: NodeJS.Timeout | null = null;
+
+  const wake = () => {
+    pending = true;
+    wakeUp?.();
+  };
+
+  const emit = async (task: ClaimedTask, type: string, data: Record<string, unknown>) => {
+    try {
+      await deps.emit({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data });
+    } catch (error) {
+      log(`could not record ${type} for task ${task.id}: ${String(error)}`);
+    }
+  };
+
+  async function reap(all = false): Promise<void> {
+    const reaped = await queue.reap({ all });
+    for (const task of reaped) {
+      const event = {
+        type: task.status === 'failed' ? 'task.failed' : 'task.retrying',
+        projectId: task.project_id,
+        ticketId: task.ticket_id,
+        taskId: task.id,
+        data: {
+          error: 'the lease ran out (the orchestrator or its worker stopped)',
+          attempts: task.attempts,
+          previous_claimer: task.claimed_by,
+        },
+      };
+      await deps.emit(event).catch(() => {});
+    }
+    if (reaped.some((t) => t.status === 'pending')) wake();
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      pending = false;
+      while (running && active.size < config.maxConcurrency) {
+        let task: ClaimedTask | null = null;
+        try {
+          task = await queue.claim(claimer);
+        } catch (error) {
+          log(`claim failed: ${String(error)}`);
+        }
+        if (!task) break;
+        launch(task);
+      }
+      if (!running) break;
+      if (pending) continue;
+      // Sleep until NOTIFY, a run ending, the poll fallback, or the next backoff coming due.
+      let wait = config.pollMs;
+      const next = await queue.nextRunAfter().catch(() => null);
+      if (next) wait = Math.max(10, Math.min(wait, next.getTime() - Date.now() + 10));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (pending) wakeUp();
+      });
+      wakeUp = null;
+    }
+  }
+
+  function launch(task: ClaimedTask): void {
+    const run: ActiveRun = { task, sandbox: null, stopping: null, done: Promise.resolve() };
+    active.set(task.id, run);
+    run.done = execute(run)
+      .catch((error) => log(`run of task ${task.id} crashed: ${String(error)}`))
+      .finally(() => {
+        active.delete(task.id);
+        wake();
+      });
+  }
+
+  async function execute(run: ActiveRun): Promise<void> {
+    const { task } = run;
+    await emit(task, 'task.claimed', {
+      claimed_by: claimer,
+      attempt: task.attempts,
+      max_attempts: task.max_attempts,
+    });
+    const context = await store.context(task.id);
+    if (!context) {
+      await queue.fail(task.id, claimer, 'the task, its project or its ticket no longer exists');
+      return;
+    }
+    const requireSkill = task.execution_config?.require_spec_skill === true;
+    const mode = task.execution_mode ?? (requireSkill ? 'exploration' : 'implementation');
+    const skill = task.execution_config?.selected_skill ?? 'spec-driven-dev';
+    const ref = context.ticketRef ?? `task-${task.id.slice(0, 8)}`;
+    const branch =
+      task.branch ?? (mode === 'exploration' ? `omoi/${ref}` : `omoi/${ref}-${task.id.slice(0, 8)}`);
+    const sandboxId = randomUUID();
+    const token = await deps.mintToken({
+      taskId: task.id,
+      projectId: task.project_id,
+      ticketId: task.ticket_id,
+      ttlMs: config.tokenTtlMs,
+    });
+    // Exactly the env contract of DESIGN.md plus the runtime's own variables: no database URL,
+    // no server key, nothing else of this process's environment.
+    const env: Record<string, string> = {
+      ...config.runtimeEnv,
+      OMOIOS_API_URL: config.apiUrl,
+      OMOIOS_API_KEY: token,
+      OMOIOS_PROJECT_ID: task.project_id,
+      TASK_ID: task.id,
+      SANDBOX_ID: sandboxId,
+      EXECUTION_MODE: mode,
+      ...(requireSkill ? { REQUIRE_SPEC_SKILL: 'true', SELECTED_SKILL: skill } : {}),
+      AGENT_RUNTIME: config.runtimeName,
+      REPO_URL: context.repoUrl,
+      BASE_BRANCH: context.defaultBranch,
+      WORK_BRANCH: branch,
+      MAX_TURNS: String(config.maxTurns),
+      SPEC_MAX_ATTEMPTS: String(config.specMaxAttempts),
+    };
+
+    let sandbox: Sandbox;
+    try {
+      sandbox = await provider.create({ taskId: task.id, env, keepOnFailure: config.keepOnFailure });
+    } catch (error) {
+      const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
+      if (await queue.fail(task.id, claimer, reason)) await emit(task, 'task.failed', { error: reason });
+      return;
+    }
+    run.sandbox = sandbox;
+    if (run.stopping) await sandbox.cancel();
+    await queue.markRunning(task.id, claimer);
+    await store
+      .sandboxCreated({ id: sandboxId, taskId: task.id, provider: provider.name, externalId: sandbox.id })
+      .catch((error) => log(`could not record sandbox ${sandboxId}: ${String(error)}`));
+    if (requireSkill && task.ticket_id) await store.ticketAnalyzing(task.ticket_id).catch(() => {});
+    if (requireSkill)
+      log(
+        `Spec skill enforcement enabled for task ${task.id} (REQUIRE_SPEC_SKILL=true, SELECTED_SKILL=${skill})`,
+      );
+    await emit(task, 'sandbox.spawned', {
+      sandbox_id: sandboxId,
+      provider: provider.name,
+      external_id: sandbox.id,
+      branch,
+      execution_mode: mode,
+      runtime: config.runtimeName,
+      require_spec_skill: requireSkill,
+      ...(requireSkill
+        ? {
+            message: 'Spec skill enforcement enabled',
+            env: { REQUIRE_SPEC_SKILL: 'true', SELECTED_SKILL: skill },
+          }
+        : {}),
+    });
+
+    // Heartbeats; a lost claim (cancelled through the API, or reaped) stops the sandbox.
+    const heartbeat = setInterval(
+      () => {
+        queue.heartbeat(task.id, claimer).then(
+          (held) => {
+            if (!held && !run.stopping) {
+              run.stopping = 'lease-lost';
+              log(`task ${task.id} is no longer held by this orchestrator; stopping its sandbox`);
+              void sandbox.cancel();
+            }
+          },
+          (error) => log(`heartbeat of task ${task.id} failed: ${String(error)}`),
+        );
+      },
+      Math.max(200, Math.floor(queue.leaseMs / 3)),
+    );
+
+    let outcome: { ok: boolean; error?: string; [key: string]: unknown } | null = null;
+    const stderrTail: string[] = [];
+    try {
+      for await (const line of sandbox.logs()) {
+        if (line.text.startsWith(RESULT_PREFIX)) {
+          try {
+            outcome = JSON.parse(line.text.slice(RESULT_PREFIX.length));
+          } catch {
+            // a malformed outcome line is treated like a missing one
+          }
+          continue;
+        }
+        if (line.stream === 'stderr') {
+          stderrTail.push(line.text);
+          if (stderrTail.length > 5) stderrTail.shift();
+        }
+        await emit(task, 'sandbox.log', { stream: line.stream, text: line.text.slice(0, 4000) });
+      }
+      const exit = await sandbox.wait();
+      await finish(run, exit, outcome, stderrTail);
+      await store
+        .sandboxFinished(sandboxId, run.stopping ? 'cancelled' : exit.exitCode === 0 ? 'exited' : 'failed')
+        .catch(() => {});
+    } finally {
+      clearInterval(heartbeat);
+      await sandbox
+        .destroy()
+        .catch((error) => log(`could not remove sandbox ${sandbox.id}: ${String(error)}`));
+    }
+  }
+
+  async function finish(
+    run: ActiveRun,
+    exit: SandboxExit,
+    outcome: { ok: boolean; error?: string; [key: string]: unknown } | null,
+    stderrTail: string[],
+  ): Promise<void> {
+    const { task } = run;
+    if (run.stopping === 'shutdown') {
+      if (await queue.release(task.id, claimer))
+        await emit(task, 'task.retrying', { error: 'the server stopped; handed back' });
+      return;
+    }
+    if (run.stopping === 'cancel' || run.stopping === 'lease-lost') return; // whoever took it reports
+    if (exit.exitCode === 0 && !exit.error) {
+      const result = { ...(outcome ?? {}), ok: true };
+      if (await queue.complete(task.id, claimer, result)) await emit(task, 'task.completed', result);
+      return;
+    }
+    if (exit.signal && !exit.error && !outcome) {
+      // The worker was killed from outside (OOM killer, kill -9): a crash, so the task may run again.
+      const reason = `the worker was killed (${exit.signal})`;
+      const status = await queue.retryOrFail(task.id, claimer, reason);
+      if (status === 'pending') await emit(task, 'task.retrying', { error: reason, attempt: task.attempts });
+      else if (status === 'failed') await emit(task, 'task.failed', { error: `${reason}; no attempts left` });
+      return;
+    }
+    const reason =
+      outcome?.error ??
+      exit.error ??
+      `the worker exited with code ${exit.exitCode}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
+    if (await queue.fail(task.id, claimer, reason, outcome ?? undefined)) {
+      await emit(task, 'task.failed', { error: reason, exit_code: exit.exitCode });
+    }
+  }
+
+  return {
+    claimer,
+
+    async start(): Promise<void> {
+      if (running) return;
+      running = true;
+      const available = await provider.availability();
+      if (!available.available) log(`sandbox provider ${provider.name} is unavailable: ${available.reason}`);
+      await reap(config.exclusive);
+      if (deps.listen) unlisten = await deps.listen('omoi_tasks', () => wake());
+      reaperTimer = setInterval(
+        () => {
+          reap().catch((error) => log(`reaper failed: ${String(error)}`));
+        },
+        Math.max(500, Math.floor(queue.leaseMs / 2)),
+      );
+      loopDone = loop();
+    },
+
+    /** Wakes the loop now (a task was created in this process). */
+    wake,
+
+    /** Stops a running task's sandbox; the caller records the cancellation. */
+    async cancel(taskId: string): Promise<boolean> {
+      const run = active.get(taskId);
+      if (!run) return false;
+      run.stopping = 'cancel';
+      await run.sandbox?.cancel();
+      return true;
+    },
+
+    /** Number of sandboxes running now. */
+    get activeCount(): number {
+      return active.size;
+    },
+
+    /** Stops claiming, stops running sandboxes and hands their tasks back, then waits for them. */
+    async stop(): Promise<void> {
+      if (!running) return;
+      running = false;
+      wakeUp?.();
+      if (reaperTimer) clearInterval(reaperTimer);
+      await unlisten?.();
+      await loopDone;
+      const runs = [...active.values()];
+      for (const run of runs) {
+        run.stopping = 'shutdown';
+        await run.sandbox?.cancel().catch(() => {});
+      }
+      await Promise.all(runs.map((r) => r.done));
+    },
+  };
+}
+
+export type Orchestrator = ReturnType<typeof createOrchestrator>;

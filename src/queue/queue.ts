@@ -1,0 +1,235 @@
+// The task queue on the `tasks` table: claim under a lease with FOR UPDATE SKIP LOCKED, heartbeats,
+// idempotent complete/fail, a reaper for leases that ran out, depends_on gating and a per-project
+// concurrency limit. Same SQL on PGlite and PostgreSQL 15.
+
+/** The SQL surface the queue needs; `src/db/client.ts` provides it (see `fromDb`). */
+export interface QueueSql {
+  /** Runs one statement and returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `fn` in one transaction on one connection. */
+  transaction<T>(fn: (tx: Pick<QueueSql, 'query'>) => Promise<T>): Promise<T>;
+}
+
+/** A claimed task, with what the orchestrator needs to run it. */
+export interface ClaimedTask {
+  id: string;
+  project_id: string;
+  ticket_id: string | null;
+  title: string;
+  description: string;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  execution_mode: 'exploration' | 'implementation' | null;
+  execution_config: { require_spec_skill?: boolean; selected_skill?: string } | null;
+  branch: string | null;
+  task_type: string | null;
+  claimed_by: string;
+}
+
+export interface QueueOptions {
+  /** How long a claim lasts without a heartbeat. */
+  leaseMs?: number;
+  /** Concurrency limit of a project whose settings name none. */
+  defaultProjectLimit?: number;
+  /** Base of the exponential backoff after a lease ran out (doubles per attempt, capped at 5 min). */
+  backoffBaseMs?: number;
+}
+
+export interface ReapedTask {
+  id: string;
+  project_id: string;
+  ticket_id: string | null;
+  status: 'pending' | 'failed';
+  attempts: number;
+  claimed_by: string | null;
+}
+
+const ACTIVE = `('claimed', 'running')`;
+
+const PRIORITY_ORDER = `CASE upper(t.priority::text) WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 WHEN 'LOW' THEN 3 ELSE 2 END`;
+
+/** A pending task whose run_after has come and whose dependencies are all completed. */
+const READY = `t.status = 'pending'
+  AND (t.run_after IS NULL OR t.run_after <= now())
+  AND NOT EXISTS (
+    SELECT 1 FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_task_id
+    WHERE d.task_id = t.id AND dt.status <> 'completed')`;
+
+const RETURNING = `id, project_id, ticket_id, title, description, status, attempts, max_attempts,
+  execution_mode, execution_config, branch, task_type, claimed_by`;
+
+function normalise(row: Record<string, unknown>): ClaimedTask {
+  const config = row.execution_config;
+  return {
+    ...(row as unknown as ClaimedTask),
+    attempts: Number(row.attempts),
+    max_attempts: Number(row.max_attempts),
+    execution_config:
+      typeof config === 'string' ? JSON.parse(config) : ((config as ClaimedTask['execution_config']) ?? null),
+  };
+}
+
+/**
+ * Creates the queue.
+ *
+ * @example
+ * const queue = createQueue(sql, { leaseMs: 30_000 });
+ * const task = await queue.claim('orchestrator-1');
+ * if (task) { await queue.heartbeat(task.id, 'orchestrator-1'); await queue.complete(task.id, 'orchestrator-1', {}); }
+ */
+export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
+  const leaseMs = options.leaseMs ?? 30_000;
+  const defaultLimit = options.defaultProjectLimit ?? 4;
+  const backoffBaseMs = options.backoffBaseMs ?? 2_000;
+  const lease = `make_interval(secs => $2::double precision / 1000)`;
+
+  return {
+    leaseMs,
+
+    /**
+     * Claims the next ready task for `claimer`, or returns null. The project row is locked for the
+     * length of the claim so that two claimers cannot both take the last free slot of a project.
+     */
+    async claim(claimer: string): Promise<ClaimedTask | null> {
+      return sql.transaction(async (tx) => {
+        const projects = await tx.query<{ project_id: string }>(
+          `SELECT t.project_id, min(${PRIORITY_ORDER}) AS p, min(t.created_at) AS c
+             FROM tasks t WHERE ${READY}
+            GROUP BY t.project_id ORDER BY p, c LIMIT 20`,
+        );
+        for (const { project_id } of projects) {
+          const locked = await tx.query<{ limit: number | string | null; active: number | string }>(
+            `SELECT (p.settings->>'concurrency_limit')::int AS "limit",
+                    (SELECT count(*) FROM tasks r WHERE r.project_id = p.id AND r.status IN ${ACTIVE}) AS active
+               FROM projects p WHERE p.id = $1 FOR UPDATE SKIP LOCKED`,
+            [project_id],
+          );
+          const row = locked[0];
+          if (!row) continue; // another claimer holds this project right now
+          const limit = row.limit === null ? defaultLimit : Number(row.limit);
+          if (Number(row.active) >= limit) continue;
+          const claimed = await tx.query(
+            `UPDATE tasks SET status = 'claimed', claimed_by = $1, lease_until = now() + ${lease},
+                    attempts = attempts + 1, started_at = now(), finished_at = NULL, error = NULL
+              WHERE id = (SELECT t.id FROM tasks t WHERE t.project_id = $3 AND ${READY}
+                           ORDER BY ${PRIORITY_ORDER}, t.created_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
+              RETURNING ${RETURNING}`,
+            [claimer, leaseMs, project_id],
+          );
+          if (claimed[0]) return normalise(claimed[0]);
+        }
+        return null;
+      });
+    },
+
+    /** Marks a claimed task as running (its sandbox started). */
+    async markRunning(taskId: string, claimer: string): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE tasks SET status = 'running' WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
+        [taskId, claimer],
+      );
+      return rows.length > 0;
+    },
+
+    /** Renews the lease; false when the claim is gone (cancelled, reaped or finished). */
+    async heartbeat(taskId: string, claimer: string): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE tasks SET lease_until = now() + ${lease}
+          WHERE id = $1 AND claimed_by = $3 AND status IN ${ACTIVE} RETURNING id`,
+        [taskId, leaseMs, claimer],
+      );
+      return rows.length > 0;
+    },
+
+    /** Completes a task this claimer holds; false (a no-op) when it is not held any more. */
+    async complete(taskId: string, claimer: string, result: unknown): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE tasks SET status = 'completed', finished_at = now(), lease_until = NULL, result = $3::jsonb, error = NULL
+          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
+        [taskId, claimer, JSON.stringify(result ?? {})],
+      );
+      return rows.length > 0;
+    },
+
+    /** Fails a task this claimer holds, for good; false (a no-op) when it is not held any more. */
+    async fail(taskId: string, claimer: string, error: string, result?: unknown): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE tasks SET status = 'failed', finished_at = now(), lease_until = NULL, error = $3,
+                result = COALESCE($4::jsonb, result)
+          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
+        [taskId, claimer, error, result === undefined ? null : JSON.stringify(result)],
+      );
+      return rows.length > 0;
+    },
+
+    /**
+     * Hands a held task back after a crash of its worker: pending again with backoff, or failed
+     * when it has used its attempts. Returns the new status, or null when it was not held.
+     */
+    async retryOrFail(taskId: string, claimer: string, error: string): Promise<'pending' | 'failed' | null> {
+      const rows = await sql.query<{ status: 'pending' | 'failed' }>(
+        `UPDATE tasks SET
+            status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+            claimed_by = NULL, lease_until = NULL, error = $3,
+            finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END,
+            run_after = now() + make_interval(secs => least(300, $4::double precision * power(2, greatest(attempts - 1, 0)) / 1000))
+          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING status`,
+        [taskId, claimer, error, backoffBaseMs],
+      );
+      return rows[0]?.status ?? null;
+    },
+
+    /** Gives a held task back untouched (graceful shutdown): pending, the attempt not counted. */
+    async release(taskId: string, claimer: string): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE tasks SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+                attempts = greatest(attempts - 1, 0), run_after = NULL
+          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
+        [taskId, claimer],
+      );
+      return rows.length > 0;
+    },
+
+    /**
+     * Returns tasks whose lease ran out to pending (with backoff) or to failed after max_attempts.
+     * With `all`, every claimed task is reaped regardless of its lease: only for a database that a
+     * single process owns (PGlite), at start, where any claim is an orphan of a dead process.
+     */
+    async reap(opts: { all?: boolean } = {}): Promise<ReapedTask[]> {
+      const rows = await sql.query<ReapedTask>(
+        `WITH expired AS (
+           SELECT id, claimed_by FROM tasks
+            WHERE status IN ${ACTIVE} AND (${opts.all ? 'true' : 'lease_until < now()'})
+            FOR UPDATE SKIP LOCKED)
+         UPDATE tasks t SET
+            status = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END,
+            claimed_by = NULL, lease_until = NULL,
+            error = 'the lease ran out (the orchestrator or its worker stopped)',
+            finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END,
+            run_after = now() + make_interval(secs => least(300, $1::double precision * power(2, greatest(t.attempts - 1, 0)) / 1000))
+           FROM expired e WHERE t.id = e.id
+         RETURNING t.id, t.project_id, t.ticket_id, t.status, t.attempts, e.claimed_by`,
+        [backoffBaseMs],
+      );
+      return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+    },
+
+    /** The status of one task (the orchestrator checks it when a worker exits). */
+    async status(taskId: string): Promise<string | null> {
+      const rows = await sql.query<{ status: string }>(`SELECT status FROM tasks WHERE id = $1`, [taskId]);
+      return rows[0]?.status ?? null;
+    },
+
+    /** When the next pending task becomes ready by time alone (backoff), for the wake-up timer. */
+    async nextRunAfter(): Promise<Date | null> {
+      const rows = await sql.query<{ at: Date | string | null }>(
+        `SELECT min(run_after) AS at FROM tasks WHERE status = 'pending' AND run_after > now()`,
+      );
+      const at = rows[0]?.at;
+      return at ? new Date(at) : null;
+    },
+  };
+}
+
+export type Queue = ReturnType<typeof createQueue>;
