@@ -1,0 +1,180 @@
+// The local provider with real git and real child processes: the worker gets exactly the env
+// contract, runs on its work branch, can write only its workspace when bwrap is there, and a
+// clone failure is a readable reason.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalProvider } from '../../src/sandbox/local.js';
+import type { Sandbox, SandboxLogLine } from '../../src/sandbox/provider.js';
+
+let root: string;
+let remote: string;
+let probe: string;
+
+const hasBwrap = (() => {
+  try {
+    execFileSync('bwrap', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function sh(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'omoi-local-'));
+  remote = join(root, 'remote.git');
+  sh(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
+  const seed = join(root, 'seed');
+  sh(root, 'clone', '--quiet', remote, seed);
+  await writeFile(join(seed, 'README.md'), '# app\n');
+  sh(seed, 'add', '.');
+  sh(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
+  sh(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+  // Stands in for bin/omoi.js: reports its env, cwd, branch, uid and what it may write.
+  probe = join(root, 'probe.mjs');
+  await writeFile(
+    probe,
+    `import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+const tryWrite = (p) => { try { writeFileSync(p, 'x'); return true; } catch { return false; } };
+const report = {
+  env: process.env, argv: process.argv.slice(2), cwd: process.cwd(), uid: process.getuid(),
+  branch: execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { encoding: 'utf8' }).trim(),
+  writeWorkspace: tryWrite('probe-output.txt'),
+  writeOutside: tryWrite(${JSON.stringify(join(root, 'outside.txt'))}),
+};
+console.log('REPORT ' + JSON.stringify(report));
+if (process.env.PROBE_HANG) { process.on('SIGTERM', () => process.exit(143)); setInterval(() => {}, 1000); }
+`,
+  );
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OMOIOS_API_URL: 'http://127.0.0.1:9',
+    OMOIOS_API_KEY: 'omoi_wk_x',
+    OMOIOS_PROJECT_ID: 'p',
+    TASK_ID: 'task-local-1',
+    SANDBOX_ID: 's1',
+    EXECUTION_MODE: 'exploration',
+    REQUIRE_SPEC_SKILL: 'true',
+    SELECTED_SKILL: 'spec-driven-dev',
+    AGENT_RUNTIME: 'offline',
+    REPO_URL: remote,
+    BASE_BRANCH: 'main',
+    WORK_BRANCH: 'omoi/TKT-001',
+    MAX_TURNS: '5',
+    SPEC_MAX_ATTEMPTS: '3',
+    ...extra,
+  };
+}
+
+async function drain(sandbox: Sandbox): Promise<SandboxLogLine[]> {
+  const lines: SandboxLogLine[] = [];
+  for await (const line of sandbox.logs()) lines.push(line);
+  return lines;
+}
+
+function report(lines: SandboxLogLine[]) {
+  const line = lines.find((l) => l.text.startsWith('REPORT '));
+  if (!line) throw new Error(`no report in ${JSON.stringify(lines)}`);
+  return JSON.parse(line.text.slice(7)) as {
+    env: Record<string, string>;
+    argv: string[];
+    cwd: string;
+    uid: number;
+    branch: string;
+    writeWorkspace: boolean;
+    writeOutside: boolean;
+  };
+}
+
+describe('local sandbox provider', () => {
+  it('clones, checks out the work branch and starts the worker with exactly the env contract', async () => {
+    const notes: string[] = [];
+    const provider = createLocalProvider({
+      dataDir: join(root, 'data'),
+      omoiBin: probe,
+      path: process.env.PATH ?? '',
+      log: (m) => notes.push(m),
+    });
+    expect(await provider.availability()).toEqual({ available: true });
+    const sandbox = await provider.create({ taskId: 'task-local-1', env: env() });
+    const lines = await drain(sandbox);
+    expect(await sandbox.wait()).toMatchObject({ exitCode: 0 });
+    const r = report(lines);
+    expect(r.argv).toEqual(['worker']);
+    expect(r.branch).toBe('omoi/TKT-001');
+    expect(r.writeWorkspace).toBe(true);
+    // PWD is set by bwrap to the working folder; anything else beyond the contract would be a leak
+    // of the server's environment.
+    const allowed = new Set([...Object.keys(env()), 'PATH', 'HOME', 'TMPDIR', 'PWD']);
+    expect(Object.keys(r.env).filter((k) => !allowed.has(k))).toEqual([]);
+    expect(r.env.DATABASE_URL).toBeUndefined();
+    expect(r.env.OMOI_API_KEY).toBeUndefined();
+    if (hasBwrap) {
+      expect(r.uid).toBe(1000);
+      expect(r.writeOutside).toBe(false);
+      expect(lines.some((l) => l.text.includes('in bwrap'))).toBe(true);
+    } else {
+      expect(notes.some((n) => n.includes('isolation is off'))).toBe(true);
+    }
+    const workspaceDir = join(root, 'data', 'workspaces', sandbox.id);
+    expect(existsSync(workspaceDir)).toBe(true);
+    await sandbox.destroy();
+    expect(existsSync(workspaceDir)).toBe(false);
+  });
+
+  it('reports a clone failure as a readable reason and keeps the workspace when asked', async () => {
+    const provider = createLocalProvider({
+      dataDir: join(root, 'data2'),
+      omoiBin: probe,
+      path: process.env.PATH ?? '',
+    });
+    const sandbox = await provider.create({
+      taskId: 'task-local-2',
+      env: env({ REPO_URL: join(root, 'no-such-repo.git') }),
+      keepOnFailure: true,
+    });
+    const lines = await drain(sandbox);
+    const exit = await sandbox.wait();
+    expect(exit.exitCode).toBeNull();
+    expect(exit.error).toMatch(/git clone failed: .*no-such-repo/);
+    expect(lines.some((l) => l.stream === 'system' && l.text.includes('sandbox failed'))).toBe(true);
+    await sandbox.destroy();
+    expect(await readdir(join(root, 'data2', 'workspaces'))).toEqual([sandbox.id]);
+  });
+
+  it('cancels a running worker', async () => {
+    const provider = createLocalProvider({
+      dataDir: join(root, 'data3'),
+      omoiBin: probe,
+      path: process.env.PATH ?? '',
+      killGraceMs: 2_000,
+    });
+    const sandbox = await provider.create({ taskId: 'task-local-3', env: { ...env(), PROBE_HANG: '1' } });
+    const lines: SandboxLogLine[] = [];
+    const reading = (async () => {
+      for await (const line of sandbox.logs()) lines.push(line);
+    })();
+    const deadline = Date.now() + 60_000;
+    while (!lines.some((l) => l.text.startsWith('REPORT ')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await sandbox.cancel();
+    const exit = await sandbox.wait();
+    expect(exit.error).toBe('cancelled');
+    await reading;
+    await sandbox.destroy();
+    expect(await readdir(join(root, 'data3', 'workspaces'))).toEqual([]);
+  });
+});
