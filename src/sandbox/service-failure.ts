@@ -22,10 +22,15 @@ export function classifyServiceFailure(error: unknown): ServiceFailureKind {
   const status = Number(record.statusCode ?? record.status ?? Number.NaN);
   const code = String(record.code ?? '');
   const text = `${error instanceof Error ? error.message : String(error)} ${error instanceof Error ? error.name : ''}`;
+  // Quota refusals often come as 403 Forbidden, so the words are read before the status.
+  if (
+    status === 429 ||
+    status === 402 ||
+    /quota|rate limit|too many|limit exceeded|insufficient|maximum number/i.test(text)
+  )
+    return 'quota';
   if (status === 401 || status === 403 || /unauthori[sz]ed|forbidden|authenticat|invalid api key/i.test(text))
     return 'auth';
-  if (status === 429 || status === 402 || /quota|rate limit|too many|limit exceeded|insufficient/i.test(text))
-    return 'quota';
   if (
     status === 408 ||
     status === 504 ||

@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
+import type { SandboxSettings } from './config.js';
+import { allowedHosts } from './config.js';
+import { ExitLatch, LogBuffer, sandboxName, shellQuote } from './log-buffer.js';
+import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
+import { serviceFailure } from './service-failure.js';
+import { type UploadFile, WORKER_COMMAND, workerUploads } from './worker-files.js';
+
+/** Labels that mark a sandbox as ours, so the reaper never touches anyone else's. */
+const MANAGED_LABEL = 'omoi-managed';
+const TASK_LABEL = 'omoi-task';
+/** The worker writes its shell's pid here, so cancel can signal it (session commands have no kill). */
+const PID_FILE = 'worker.pid';
+
+export interface DaytonaProviderOptions {
+  apiKey?: string;
+  apiUrl?: string;
+  target?: string;
+  /** A snapshot with Node 20 and git (and the Claude Agent SDK for AGENT_RUNTIME=claude). */
+  snapshot?: string;
+  /** Where the worker files go and the worker runs. */
+  workdir?: string;
+  /** Files copied into the sandbox before the worker starts (default: the travelling worker). */
+  uploads: UploadFile[] | (() => UploadFile[]);
+  /** The worker command, run from `workdir` (tests run a tiny script). */
+  command?: string[];
+  /** `api-only` lets the sandbox reach only these domains. */
+  network?: { mode: 'open' | 'api-only'; allowHosts: string[] };
+  /** Milliseconds between SIGTERM and SIGKILL on cancel. */
+  stopGraceMs?: number;
+  /** How often to ask for the exit code after the log stream closed. */
+  pollMs?: number;
+  defaults?: SandboxCreateOptions['resources'];
+}
+
+/**
+ * Runs each worker in a Daytona sandbox through `@daytonaio/sdk`: creates it with the env
+ * contract as its environment, resources and labels, uploads the travelling worker, runs it as an
+ * asynchronous session command, streams its log over the toolbox's follow socket, deletes the
+ * sandbox at the end. Sandboxes are ephemeral, so one that stops is deleted by Daytona too.
+ *
+ * @example
+ * const provider = createDaytonaProvider({ apiKey, snapshot: 'omoi-worker', uploads: workerUploads(root) });
+ */
+export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxProvider {
+  let client: Daytona | undefined;
+  // The client is built on first use: its constructor refuses a missing key, and availability()
+  // must be able to say so instead of throwing at start-up.
+  const daytona = () => {
+    client ??= new Daytona({
+      apiKey: options.apiKey,
+      ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      ...(options.target ? { target: options.target } : {}),
+    });
+    return client;
+  };
+  const workdir = options.workdir ?? '/home/daytona/omoi';
+
+  const list = async (): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const sandbox of daytona().list({ labels: { [MANAGED_LABEL]: 'true' } })) ids.push(sandbox.id);
+    return ids;
+  };
+
+  return {
+    name: 'daytona',
+
+    async availability() {
+      if (!options.apiKey) return { available: false, reason: 'DAYTONA_API_KEY is not set' };
+      try {
+        await list();
+        return { available: true };
+      } catch (error) {
+        return { available: false, reason: serviceFailure('Daytona', 'listing sandboxes', error).message };
+      }
+    },
+
+    async create(create) {
+      const resources = { ...options.defaults, ...create.resources };
+      const uploads = typeof options.uploads === 'function' ? options.uploads() : options.uploads;
+      const apiOnly = options.network?.mode === 'api-only';
+      let sandbox: DaytonaSandbox;
+      try {
+        sandbox = await daytona().create(
+          {
+            name: sandboxName(create.taskId),
+            ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+            envVars: create.env,
+            labels: { [MANAGED_LABEL]: 'true', [TASK_LABEL]: create.taskId },
+            ephemeral: true,
+            // Daytona stops (and, ephemeral, deletes) an idle sandbox: a safety net if we crash.
+            autoStopInterval: Math.max(1, Math.ceil((resources.timeoutMs ?? 60 * 60_000) / 60_000)),
+            ...(resources.cpus || resources.memoryMb
+              ? {
+                  resources: {
+                    ...(resources.cpus ? { cpu: Math.ceil(resources.cpus) } : {}),
+                    ...(resources.memoryMb
+                      ? { memory: Math.max(1, Math.ceil(resources.memoryMb / 1024)) }
+                      : {}),
+                  },
+                }
+              : {}),
+            ...(apiOnly ? { domainAllowList: (options.network?.allowHosts ?? []).join(',') } : {}),
+          },
+          { timeout: 120 },
+        );
+      } catch (error) {
+        throw serviceFailure(
+          'Daytona',
+          `creating a sandbox${options.snapshot ? ` from ${options.snapshot}` : ''}`,
+          error,
+        );
+      }
+      const logs = new LogBuffer();
+      const session = `omoi-${randomBytes(4).toString('hex')}`;
+      let commandId: string;
+      try {
+        logs.system(`Uploading the worker (${uploads.length} files) to ${workdir}`);
+        await sandbox.fs.uploadFiles(
+          uploads.map((file) => ({ source: file.from, destination: `${workdir}/${file.to}` })),
+        );
+        await sandbox.process.createSession(session);
+        const command = (options.command ?? WORKER_COMMAND).map(shellQuote).join(' ');
+        const started = await sandbox.process.executeSessionCommand(session, {
+          command: `cd ${shellQuote(workdir)} && echo $$ > ${PID_FILE} && exec ${command}`,
+          runAsync: true,
+        });
+        if (!started.cmdId) throw new Error('the toolbox returned no command id');
+        commandId = started.cmdId;
+      } catch (error) {
+        await sandbox.delete().catch(() => undefined);
+        throw serviceFailure('Daytona', 'starting the worker in the sandbox', error);
+      }
+      return watchSessionCommand(sandbox, session, commandId, logs, {
+        workdir,
+        graceMs: options.stopGraceMs ?? 10_000,
+        pollMs: options.pollMs ?? 500,
+        keepOnFailure: create.keepOnFailure ?? false,
+      });
+    },
+
+    async list() {
+      try {
+        return await list();
+      } catch (error) {
+        throw serviceFailure('Daytona', 'listing sandboxes', error);
+      }
+    },
+
+    async destroyById(id) {
+      try {
+        await (await daytona().get(id)).delete();
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return;
+        throw serviceFailure('Daytona', `deleting sandbox ${id}`, error);
+      }
+    },
+  };
+}
+
+/** The provider as `OMOI_SANDBOX=daytona` configures it; `packageRoot` holds dist/worker.bundle.mjs. */
+export function daytonaProviderFromSettings(settings: SandboxSettings, packageRoot: string): SandboxProvider {
+  return createDaytonaProvider({
+    apiKey: settings.DAYTONA_API_KEY,
+    apiUrl: settings.DAYTONA_API_URL,
+    target: settings.DAYTONA_TARGET,
+    snapshot: settings.OMOI_DAYTONA_SNAPSHOT,
+    uploads: () => workerUploads(packageRoot),
+    network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
+    defaults: {
+      cpus: settings.OMOI_SANDBOX_CPUS,
+      memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,
+      timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS,
+    },
+  });
+}
+
+function watchSessionCommand(
+  sandbox: DaytonaSandbox,
+  session: string,
+  commandId: string,
+  logs: LogBuffer,
+  settings: { workdir: string; graceMs: number; pollMs: number; keepOnFailure: boolean },
+): Sandbox {
+  const exit = new ExitLatch();
+  let cancelled = false;
+  let destroyed = false;
+
+  void (async () => {
+    let result: SandboxExit;
+    try {
+      await sandbox.process.getSessionCommandLogs(
+        session,
+        commandId,
+        (chunk) => logs.push('stdout', chunk),
+        (chunk) => logs.push('stderr', chunk),
+      );
+      // The log socket closes when the command ends; its exit code is recorded just after.
+      let exitCode: number | undefined;
+      while (exitCode === undefined && !destroyed) {
+        const command = await sandbox.process.getSessionCommand(session, commandId);
+        exitCode = command.exitCode ?? undefined;
+        if (exitCode === undefined) await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
+      }
+      result = { exitCode: exitCode ?? null };
+    } catch (error) {
+      result = { exitCode: null, error: serviceFailure('Daytona', 'following the worker', error).message };
+    }
+    logs.end();
+    exit.settle(cancelled ? { ...result, error: 'cancelled' } : result);
+  })();
+
+  const signal = (name: 'TERM' | 'KILL') =>
+    sandbox.process
+      .executeCommand(`kill -${name} $(cat ${shellQuote(`${settings.workdir}/${PID_FILE}`)})`)
+      .catch(() => undefined);
+
+  return {
+    id: sandbox.id,
+    provider: 'daytona',
+    logs: () => logs.lines(),
+    wait: () => exit.promise,
+    async cancel() {
+      if (exit.done || cancelled) return;
+      cancelled = true;
+      await signal('TERM');
+      const stopped = await Promise.race([
+        exit.promise.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), settings.graceMs).unref()),
+      ]);
+      if (!stopped) await signal('KILL');
+      await exit.promise;
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      if (exit.done && settings.keepOnFailure && (await exit.promise).exitCode !== 0) {
+        logs.system(`Kept sandbox ${sandbox.id} after the failed run (keepOnFailure)`);
+        return;
+      }
+      try {
+        await sandbox.delete();
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return;
+        destroyed = false;
+        throw serviceFailure('Daytona', `deleting sandbox ${sandbox.id}`, error);
+      }
+    },
+  };
+}
