@@ -166,3 +166,18 @@ describe('describeEvent', () => {
     );
   });
 });
+
+describe('worker failures', () => {
+  it('shows the reason a worker gives before its task fails', () => {
+    expect(describeEvent(ev(1, 'worker.failed', { error: 'cannot clone' }))).toMatchObject({
+      title: 'Worker failed: cannot clone',
+      tone: 'bad',
+    });
+    expect(
+      summarize([ev(1, 'task.claimed'), ev(2, 'worker.failed', { error: 'cannot clone' })]),
+    ).toMatchObject({
+      phase: 'running',
+      error: 'cannot clone',
+    });
+  });
+});

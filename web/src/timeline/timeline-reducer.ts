@@ -116,6 +116,9 @@ export function summarize(events: OmoiEvent[]): RunSummary {
       case 'task.completed':
         summary.phase = 'completed';
         break;
+      case 'worker.failed':
+        summary.error = str(data.error ?? data.message) || 'The worker failed';
+        break;
       case 'task.failed':
         summary.phase = 'failed';
         summary.error = str(data.error ?? data.reason ?? data.message) || 'The task failed';
@@ -176,13 +179,10 @@ export function describeEvent(event: OmoiEvent): EventView {
       return { title: `Sandbox spawned${provider ? ` (${provider})` : ''}`, tone: 'info', notes };
     }
     case 'worker.started': {
-      const runtime = str(data.runtime ?? data.agent_runtime);
-      const label = str(data.runtime_label);
-      return {
-        title: 'Worker started',
-        tone: 'info',
-        notes: runtime || label ? [label || `runtime: ${runtime}`] : [],
-      };
+      const runtime = str(data.runtime_label ?? data.runtime ?? data.agent_runtime);
+      const notes = runtime ? [`agent runtime: ${runtime}`] : [];
+      if (data.require_spec_skill === true) notes.push('REQUIRE_SPEC_SKILL=true');
+      return { title: 'Worker started', tone: 'info', notes };
     }
     case 'skill.injected':
       return { title: `Skill injected${data.skill ? `: ${str(data.skill)}` : ''}`, tone: 'info' };
@@ -199,7 +199,8 @@ export function describeEvent(event: OmoiEvent): EventView {
     }
     case 'spec.validation': {
       const passed = data.passed === true;
-      const attempt = typeof data.attempt === 'number' ? ` (attempt ${data.attempt})` : '';
+      const of = typeof data.max_attempts === 'number' ? ` of ${data.max_attempts}` : '';
+      const attempt = typeof data.attempt === 'number' ? ` (attempt ${data.attempt}${of})` : '';
       return {
         title: `Spec validation ${passed ? 'PASSED' : 'FAILED'}${attempt}`,
         tone: passed ? 'ok' : 'bad',
@@ -223,6 +224,8 @@ export function describeEvent(event: OmoiEvent): EventView {
         title: `Task failed: ${str(data.error ?? data.reason ?? data.message) || 'no reason given'}`,
         tone: 'bad',
       };
+    case 'worker.failed':
+      return { title: `Worker failed: ${str(data.error ?? data.message) || 'no reason given'}`, tone: 'bad' };
     case 'task.retrying':
       return { title: 'Task retrying', tone: 'info', ...(message ? { notes: [message] } : {}) };
     case 'task.cancelled':

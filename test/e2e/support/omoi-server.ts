@@ -1,0 +1,135 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
+      );
+    });
+  });
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Omoi Test',
+      GIT_AUTHOR_EMAIL: 'test@omoi.local',
+      GIT_COMMITTER_NAME: 'Omoi Test',
+      GIT_COMMITTER_EMAIL: 'test@omoi.local',
+    },
+  });
+}
+
+/** A bare repository with one commit on `main`, to serve as a project's remote. */
+export function createBareRepo(parent: string, name = 'remote.git'): string {
+  const bare = join(parent, name);
+  const seed = join(parent, `${name}-seed`);
+  git(parent, 'init', '--bare', '--initial-branch=main', bare);
+  git(parent, 'init', '--initial-branch=main', seed);
+  execFileSync('sh', ['-c', 'printf "# Demo\\n\\nA project for the web journeys.\\n" > README.md'], {
+    cwd: seed,
+  });
+  git(seed, 'add', 'README.md');
+  git(seed, 'commit', '-m', 'initial commit');
+  git(seed, 'push', bare, 'main');
+  rmSync(seed, { recursive: true, force: true });
+  return bare;
+}
+
+/** Branches of a bare repository, to check what a run pushed. */
+export function branchesOf(bare: string): string[] {
+  return git(bare, 'for-each-ref', '--format=%(refname:short)', 'refs/heads').split('\n').filter(Boolean);
+}
+
+export interface RunningOmoi {
+  url: string;
+  dataDir: string;
+  tmp: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+// Model keys would switch the run to a real model; the journeys use the offline runtime.
+const MODEL_VARIABLES =
+  /^(ANTHROPIC_|OPENAI_|OMOI_MODEL$|OMOI_TEST_RUNTIME_SCRIPT$|AGENT_RUNTIME$|DATABASE_URL$)/;
+
+/**
+ * Starts the built `omoi start` on a free port with a temporary data folder and the offline
+ * runtime, and waits until /api/v1/health answers. Needs `npm run build` first.
+ */
+export async function startOmoi(): Promise<RunningOmoi> {
+  const bin = join(ROOT, 'bin', 'omoi.js');
+  if (
+    !existsSync(join(ROOT, 'dist', 'cli', 'main.js')) ||
+    !existsSync(join(ROOT, 'web', 'dist', 'index.html'))
+  ) {
+    throw new Error('dist/ or web/dist/ is missing: run `npm run build` before `npm run test:e2e`');
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'omoi-web-e2e-'));
+  const dataDir = join(tmp, 'data');
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { AGENT_RUNTIME: 'offline' };
+  for (const [key, value] of Object.entries(process.env)) if (!MODEL_VARIABLES.test(key)) env[key] = value;
+  env.AGENT_RUNTIME = 'offline';
+  let log = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [bin, 'start', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir],
+    { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (chunk) => {
+    log += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    log += chunk;
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const url = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 120_000;
+  let ready = false;
+  while (!ready) {
+    if (child.exitCode !== null) throw new Error(`omoi start exited with ${child.exitCode}:\n${log}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`omoi start did not answer /api/v1/health within 120 s:\n${log}`);
+    }
+    try {
+      ready = (await fetch(`${url}/api/v1/health`)).ok;
+    } catch {
+      // not listening yet
+    }
+    if (!ready) await new Promise((r) => setTimeout(r, 250));
+  }
+
+  return {
+    url,
+    dataDir,
+    tmp,
+    output: () => log,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,193 @@
+// Browser journeys: Debian's Chromium against a real `omoi start` (temporary data folder, offline
+// runtime, a temporary bare repository as the project's remote). Each journey saves a screenshot
+// under test-results/. Needs `npm run build` first.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, screenshot, type WatchedPage } from './support/browser.js';
+import { branchesOf, createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
+
+const RUN_TIMEOUT = 150_000;
+
+let omoi: RunningOmoi;
+let browser: Browser;
+let bare: string;
+let specTicketRef = '';
+
+beforeAll(async () => {
+  omoi = await startOmoi();
+  bare = createBareRepo(omoi.tmp);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await omoi?.stop();
+});
+
+async function withPage(
+  width: number,
+  journey: (watched: WatchedPage) => Promise<void>,
+  allowErrors?: RegExp,
+) {
+  const watched = await openPage(browser, omoi.url, width);
+  try {
+    await journey(watched);
+  } catch (error) {
+    await screenshot(watched.page, `failed-${Date.now()}`).catch(() => undefined);
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n--- omoi output ---\n${omoi.output().slice(-4000)}`,
+    );
+  } finally {
+    await watched.context.close();
+  }
+  expect(watched.errors.filter((e) => !allowErrors?.test(e))).toEqual([]);
+}
+
+const timeline = (page: Page) => page.getByRole('region', { name: 'Timeline' });
+
+async function noSideways(page: Page) {
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+  expect(overflow).toBeLessThanOrEqual(0);
+}
+
+describe('web journeys', () => {
+  it('opens on the Command Center and adds a project inline', async () => {
+    await withPage(1280, async ({ page }) => {
+      await page.goto('/');
+      await page.waitForURL('**/command');
+      await page.getByRole('heading', { name: 'Command Center' }).waitFor();
+      await page.getByText('No project yet: add a repository to start.').waitFor();
+      await page.getByLabel('Repository').fill(bare);
+      await page.getByLabel('Name').fill('demo');
+      await page.getByRole('button', { name: 'Add project' }).click();
+      const picker = page.getByLabel('Project');
+      await picker.waitFor();
+      expect(await picker.locator('option:checked').textContent()).toBe('demo');
+      await screenshot(page, 'web-01-project-added');
+
+      await page.getByRole('link', { name: 'Projects' }).click();
+      await page.getByRole('cell', { name: 'demo', exact: true }).waitFor();
+      await page.getByRole('cell', { name: bare }).waitFor();
+    });
+  });
+
+  it('creates a spec, follows the run live, reads the spec tabs and finds it on the board', async () => {
+    await withPage(1280, async ({ page }) => {
+      await page.goto('/command');
+      await page.getByText('Spec-Driven', { exact: true }).click();
+      const prompt = page.getByPlaceholder('Describe the feature to plan…');
+      await prompt.waitFor();
+      await page.getByText('Requirements, design and tasks are generated for your approval').waitFor();
+      await prompt.fill(
+        'Export reports as CSV.\nUsers can download any report as a CSV file; large reports stream; the export respects filters.',
+      );
+      await page.getByRole('button', { name: 'Create Spec' }).waitFor();
+      await prompt.press('Control+Enter');
+      await page.waitForURL(/\/tickets\/[^/]+$/);
+      await page.getByText('Spec-Driven', { exact: true }).first().waitFor();
+
+      const events = timeline(page);
+      await events.getByText('Spec skill enforcement enabled').waitFor({ timeout: RUN_TIMEOUT });
+      await events.getByText(/^Skill injected/).waitFor({ timeout: RUN_TIMEOUT });
+      await events.getByText(/^Spec validation PASSED/).waitFor({ timeout: RUN_TIMEOUT });
+      await events.getByText(/^Pushed omoi\//).waitFor({ timeout: RUN_TIMEOUT });
+      await events.getByText(/^Specs synced: \d+ created/).waitFor({ timeout: RUN_TIMEOUT });
+      await events.getByText('Task completed').waitFor({ timeout: RUN_TIMEOUT });
+
+      const ref = (await page.locator('.ticket-head code').first().textContent())?.trim() ?? '';
+      expect(ref).toMatch(/^TKT-\d{3,}$/);
+      specTicketRef = ref;
+      expect(branchesOf(bare).some((b) => b.startsWith('omoi/'))).toBe(true);
+
+      const tabs = page.getByRole('tablist', { name: 'Spec views' });
+      await tabs.getByRole('tab', { name: 'Requirements' }).click();
+      const requirement = page.locator('.requirement').first();
+      await requirement.waitFor({ timeout: 30_000 });
+      expect(await requirement.locator('h4 code').textContent()).toMatch(/^REQ-[A-Z0-9]+-[A-Z0-9]+-\d{3,}$/);
+      expect(await requirement.locator('.ears').textContent()).toMatch(/SHALL/i);
+      expect(await requirement.locator('.criteria li').count()).toBeGreaterThan(0);
+
+      await tabs.getByRole('tab', { name: 'Tasks' }).click();
+      const rows = page.locator('table.tasks tbody tr');
+      await rows.first().waitFor();
+      expect(await rows.count()).toBeGreaterThanOrEqual(3);
+      expect(await rows.first().locator('code').textContent()).toMatch(/^TSK-/);
+      const graph = page.getByRole('img', { name: /^Task dependency graph/ });
+      await graph.waitFor();
+      expect(await graph.locator('.graph-node').count()).toBe(await rows.count());
+      expect(await graph.locator('.graph-edge').count()).toBeGreaterThan(0);
+
+      await tabs.getByRole('tab', { name: 'Design' }).click();
+      await page.locator('.markdown h2, .markdown h1').first().waitFor();
+      await tabs.getByRole('tab', { name: 'Validation' }).click();
+      await page
+        .getByText(/Spec validation PASSED/)
+        .last()
+        .waitFor();
+      await page.getByRole('button', { name: 'Approve' }).waitFor();
+      await tabs.getByRole('tab', { name: 'Tasks' }).click();
+      await screenshot(page, 'web-02-spec-driven-ticket');
+
+      await page.getByRole('link', { name: 'Board' }).click();
+      const card = page.locator('.board-card', { hasText: ref });
+      await card.waitFor();
+      await card.locator('.badge.mode-spec_driven').waitFor();
+      await card.locator('.badge.spec').waitFor();
+      await screenshot(page, 'web-03-board');
+    });
+  });
+
+  it('launches a Quick run with the keyboard alone', async () => {
+    await withPage(1280, async ({ page }) => {
+      await page.goto('/command');
+      await page.getByPlaceholder('Describe what you want to build…').waitFor();
+      // Tab from the top of the page to the prompt box
+      for (let i = 0; i < 30; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate<boolean>("document.activeElement?.tagName === 'TEXTAREA'")) break;
+      }
+      expect(
+        await page.evaluate<string | null>("document.activeElement?.getAttribute('placeholder') ?? null"),
+      ).toBe('Describe what you want to build…');
+      await page.getByText('An agent starts implementing right away').waitFor();
+      await page.getByRole('button', { name: 'Launch' }).waitFor();
+      await page.keyboard.type('Add a health check endpoint');
+      await page.keyboard.press('Control+Enter');
+      await page.waitForURL(/\/tickets\/[^/]+$/);
+      await page.getByText('Quick', { exact: true }).first().waitFor();
+      const events = timeline(page);
+      await events.getByText(/^Pushed omoi\//).waitFor({ timeout: RUN_TIMEOUT });
+      await events.getByText('Task completed').waitFor({ timeout: RUN_TIMEOUT });
+      expect(await events.getByText(/^Spec validation/).count()).toBe(0);
+      await screenshot(page, 'web-04-quick-ticket');
+    });
+  });
+
+  it('shows API errors with their message', async () => {
+    await withPage(
+      1280,
+      async ({ page }) => {
+        await page.goto('/tickets/00000000-0000-4000-8000-000000000000');
+        const alert = page.getByRole('alert');
+        await alert.waitFor();
+        expect(await alert.textContent()).toMatch(/NOT_FOUND/);
+        await screenshot(page, 'web-05-api-error');
+      },
+      /status of 4\d\d/,
+    );
+  });
+
+  it('fits a 390 px wide screen', async () => {
+    await withPage(390, async ({ page }) => {
+      await page.goto('/command');
+      await page.getByPlaceholder(/Describe/).waitFor();
+      await noSideways(page);
+      await screenshot(page, 'web-07-command-390');
+      await page.goto('/board');
+      await page.locator('.board-card').first().waitFor();
+      await noSideways(page);
+      if (specTicketRef) await page.locator('.board-card', { hasText: specTicketRef }).waitFor();
+      await screenshot(page, 'web-08-board-390');
+    });
+  });
+});
