@@ -127,6 +127,8 @@ class ClaudeSession implements AgentSession {
     this.current = run;
 
     const toolNames = new Map<string, string>();
+    // Model calls of this send. The CLI's num_turns counts differently (tool rounds plus one).
+    const modelCalls = new Set<string>();
     const secrets = [this.env.ANTHROPIC_API_KEY];
     let result: SDKResultMessage | undefined;
     let apiError: string | undefined;
@@ -137,6 +139,9 @@ class ClaudeSession implements AgentSession {
           this.sessionId = message.session_id;
         if (message.type === 'result') result = message;
         if (message.type === 'assistant' && message.error) apiError = message.error;
+        if (message.type === 'assistant' && !message.error && message.parent_tool_use_id === null) {
+          modelCalls.add(message.message.id);
+        }
         for (const event of toEvents(message, toolNames, secrets)) yield event;
       }
     } catch (error) {
@@ -148,7 +153,7 @@ class ClaudeSession implements AgentSession {
     }
 
     if (abortController.signal.aborted) {
-      yield { type: 'result', ok: false, error: 'cancelled', turns: result?.num_turns ?? 0 };
+      yield { type: 'result', ok: false, error: 'cancelled', turns: modelCalls.size };
       return;
     }
     if (!result) {
@@ -172,7 +177,7 @@ class ClaudeSession implements AgentSession {
       type: 'result',
       ok,
       ...(error === undefined ? {} : { error }),
-      turns: result.num_turns,
+      turns: modelCalls.size,
       usage,
       costUsd: cost,
     };
