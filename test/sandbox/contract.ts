@@ -15,13 +15,19 @@ export interface ContractTarget {
    * spent quota (`quota`); returns the words the failure reason must contain.
    */
   refuseNextCreate?(kind: 'auth' | 'quota'): RegExp;
+  /** Variables the provider needs to differ from the suite's defaults (a reachable REPO_URL for `local`). */
+  envOverrides?: Record<string, string>;
   close(): Promise<void>;
 }
 
 /** A variable of the server's own environment that must never reach a sandbox. */
 const SERVER_SECRET = 'OMOI_CONTRACT_SERVER_SECRET';
 
-export function contractEnv(mode: 'succeed' | 'fail' | 'hang', taskId: string): Record<string, string> {
+export function contractEnv(
+  mode: 'succeed' | 'fail' | 'hang',
+  taskId: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     OMOIOS_API_URL: 'http://127.0.0.1:9/api/v1',
     OMOIOS_API_KEY: `omoi_wk_${taskId}`,
@@ -40,6 +46,7 @@ export function contractEnv(mode: 'succeed' | 'fail' | 'hang', taskId: string): 
     CONTRACT_MODE: mode,
     // Quotes, spaces and a `$`: a provider that pastes env into a shell line would mangle it.
     CONTRACT_TRICKY: `it's "quoted" $HOME; echo no`,
+    ...overrides,
   };
 }
 
@@ -72,11 +79,20 @@ function printedEnv(lines: SandboxLogLine[]): Record<string, string> {
  * completion, stream logs in order, cancel mid-run, clean up after success, failure and cancel,
  * find and remove leftovers for the reaper, and report a service failure clearly.
  */
-export function describeProviderContract(label: string, setup: () => Promise<ContractTarget>): void {
+export function describeProviderContract(
+  label: string,
+  setup: () => Promise<ContractTarget>,
+  /**
+   * Contract cases the provider is known to fail today, by name. They run as `it.fails`, so the
+   * suite stays honest: once the provider is fixed the case turns red until the entry is removed.
+   */
+  knownFailures: readonly 'orphan'[] = [],
+): void {
   describe(`sandbox provider contract: ${label}`, () => {
     let target: ContractTarget;
     let counter = 0;
     const taskId = () => `tsk_contract_${process.pid}_${++counter}`;
+    const env = (mode: 'succeed' | 'fail' | 'hang', id: string) => contractEnv(mode, id, target.envOverrides);
 
     beforeAll(async () => {
       process.env[SERVER_SECRET] = 'must-not-leak';
@@ -93,10 +109,10 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
 
     it('runs the worker to completion with exactly the env contract, logs in order, then cleans up', async () => {
       const id = taskId();
-      const env = contractEnv('succeed', id);
+      const given = env('succeed', id);
       const sandbox = await target.provider.create({
         taskId: id,
-        env,
+        env: given,
         resources: { cpus: 1, memoryMb: 512 },
       });
       expect(sandbox.provider).toBe(target.provider.name);
@@ -107,7 +123,7 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
       expect(exit.error).toBeUndefined();
 
       const seen = printedEnv(log.lines);
-      for (const [key, value] of Object.entries(env)) expect(seen[key], key).toBe(value);
+      for (const [key, value] of Object.entries(given)) expect(seen[key], key).toBe(value);
       expect(seen[SERVER_SECRET]).toBeUndefined();
 
       const numbered = log.lines.filter((l) => /^line \d+$/.test(l.text));
@@ -132,7 +148,7 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
 
     it('reports a failing worker by its exit code and cleans up after it', async () => {
       const id = taskId();
-      const sandbox = await target.provider.create({ taskId: id, env: contractEnv('fail', id) });
+      const sandbox = await target.provider.create({ taskId: id, env: env('fail', id) });
       const log = collect(sandbox);
       const exit = await sandbox.wait();
       await log.done;
@@ -144,7 +160,7 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
 
     it('cancels a running worker, ends its log and wait, and cleans up', async () => {
       const id = taskId();
-      const sandbox = await target.provider.create({ taskId: id, env: contractEnv('hang', id) });
+      const sandbox = await target.provider.create({ taskId: id, env: env('hang', id) });
       const log = collect(sandbox);
       await eventually(() => log.lines.some((l) => l.text === 'ready'), 'the worker to start');
       await sandbox.cancel();
@@ -157,26 +173,30 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
       await sandbox.destroy();
     });
 
-    it('lists what it holds and removes a sandbox left behind by a crashed orchestrator', async () => {
-      const id = taskId();
-      const orphan = await target.provider.create({ taskId: id, env: contractEnv('hang', id) });
-      expect(target.provider.list).toBeDefined();
-      expect(target.provider.destroyById).toBeDefined();
-      expect(await target.provider.list?.()).toContain(orphan.id);
-      // The orchestrator that created it is gone: only the id is known now.
-      await target.provider.destroyById?.(orphan.id);
-      expect(await target.leftovers()).not.toContain(orphan.id);
-      expect(await target.provider.list?.()).not.toContain(orphan.id);
-      await target.provider.destroyById?.(orphan.id);
-      await orphan.wait();
-    });
+    const orphanCase = knownFailures.includes('orphan') ? it.fails : it;
+    orphanCase(
+      'lists what it holds and removes a sandbox left behind by a crashed orchestrator',
+      async () => {
+        const id = taskId();
+        const orphan = await target.provider.create({ taskId: id, env: env('hang', id) });
+        expect(target.provider.list).toBeDefined();
+        expect(target.provider.destroyById).toBeDefined();
+        expect(await target.provider.list?.()).toContain(orphan.id);
+        // The orchestrator that created it is gone: only the id is known now.
+        await target.provider.destroyById?.(orphan.id);
+        expect(await target.leftovers()).not.toContain(orphan.id);
+        expect(await target.provider.list?.()).not.toContain(orphan.id);
+        await target.provider.destroyById?.(orphan.id);
+        await orphan.wait();
+      },
+    );
 
     it('reports a refused key and a spent quota as clear failures', async (context) => {
       if (!target.refuseNextCreate) return context.skip();
       for (const kind of ['auth', 'quota'] as const) {
         const words = target.refuseNextCreate(kind);
         const id = taskId();
-        const error = await target.provider.create({ taskId: id, env: contractEnv('succeed', id) }).then(
+        const error = await target.provider.create({ taskId: id, env: env('succeed', id) }).then(
           () => undefined,
           (caught: unknown) => caught as Error & { code?: string },
         );
