@@ -1,0 +1,219 @@
+// The real worker (src/worker/run.ts) driving each model runtime against the scripted fake server:
+// skill injection, the validation feedback loop, commit and push to a real bare repository, sync.
+// The API is a recording stand-in here; the path through `omoi start` is the e2e-run suite's.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClaudeRuntime } from '../../src/agents/claude.js';
+import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
+import { createRuntime } from '../../src/agents/registry.js';
+import { validateSpecFiles } from '../../src/spec/index.js';
+import type { WorkerApiClient, WorkerTask } from '../../src/worker/api-client.js';
+import { parseWorkerEnv, type WorkerConfig } from '../../src/worker/config.js';
+import { cloneAndCheckout } from '../../src/worker/git.js';
+import { buildUserPrompt } from '../../src/worker/prompt.js';
+import { runWorker } from '../../src/worker/run.js';
+import {
+  conversationTextOf,
+  type FakeModelServer,
+  type ScriptTurn,
+  startFakeModelServer,
+  systemTextOf,
+} from '../support/fake-model-server.js';
+
+let root: string;
+let remote: string;
+let home: string;
+let server: FakeModelServer | undefined;
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'omoi-agents-worker-'));
+  home = path.join(root, 'home');
+  remote = path.join(root, 'remote.git');
+  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
+  const seed = path.join(root, 'seed');
+  git(root, 'clone', '--quiet', remote, seed);
+  await writeFile(path.join(seed, 'README.md'), '# app\n');
+  git(seed, 'add', '.');
+  git(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
+  git(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function task(ref: string): WorkerTask {
+  return {
+    id: `task-${ref}`,
+    title: 'Plan',
+    description: 'Plan it',
+    project_id: 'p1',
+    ticket_id: 't1',
+    ticket: {
+      id: 't1',
+      ref,
+      title: 'Export reports',
+      description: 'Export reports as CSV files for a date range.',
+    },
+  };
+}
+
+function recordingApi(current: WorkerTask) {
+  const events: { type: string; data: Record<string, unknown> }[] = [];
+  const synced: string[][] = [];
+  const api: WorkerApiClient = {
+    getTask: async () => current,
+    postEvent: async (_id, type, data) => {
+      events.push({ type, data });
+    },
+    syncSpecs: async (_project, files) => {
+      expect(validateSpecFiles(files).valid).toBe(true);
+      synced.push(files.map((f) => f.path));
+      return { created: files.length, updated: 0, unchanged: 0 };
+    },
+  };
+  return { api, events, synced };
+}
+
+type Runtime = 'openai' | 'claude';
+
+/** Tool calls that write `files`, in each runtime's own tool vocabulary. */
+function writeCalls(runtime: Runtime, workspace: string, files: { path: string; content: string }[]) {
+  return files.map((f) =>
+    runtime === 'openai'
+      ? { name: 'write_file', input: { path: f.path, content: f.content } }
+      : { name: 'Write', input: { file_path: path.join(workspace, f.path), content: f.content } },
+  );
+}
+
+async function runScenario(
+  runtime: Runtime,
+  ref: string,
+  turns: (workspace: string) => ScriptTurn[],
+  spec: boolean,
+) {
+  const current = task(ref);
+  const branch = `omoi/${ref}`;
+  const workspace = path.join(root, `ws-${runtime}-${ref}`);
+  await cloneAndCheckout({ repoUrl: remote, dir: workspace, baseBranch: 'main', workBranch: branch });
+  server = await startFakeModelServer({ turns: turns(workspace) });
+  const env = {
+    OMOIOS_API_URL: 'http://127.0.0.1:9',
+    OMOIOS_API_KEY: 'worker-token',
+    OMOIOS_PROJECT_ID: 'p1',
+    TASK_ID: current.id,
+    AGENT_RUNTIME: runtime,
+    REPO_URL: remote,
+    WORK_BRANCH: branch,
+    MAX_TURNS: '8',
+    EXECUTION_MODE: spec ? 'exploration' : 'implementation',
+    ...(spec ? { REQUIRE_SPEC_SKILL: 'true' } : {}),
+    ...(runtime === 'openai'
+      ? { OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: 'sk-test', OMOI_MODEL: 'gpt-fake' }
+      : { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'sk-ant-test', OMOI_MODEL: 'claude-fake' }),
+  };
+  const parsed = parseWorkerEnv(env);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const { api, events, synced } = recordingApi(current);
+  const lines: string[] = [];
+  const result = await runWorker(parsed.config, {
+    api,
+    cwd: workspace,
+    log: (line) => lines.push(line),
+    signal: new AbortController().signal,
+    // The registry's runtimes, with the Claude Code CLI's HOME kept out of the real one.
+    createRuntime: (name: string, config: WorkerConfig) =>
+      name === 'claude'
+        ? Promise.resolve(
+            createClaudeRuntime(config, { maxRetries: 1, systemEnv: { PATH: process.env.PATH, HOME: home } }),
+          )
+        : createRuntime(name, config),
+  });
+  return { result, events, synced, lines, branch, current, requests: server.modelRequests() };
+}
+
+describe.each(['openai', 'claude'] as const)('worker with the %s runtime', (runtime) => {
+  it('spec_driven: skill in the system prompt, invalid specs, the report fed back, repaired, pushed, synced', async () => {
+    const ref = runtime === 'openai' ? 'TKT-101' : 'TKT-102';
+    const files = draftSpecSet(parseRequest(buildUserPrompt(task(ref), 'exploration')), '2026-01-15');
+    const ticket = files.find((f) => f.path.includes('/tickets/'))!;
+    const brokenTicket = {
+      ...ticket,
+      content: ticket.content.replace(/^priority: \w+$/m, 'priority: URGENT'),
+    };
+    expect(brokenTicket.content).not.toBe(ticket.content);
+    const run = await runScenario(
+      runtime,
+      ref,
+      (ws) => [
+        {
+          text: 'Writing the spec set.',
+          toolCalls: writeCalls(
+            runtime,
+            ws,
+            files.map((f) => (f === ticket ? brokenTicket : f)),
+          ),
+        },
+        { text: 'Done planning.' },
+        { text: 'Fixing the priority.', toolCalls: writeCalls(runtime, ws, [ticket]) },
+        { text: 'Fixed.' },
+      ],
+      true,
+    );
+
+    expect(run.result).toMatchObject({ ok: true, branch: run.branch, attempts: 2 });
+    const validations = run.events.filter((e) => e.type === 'spec.validation').map((e) => e.data.passed);
+    expect(validations).toEqual([false, true]);
+    expect(run.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        'worker.started',
+        'skill.injected',
+        'agent.message',
+        'agent.tool_use',
+        'git.pushed',
+      ]),
+    );
+    expect(run.events.find((e) => e.type === 'worker.started')?.data).toMatchObject({ runtime });
+    expect(run.events.at(-1)).toMatchObject({ type: 'spec.synced', data: { created: files.length } });
+
+    expect(run.requests).toHaveLength(4);
+    expect(systemTextOf(run.requests[0]!)).toContain('# Skill: spec-driven development');
+    // The worker's validation report is the next user turn, naming the broken file.
+    const feedback = conversationTextOf(run.requests[2]!);
+    expect(feedback).toContain('Spec validation FAILED (attempt 1 of 3)');
+    expect(feedback).toContain(`${ticket.path}:`);
+    expect(conversationTextOf(run.requests[1]!)).not.toContain('Spec validation FAILED');
+
+    expect(git(remote, 'log', '-1', '--format=%an|%s', run.branch)).toBe(
+      `Omoi Worker|docs(spec): ${ref} Export reports`,
+    );
+    expect(git(remote, 'show', `${run.branch}:${ticket.path}`)).toBe(ticket.content.trim());
+    expect(run.synced[0]).toEqual(expect.arrayContaining(files.map((f) => f.path)));
+  });
+
+  it('quick: no skill text, the change is committed and pushed', async () => {
+    const ref = runtime === 'openai' ? 'TKT-201' : 'TKT-202';
+    const run = await runScenario(
+      runtime,
+      ref,
+      (ws) => [
+        { toolCalls: writeCalls(runtime, ws, [{ path: 'src/export.txt', content: 'csv export\n' }]) },
+        { text: 'Implemented.' },
+      ],
+      false,
+    );
+    expect(run.result).toMatchObject({ ok: true, branch: run.branch });
+    expect(run.events.map((e) => e.type)).not.toContain('skill.injected');
+    expect(systemTextOf(run.requests[0]!)).not.toContain('Skill: spec-driven');
+    expect(git(remote, 'show', `${run.branch}:src/export.txt`)).toBe('csv export');
+  });
+});
