@@ -3,7 +3,7 @@
 import { type Query, query, type SDKMessage, type SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { RuntimeEnv } from './registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
-import { EVENT_OUTPUT_CHARS, eventText } from './tools/event-text.js';
+import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 
 /** Claude Code tools the agent gets: files, search and a shell. Nothing that waits for a person. */
 export const CLAUDE_TOOLS = ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash', 'TodoWrite'];
@@ -204,7 +204,7 @@ function toEvents(
         events.push({ type: 'message', text: eventText(block.text, secrets) });
       if (block.type === 'tool_use') {
         toolNames.set(block.id, block.name);
-        events.push({ type: 'tool_use', name: block.name, input: block.input });
+        events.push({ type: 'tool_use', name: block.name, input: eventInput(block.input, secrets) });
       }
     }
   }

@@ -7,7 +7,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { RuntimeEnv } from './registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
-import { EVENT_OUTPUT_CHARS, eventText } from './tools/event-text.js';
+import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 import { createWorkspaceTools, type WorkspaceTools } from './tools/workspace-tools.js';
 
 /** Used when OMOI_MODEL is not set and the endpoint is OpenAI's own. */
@@ -166,7 +166,7 @@ class OpenAiSession implements AgentSession {
           continue;
         }
         const { name, arguments: rawArguments } = call.function;
-        yield { type: 'tool_use', name, input: parseOrRaw(rawArguments) };
+        yield { type: 'tool_use', name, input: eventInput(parseOrRaw(rawArguments), this.secrets) };
         const outcome = await this.tools.execute(name, rawArguments, signal);
         this.messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.output });
         yield {

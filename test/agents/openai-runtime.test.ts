@@ -232,6 +232,23 @@ describe('openai runtime faults', () => {
     ]);
   });
 
+  it('redacts its key and trims long inputs in events, while the model gets everything', async () => {
+    const long = 'x'.repeat(5_000);
+    const agent = await session([
+      {
+        text: 'I found the key sk-test-secret-key in the environment.',
+        toolCalls: [{ name: 'write_file', input: { path: 'notes/long.md', content: long } }],
+      },
+      { text: 'Done.' },
+    ]);
+    const events = await collect(agent, 'go');
+    expect(events[0]).toEqual({ type: 'message', text: 'I found the key [redacted] in the environment.' });
+    const use = events.find((e) => e.type === 'tool_use');
+    const content = (use as { input: { content: string } }).input.content;
+    expect(content).toMatch(/^x{2000}… \[5000 characters\]$/);
+    expect(await readFile(path.join(fx.scenario.workspace, 'notes/long.md'), 'utf8')).toBe(long);
+  });
+
   it('labels itself with the model', () => {
     expect(createOpenAiRuntime({ OMOI_MODEL: 'qwen2.5-coder' }).label).toBe('openai (qwen2.5-coder)');
   });

@@ -20,3 +20,19 @@ export function eventText(
   }
   return out.length <= limit ? out : `${out.slice(0, limit)}… [${out.length} characters]`;
 }
+
+/**
+ * The same for a tool call's input: every string inside is redacted and trimmed (a `write_file`
+ * input holds a whole file; the event needs only its start).
+ *
+ * @example
+ * eventInput({ path: 'a.md', content: longText }, [key]); // { path: 'a.md', content: 'first 2000 characters… [n characters]' }
+ */
+export function eventInput(input: unknown, secrets: readonly (string | undefined)[] = []): unknown {
+  if (typeof input === 'string') return eventText(input, secrets, EVENT_OUTPUT_CHARS);
+  if (Array.isArray(input)) return input.map((item) => eventInput(item, secrets));
+  if (input && typeof input === 'object') {
+    return Object.fromEntries(Object.entries(input).map(([key, value]) => [key, eventInput(value, secrets)]));
+  }
+  return input;
+}
