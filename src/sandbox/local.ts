@@ -74,7 +74,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         );
       }
       const id = `local-${create.taskId.slice(0, 8)}-${randomBytes(4).toString('hex')}`;
-      const sandbox = new LocalSandbox(id, join(root, id), create, options, bwrap);
+      const sandbox = new LocalSandbox(id, join(root, id), create, options, bwrap, () =>
+        sandboxes.delete(id),
+      );
       sandboxes.set(id, sandbox);
       sandbox.start();
       return sandbox;
@@ -110,6 +112,7 @@ class LocalSandbox implements Sandbox {
     private readonly create: SandboxCreateOptions,
     private readonly options: LocalProviderOptions,
     private readonly bwrap: string | null,
+    private readonly onDestroyed?: () => void,
   ) {
     this.exited = new Promise((r) => {
       this.resolveExit = r;
@@ -228,7 +231,13 @@ class LocalSandbox implements Sandbox {
   }
 
   async destroy(): Promise<void> {
-    if (this.child) await this.cancel();
+    // Stop first and wait for the run to settle: removing the folder while `git clone` still writes
+    // into it would leave a half workspace behind.
+    if (!this.exit) {
+      await this.cancel();
+      await this.exited;
+    }
+    this.onDestroyed?.();
     const failed = this.exit?.exitCode !== 0;
     if (failed && (this.create.keepOnFailure ?? this.options.keepOnFailure)) {
       this.buffer.system(`workspace kept for debugging: ${this.dir}`);

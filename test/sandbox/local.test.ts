@@ -34,9 +34,4 @@ describeProviderContract('local (real git and processes)', async () => {
     },
     close: () => rm(root, { recursive: true, force: true }),
   };
-}, [
-  // Known bug in src/sandbox/local.ts (reported to the lead): destroyById during the clone removes
-  // the folder while `git clone` is still writing into it, so the workspace comes back. destroy()
-  // should mark the sandbox cancelled and await the run before removing the folder.
-  'orphan',
-]);
+});
