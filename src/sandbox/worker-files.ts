@@ -8,31 +8,37 @@ export interface UploadFile {
   to: string;
 }
 
+/** Where the bundle goes in the sandbox, relative to the workdir (see below for why this layout). */
+export const WORKER_BUNDLE_PATH = 'dist/worker/worker.bundle.mjs';
+
 /** How the travelling worker is started inside a bare sandbox (from its workdir). */
-export const WORKER_COMMAND = ['node', 'worker.bundle.mjs', 'worker'];
+export const WORKER_COMMAND = ['node', WORKER_BUNDLE_PATH, 'worker'];
 
 /**
- * The files of the travelling worker built by `npm run build`: `dist/worker.bundle.mjs` and the
- * skill files beside it in `dist/skills/`. A remote provider uploads them into a sandbox that has
- * only Node and git, keeping the same layout, so the bundle finds its skills next to itself.
+ * The files of the travelling worker: `dist/worker.bundle.mjs` (built by `npm run build`) and the
+ * skill files in `src/skills/`. A remote provider uploads them into a sandbox that has only Node
+ * and git in this package's own layout (`dist/worker/…` and `src/skills/…`), so the bundled worker
+ * finds its skills at the same relative place as the unbundled one does (src/worker/skill.ts).
  *
  * @example
- * const files = workerUploads('/opt/omoi'); // [{ from: '/opt/omoi/dist/worker.bundle.mjs', to: 'worker.bundle.mjs' }, …]
+ * const files = workerUploads('/opt/omoi');
+ * // [{ from: '/opt/omoi/dist/worker.bundle.mjs', to: 'dist/worker/worker.bundle.mjs' },
+ * //  { from: '/opt/omoi/src/skills/spec-driven-dev/SKILL.md', to: 'src/skills/spec-driven-dev/SKILL.md' }, …]
  */
 export function workerUploads(packageRoot: string): UploadFile[] {
-  const dist = join(packageRoot, 'dist');
-  const bundle = join(dist, 'worker.bundle.mjs');
+  const bundle = join(packageRoot, 'dist', 'worker.bundle.mjs');
   if (!existsSync(bundle)) {
     throw new AppError(
       'SANDBOX_FAILED',
       `The travelling worker ${bundle} is missing; run \`npm run build\` before using a remote sandbox`,
     );
   }
-  const files: UploadFile[] = [{ from: bundle, to: 'worker.bundle.mjs' }];
-  const skills = join(dist, 'skills');
+  const files: UploadFile[] = [{ from: bundle, to: WORKER_BUNDLE_PATH }];
+  const skills = join(packageRoot, 'src', 'skills');
   if (existsSync(skills)) {
-    for (const file of walk(skills))
-      files.push({ from: file, to: relative(dist, file).split('\\').join('/') });
+    for (const file of walk(skills)) {
+      files.push({ from: file, to: relative(packageRoot, file).split('\\').join('/') });
+    }
   }
   return files;
 }

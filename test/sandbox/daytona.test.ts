@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createDaytonaProvider } from '../../src/sandbox/daytona.js';
+import { WORKER_BUNDLE_PATH } from '../../src/sandbox/worker-files.js';
 import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { CONTRACT_WORKER, contractEnv, describeProviderContract } from './contract.js';
 
 // Daytona cannot be reached from here: the real `@daytonaio/sdk` talks to a fake of its control
 // API and toolbox (HTTP + the follow-log WebSocket) on 127.0.0.1.
-const uploads = [{ from: CONTRACT_WORKER, to: 'worker.bundle.mjs' }];
+const uploads = [{ from: CONTRACT_WORKER, to: WORKER_BUNDLE_PATH }];
 
 describeProviderContract('daytona (fake Daytona API and toolbox)', async () => {
   const daytona = await startFakeDaytona();

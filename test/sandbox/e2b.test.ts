@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createE2BProvider } from '../../src/sandbox/e2b.js';
+import { WORKER_BUNDLE_PATH } from '../../src/sandbox/worker-files.js';
 import { startFakeE2B } from '../support/fakes/e2b-service.js';
 import { CONTRACT_WORKER, contractEnv, describeProviderContract } from './contract.js';
 
 // E2B cannot be reached from here: the real `e2b` SDK talks to a fake of its control API and of
 // envd (files + connect-rpc process service) on 127.0.0.1.
-const uploads = [{ from: CONTRACT_WORKER, to: 'worker.bundle.mjs' }];
+const uploads = [{ from: CONTRACT_WORKER, to: WORKER_BUNDLE_PATH }];
 
 describeProviderContract('e2b (fake E2B API and envd)', async () => {
   const e2b = await startFakeE2B();
@@ -68,7 +69,7 @@ describe('e2b provider specifics', () => {
       expect((await sandbox.wait()).exitCode).toBe(0);
       const start = e2b.http.requests.find((r) => r.path === '/process.Process/Start');
       expect(start?.body.toString()).toContain('"cwd":"/home/user/omoi"');
-      expect(start?.body.toString()).toContain('node worker.bundle.mjs worker');
+      expect(start?.body.toString()).toContain(`node ${WORKER_BUNDLE_PATH} worker`);
       await sandbox.destroy();
     } finally {
       await e2b.close();

@@ -1,0 +1,160 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDaytonaProvider } from '../../src/sandbox/daytona.js';
+import { createDockerProvider } from '../../src/sandbox/docker.js';
+import { createE2BProvider } from '../../src/sandbox/e2b.js';
+import type { SandboxLogLine, SandboxProvider } from '../../src/sandbox/provider.js';
+import { WORKER_COMMAND, workerUploads } from '../../src/sandbox/worker-files.js';
+import { startFakeDaytona } from '../support/fakes/daytona-service.js';
+import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
+import { startFakeE2B } from '../support/fakes/e2b-service.js';
+import { startFakeWorkerApi } from '../support/fakes/worker-api.js';
+
+// The travelling worker for real: the build step bundles `omoi worker` into one file, a remote
+// provider uploads it with the skills into a bare (fake) sandbox that has only Node and git, and it
+// runs a whole spec-driven task with the offline runtime: skill injected, specs validated,
+// committed and pushed to the repository, synced to the (fake) API.
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+let root: string;
+let packageRoot: string;
+let remote: string;
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'omoi-bundle-'));
+  // A package root as a remote provider sees it: the built bundle and the shipped skills, no node_modules.
+  packageRoot = join(root, 'package');
+  mkdirSync(join(packageRoot, 'dist'), { recursive: true });
+  const step = (await import(
+    pathToFileURL(join(repoRoot, 'scripts/build-steps/20-worker-bundle.js')).href
+  )) as {
+    bundleWorker(root: string, outfile: string): Promise<number | null>;
+  };
+  const size = await step.bundleWorker(repoRoot, join(packageRoot, 'dist', 'worker.bundle.mjs'));
+  expect(size).toBeGreaterThan(0);
+  cpSync(join(repoRoot, 'src', 'skills'), join(packageRoot, 'src', 'skills'), { recursive: true });
+
+  remote = join(root, 'remote.git');
+  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
+  const seed = join(root, 'seed');
+  git(root, 'clone', '--quiet', remote, seed);
+  writeFileSync(join(seed, 'README.md'), '# shop\n');
+  git(seed, 'add', '.');
+  git(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
+  git(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+}, 120_000);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+async function runSpecTask(name: string, provider: SandboxProvider) {
+  const ref = `TKT-${name.toUpperCase()}`;
+  const api = await startFakeWorkerApi({
+    id: `tsk_${name}`,
+    projectId: 'prj_shop',
+    title: 'Webhooks for order events',
+    description: 'Send a signed webhook to subscribers when an order is created or paid, with retries.',
+    ref,
+  });
+  try {
+    const sandbox = await provider.create({
+      taskId: `tsk_${name}`,
+      env: {
+        OMOIOS_API_URL: api.url,
+        OMOIOS_API_KEY: api.token,
+        OMOIOS_PROJECT_ID: 'prj_shop',
+        TASK_ID: `tsk_${name}`,
+        SANDBOX_ID: `sbx_${name}`,
+        EXECUTION_MODE: 'exploration',
+        REQUIRE_SPEC_SKILL: 'true',
+        SELECTED_SKILL: 'spec-driven-dev',
+        AGENT_RUNTIME: 'offline',
+        REPO_URL: remote,
+        BASE_BRANCH: 'main',
+        WORK_BRANCH: `omoi/${ref}`,
+        MAX_TURNS: '10',
+        SPEC_MAX_ATTEMPTS: '3',
+      },
+    });
+    const lines: SandboxLogLine[] = [];
+    for await (const line of sandbox.logs()) lines.push(line);
+    const exit = await sandbox.wait();
+    await sandbox.destroy();
+    const text = lines.map((l) => l.text);
+    expect(exit.exitCode, text.join('\n')).toBe(0);
+    expect(text).toContain('REQUIRE_SPEC_SKILL=true');
+    expect(text.some((t) => t.startsWith('Spec validation PASSED'))).toBe(true);
+    const types = api.events.map((e) => e.type);
+    for (const type of ['worker.started', 'skill.injected', 'spec.validation', 'git.pushed', 'spec.synced']) {
+      expect(types, type).toContain(type);
+    }
+    expect(api.synced).toHaveLength(1);
+    expect(api.synced[0]?.some((doc) => doc.path.startsWith('.omoi_os/tickets/'))).toBe(true);
+    const pushed = api.events.find((e) => e.type === 'git.pushed')?.data;
+    expect(git(remote, 'rev-parse', `refs/heads/omoi/${ref}`)).toBe(pushed?.commit);
+  } finally {
+    await api.close();
+  }
+}
+
+describe('the travelling worker bundle', () => {
+  it('runs a spec task in an E2B sandbox it was uploaded to', async () => {
+    const e2b = await startFakeE2B();
+    try {
+      await runSpecTask(
+        'e2b',
+        createE2BProvider({
+          apiKey: e2b.apiKey,
+          apiUrl: e2b.url,
+          sandboxUrl: e2b.url,
+          template: 'base',
+          uploads: () => workerUploads(packageRoot),
+        }),
+      );
+    } finally {
+      await e2b.close();
+    }
+  });
+
+  it('runs a spec task in a Daytona sandbox it was uploaded to', async () => {
+    const daytona = await startFakeDaytona();
+    try {
+      await runSpecTask(
+        'daytona',
+        createDaytonaProvider({
+          apiKey: daytona.apiKey,
+          apiUrl: daytona.apiUrl,
+          uploads: () => workerUploads(packageRoot),
+          pollMs: 50,
+        }),
+      );
+    } finally {
+      await daytona.close();
+    }
+  });
+
+  it('runs a spec task in a container of an image laid out like deploy/Dockerfile', async () => {
+    // The image keeps the package layout under /opt/omoi; here a folder stands in for it.
+    const image = join(root, 'image');
+    for (const file of workerUploads(packageRoot)) {
+      mkdirSync(dirname(join(image, file.to)), { recursive: true });
+      cpSync(file.from, join(image, file.to));
+    }
+    const [node, bundle, ...args] = WORKER_COMMAND;
+    const engine = await startFakeDockerEngine({
+      images: { 'omoi-worker:test': [node ?? 'node', join(image, bundle ?? ''), ...args] },
+    });
+    try {
+      await runSpecTask('docker', createDockerProvider({ host: engine.host, image: 'omoi-worker:test' }));
+    } finally {
+      await engine.close();
+    }
+  });
+});
