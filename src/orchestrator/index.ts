@@ -1,0 +1,93 @@
+// Builds and starts the orchestrator for `omoi start`: the queue on the server's database, the
+// chosen sandbox provider, the chosen agent runtime, events through the services.
+import { fileURLToPath } from 'node:url';
+import { chooseRuntimeName } from '../agents/registry.js';
+import { runtimeEnv } from '../agents/runtime-config.js';
+import { createQueue, type QueueSql } from '../queue/queue.js';
+import { createProvider } from '../sandbox/registry.js';
+import type { OrchestratorEnv } from './config.js';
+import { createOrchestrator, type Orchestrator, type OrchestratorEvent } from './orchestrator.js';
+import { createOrchestratorStore } from './store.js';
+
+export type { OrchestratorEnv } from './config.js';
+export { orchestratorEnvSchema } from './config.js';
+
+export interface StartOrchestratorOptions {
+  /** The server's database as the queue needs it. */
+  sql: QueueSql;
+  /** NOTIFY subscription (PGlite listen, or a dedicated pg client). */
+  listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
+  /** Records an event (and fans it out to SSE). */
+  emit: (event: OrchestratorEvent) => Promise<void>;
+  mintToken: (args: {
+    taskId: string;
+    projectId: string;
+    ticketId: string | null;
+    ttlMs: number;
+  }) => Promise<string>;
+  /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
+  apiUrl: string;
+  dataDir: string;
+  /** True when this process alone owns the database (PGlite). */
+  exclusive: boolean;
+  env: OrchestratorEnv;
+  /** Provider-specific settings (src/sandbox/config.ts), passed through to the provider. */
+  providerSettings?: Readonly<Record<string, unknown>>;
+  /** PATH for local workers. */
+  path: string;
+  log: (message: string) => void;
+}
+
+/** The `bin/omoi.js` of this installation (local workers run it). */
+export const OMOI_BIN = fileURLToPath(new URL('../../bin/omoi.js', import.meta.url));
+
+/**
+ * Creates and starts the orchestrator; call `stop()` on shutdown.
+ *
+ * @example
+ * const orchestrator = await startOrchestrator({ sql, listen, emit, mintToken, apiUrl: server.url, dataDir, exclusive: true, env, path, log });
+ * process.once('SIGTERM', () => orchestrator.stop());
+ */
+export async function startOrchestrator(options: StartOrchestratorOptions): Promise<Orchestrator> {
+  const { env } = options;
+  const runtimeName = chooseRuntimeName({ explicit: env.AGENT_RUNTIME, env });
+  const provider = await createProvider(env.OMOI_SANDBOX, {
+    dataDir: options.dataDir,
+    omoiBin: OMOI_BIN,
+    path: options.path,
+    keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
+    isolation: env.OMOI_SANDBOX_ISOLATION,
+    settings: options.providerSettings ?? {},
+    log: options.log,
+  });
+  const queue = createQueue(options.sql, {
+    leaseMs: env.OMOI_LEASE_MS,
+    defaultProjectLimit: env.OMOI_PROJECT_CONCURRENCY,
+  });
+  const orchestrator = createOrchestrator({
+    queue,
+    store: createOrchestratorStore(options.sql),
+    provider,
+    emit: options.emit,
+    mintToken: options.mintToken,
+    ...(options.listen && !env.OMOI_DISABLE_NOTIFY ? { listen: options.listen } : {}),
+    log: options.log,
+    config: {
+      apiUrl: options.apiUrl,
+      runtimeName,
+      runtimeEnv: runtimeEnv(runtimeName, env),
+      maxConcurrency: env.OMOI_MAX_CONCURRENCY,
+      pollMs: env.OMOI_POLL_MS,
+      maxTurns: env.OMOI_MAX_TURNS,
+      specMaxAttempts: env.OMOI_SPEC_MAX_ATTEMPTS,
+      tokenTtlMs: Math.max(2 * 60 * 60_000, env.OMOI_LEASE_MS * 10),
+      keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
+      exclusive: options.exclusive,
+    },
+  });
+  await orchestrator.start();
+  options.log(
+    `orchestrator started: sandbox ${provider.name}, agent runtime ${runtimeName}${runtimeName === 'offline' ? ' (offline, no model)' : ''}, up to ${env.OMOI_MAX_CONCURRENCY} at once`,
+  );
+  return orchestrator;
+}
