@@ -172,7 +172,6 @@ describe.each(['openai', 'claude'] as const)(
           BASE_BRANCH: 'main',
           WORK_BRANCH: branch,
           MAX_TURNS: '8',
-          SPEC_MAX_ATTEMPTS: '3',
         },
       });
       const lines: string[] = [];
