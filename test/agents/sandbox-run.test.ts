@@ -172,6 +172,7 @@ describe.each(['openai', 'claude'] as const)(
           BASE_BRANCH: 'main',
           WORK_BRANCH: branch,
           MAX_TURNS: '8',
+          SPEC_MAX_ATTEMPTS: '3',
         },
       });
       const lines: string[] = [];
@@ -181,7 +182,6 @@ describe.each(['openai', 'claude'] as const)(
       await sandbox.destroy();
 
       expect(lines.some((l) => l.includes('REQUIRE_SPEC_SKILL=true'))).toBe(true);
-      console.log(lines.filter((l) => l.startsWith('system')).join('\n'));
       const types = api.events.map((e) => e.type);
       expect(types.filter((t) => !t.startsWith('agent.'))).toEqual([
         'worker.started',
