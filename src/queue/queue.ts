@@ -88,27 +88,31 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     leaseMs,
 
     /**
-     * Claims the next ready task for `claimer`, or returns null. The project row is locked for the
-     * length of the claim so that two claimers cannot both take the last free slot of a project.
+     * Claims the next ready task for `claimer`, or returns null. The project row is locked (briefly,
+     * for the claim's transaction) so that two claimers cannot both take the last free slot of a
+     * project; projects are locked in id order so that claimers never deadlock. Within a project the
+     * task with the highest priority, then the oldest, goes first.
      */
     async claim(claimer: string): Promise<ClaimedTask | null> {
       return sql.transaction(async (tx) => {
         const projects = await tx.query<{ project_id: string }>(
-          `SELECT t.project_id, min(${PRIORITY_ORDER}) AS p, min(t.created_at) AS c
-             FROM tasks t WHERE ${READY}
-            GROUP BY t.project_id ORDER BY p, c LIMIT 20`,
+          `SELECT DISTINCT t.project_id FROM tasks t WHERE ${READY} ORDER BY t.project_id LIMIT 20`,
         );
         for (const { project_id } of projects) {
-          const locked = await tx.query<{ limit: number | string | null; active: number | string }>(
-            `SELECT (p.settings->>'concurrency_limit')::int AS "limit",
-                    (SELECT count(*) FROM tasks r WHERE r.project_id = p.id AND r.status IN ${ACTIVE}) AS active
-               FROM projects p WHERE p.id = $1 FOR UPDATE SKIP LOCKED`,
+          // Lock first, count after: in READ COMMITTED a statement that waited for the lock still
+          // reads with its own older snapshot, so the count must come from a later statement.
+          const locked = await tx.query<{ limit: number | string | null }>(
+            `SELECT (p.settings->>'concurrency_limit')::int AS "limit" FROM projects p WHERE p.id = $1 FOR UPDATE`,
             [project_id],
           );
           const row = locked[0];
-          if (!row) continue; // another claimer holds this project right now
+          if (!row) continue;
+          const counted = await tx.query<{ active: number | string }>(
+            `SELECT count(*) AS active FROM tasks WHERE project_id = $1 AND status IN ${ACTIVE}`,
+            [project_id],
+          );
           const limit = row.limit === null ? defaultLimit : Number(row.limit);
-          if (Number(row.active) >= limit) continue;
+          if (Number(counted[0]?.active ?? 0) >= limit) continue;
           const claimed = await tx.query(
             `UPDATE tasks SET status = 'claimed', claimed_by = $1, lease_until = now() + ${lease},
                     attempts = attempts + 1, started_at = now(), finished_at = NULL, error = NULL
