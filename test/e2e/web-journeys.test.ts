@@ -45,6 +45,14 @@ async function withPage(
 
 const timeline = (page: Page) => page.getByRole('region', { name: 'Timeline' });
 
+/** A timeline entry's headline (not the folded sandbox log, which repeats some of the words). */
+async function waitForEntry(page: Page, text: string | RegExp) {
+  const entry = timeline(page)
+    .locator('.event-title, .event-note, .event-head summary')
+    .filter({ hasText: text });
+  await entry.first().waitFor({ timeout: RUN_TIMEOUT });
+}
+
 async function noSideways(page: Page) {
   const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   expect(overflow).toBeLessThanOrEqual(0);
@@ -57,10 +65,10 @@ describe('web journeys', () => {
       await page.waitForURL('**/command');
       await page.getByRole('heading', { name: 'Command Center' }).waitFor();
       await page.getByText('No project yet: add a repository to start.').waitFor();
-      await page.getByLabel('Repository').fill(bare);
-      await page.getByLabel('Name').fill('demo');
+      await page.getByLabel('Repository', { exact: true }).fill(bare);
+      await page.getByLabel('Name', { exact: true }).fill('demo');
       await page.getByRole('button', { name: 'Add project' }).click();
-      const picker = page.getByLabel('Project');
+      const picker = page.getByLabel('Project', { exact: true });
       await picker.waitFor();
       expect(await picker.locator('option:checked').textContent()).toBe('demo');
       await screenshot(page, 'web-01-project-added');
@@ -74,7 +82,7 @@ describe('web journeys', () => {
   it('creates a spec, follows the run live, reads the spec tabs and finds it on the board', async () => {
     await withPage(1280, async ({ page }) => {
       await page.goto('/command');
-      await page.getByText('Spec-Driven', { exact: true }).click();
+      await page.getByRole('radio', { name: /^Spec-Driven/ }).check();
       const prompt = page.getByPlaceholder('Describe the feature to plan…');
       await prompt.waitFor();
       await page.getByText('Requirements, design and tasks are generated for your approval').waitFor();
@@ -86,13 +94,12 @@ describe('web journeys', () => {
       await page.waitForURL(/\/tickets\/[^/]+$/);
       await page.getByText('Spec-Driven', { exact: true }).first().waitFor();
 
-      const events = timeline(page);
-      await events.getByText('Spec skill enforcement enabled').waitFor({ timeout: RUN_TIMEOUT });
-      await events.getByText(/^Skill injected/).waitFor({ timeout: RUN_TIMEOUT });
-      await events.getByText(/^Spec validation PASSED/).waitFor({ timeout: RUN_TIMEOUT });
-      await events.getByText(/^Pushed omoi\//).waitFor({ timeout: RUN_TIMEOUT });
-      await events.getByText(/^Specs synced: \d+ created/).waitFor({ timeout: RUN_TIMEOUT });
-      await events.getByText('Task completed').waitFor({ timeout: RUN_TIMEOUT });
+      await waitForEntry(page, 'Spec skill enforcement enabled');
+      await waitForEntry(page, /^Skill injected/);
+      await waitForEntry(page, /^Spec validation PASSED/);
+      await waitForEntry(page, /^Pushed omoi\//);
+      await waitForEntry(page, /^Specs synced: \d+ created/);
+      await waitForEntry(page, 'Task completed');
 
       const ref = (await page.locator('.ticket-head code').first().textContent())?.trim() ?? '';
       expect(ref).toMatch(/^TKT-\d{3,}$/);
@@ -155,10 +162,13 @@ describe('web journeys', () => {
       await page.keyboard.press('Control+Enter');
       await page.waitForURL(/\/tickets\/[^/]+$/);
       await page.getByText('Quick', { exact: true }).first().waitFor();
-      const events = timeline(page);
-      await events.getByText(/^Pushed omoi\//).waitFor({ timeout: RUN_TIMEOUT });
-      await events.getByText('Task completed').waitFor({ timeout: RUN_TIMEOUT });
-      expect(await events.getByText(/^Spec validation/).count()).toBe(0);
+      await waitForEntry(page, /^Pushed omoi\//);
+      await waitForEntry(page, 'Task completed');
+      expect(
+        await timeline(page)
+          .locator('.event-title', { hasText: /^Spec validation/ })
+          .count(),
+      ).toBe(0);
       await screenshot(page, 'web-04-quick-ticket');
     });
   });

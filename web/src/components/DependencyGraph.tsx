@@ -15,8 +15,9 @@ export function DependencyGraph({ tasks }: { tasks: GraphNodeInput[] }) {
     <figure className="graph">
       <div className="graph-scroll">
         <svg
-          width={layout.width}
-          height={layout.height}
+          // shrinks to fit its column down to 70 % (text stays readable), then scrolls sideways
+          width="100%"
+          style={{ minWidth: Math.round(layout.width * 0.7), maxWidth: layout.width }}
           viewBox={`0 0 ${layout.width} ${layout.height}`}
           role="img"
           aria-label={`Task dependency graph: ${description}`}

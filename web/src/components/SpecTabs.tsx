@@ -115,6 +115,14 @@ function TasksTab({ docs }: { docs: SpecDocument[] }) {
           </span>
         </p>
       ))}
+      <DependencyGraph
+        tasks={tasks.map((doc) => ({
+          id: specId(doc),
+          title: doc.title ?? '',
+          status: text(doc.frontmatter?.status) || undefined,
+          dependsOn: dependsOn(doc),
+        }))}
+      />
       <div className="table-scroll">
         <table className="tasks">
           <thead>
@@ -139,14 +147,6 @@ function TasksTab({ docs }: { docs: SpecDocument[] }) {
           </tbody>
         </table>
       </div>
-      <DependencyGraph
-        tasks={tasks.map((doc) => ({
-          id: specId(doc),
-          title: doc.title ?? '',
-          status: text(doc.frontmatter?.status) || undefined,
-          dependsOn: dependsOn(doc),
-        }))}
-      />
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import type { OmoiEvent } from '../api/types';
-import { describeEvent, type TimelineState } from '../timeline/timeline-reducer';
+import { describeEvent, groupEntries, type TimelineState } from '../timeline/timeline-reducer';
 import { ValidationIssues } from './ValidationIssues';
 
 function time(ts: string | undefined): string {
@@ -36,6 +36,26 @@ function TimelineEntry({ event }: { event: OmoiEvent }) {
   );
 }
 
+function LogEntry({ events }: { events: OmoiEvent[] }) {
+  const lines = events.map((e) => String(e.data?.text ?? e.data?.line ?? e.data?.message ?? ''));
+  return (
+    <li className="event tone-muted log" data-type="sandbox.log" data-event-id={String(events[0]!.id)}>
+      <span className="event-dot" aria-hidden="true" />
+      <div className="event-body">
+        <div className="event-head">
+          <details>
+            <summary>
+              Sandbox log · {lines.length} line{lines.length === 1 ? '' : 's'}
+            </summary>
+            <pre>{lines.join('\n')}</pre>
+          </details>
+          <time dateTime={events[0]!.ts}>{time(events[0]!.ts)}</time>
+        </div>
+      </div>
+    </li>
+  );
+}
+
 const CONNECTION: Record<TimelineState['connection'], string> = {
   connecting: 'connecting…',
   open: 'live',
@@ -56,9 +76,13 @@ export function Timeline({ state }: { state: TimelineState }) {
         <p className="muted">No events yet. They appear here as the run goes.</p>
       ) : (
         <ol className="events" aria-live="polite">
-          {state.events.map((event) => (
-            <TimelineEntry key={String(event.id)} event={event} />
-          ))}
+          {groupEntries(state.events).map((entry) =>
+            entry.kind === 'log' ? (
+              <LogEntry key={`log-${entry.events[0]!.id}`} events={entry.events} />
+            ) : (
+              <TimelineEntry key={String(entry.event.id)} event={entry.event} />
+            ),
+          )}
         </ol>
       )}
     </section>

@@ -100,6 +100,9 @@ function TicketView({ id }: { id: string }) {
     );
   }
   const t = ticket.data;
+  // the Command Center makes the prompt's first line the title: show only what the title leaves out
+  const description = t.description?.trim() ?? '';
+  const details = description.startsWith(t.title) ? description.slice(t.title.length).trim() : description;
   const docs = specs.data ?? (t.spec_documents?.length ? t.spec_documents : []);
   const specValid = summary.validation?.passed === true && docs.length > 0;
   const actionError = cancel.error ?? retry.error ?? approve.error;
@@ -113,7 +116,7 @@ function TicketView({ id }: { id: string }) {
             <StatusBadge status={t.status} />
           </p>
           <h1>{t.title}</h1>
-          {t.description && t.description !== t.title ? <p className="description">{t.description}</p> : null}
+          {details ? <p className="description">{details}</p> : null}
         </div>
         <div className="actions">
           {task ? (

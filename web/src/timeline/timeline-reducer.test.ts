@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OmoiEvent } from '../api/types';
 import {
   describeEvent,
+  groupEntries,
   initialTimeline,
   summarize,
   type TimelineState,
@@ -179,5 +180,23 @@ describe('worker failures', () => {
       phase: 'running',
       error: 'cannot clone',
     });
+  });
+});
+
+describe('groupEntries', () => {
+  it('folds consecutive sandbox log lines into one entry between the other events', () => {
+    const entries = groupEntries([
+      ev(1, 'task.claimed'),
+      ev(2, 'sandbox.log', { text: 'a' }),
+      ev(3, 'sandbox.log', { text: 'b' }),
+      ev(4, 'spec.validation', { passed: true }),
+      ev(5, 'sandbox.log', { text: 'c' }),
+    ]);
+    expect(entries.map((e) => (e.kind === 'log' ? e.events.map((x) => x.id) : e.event.id))).toEqual([
+      1,
+      [2, 3],
+      4,
+      [5],
+    ]);
   });
 });

@@ -42,6 +42,21 @@ export function timelineReducer(state: TimelineState, action: TimelineAction): T
   return { ...state, events, lastId: eventId(events[events.length - 1]!) };
 }
 
+/** Consecutive sandbox log lines fold into one entry: the run's story stays readable. */
+export type TimelineEntry = { kind: 'event'; event: OmoiEvent } | { kind: 'log'; events: OmoiEvent[] };
+
+export function groupEntries(events: OmoiEvent[]): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const event of events) {
+    const last = entries[entries.length - 1];
+    if (event.type === 'sandbox.log') {
+      if (last?.kind === 'log') last.events.push(event);
+      else entries.push({ kind: 'log', events: [event] });
+    } else entries.push({ kind: 'event', event });
+  }
+  return entries;
+}
+
 export type RunPhase = 'idle' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface ValidationResult {
