@@ -1,4 +1,6 @@
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { AppError } from '../core/errors.js';
 
 const optionalText = z
   .string()
@@ -51,9 +53,20 @@ export const sandboxSettingsSchema = z.object({
 
 export type SandboxSettings = z.infer<typeof sandboxSettingsSchema>;
 
-/** Parses the sandbox settings out of an environment object (the entry point passes process.env). */
-export function parseSandboxSettings(env: Record<string, string | undefined>): SandboxSettings {
-  return sandboxSettingsSchema.parse(env);
+/**
+ * Parses the sandbox settings out of an environment object (the entry point passes process.env),
+ * or re-checks settings an entry point already parsed. A bad value is CONFIG_INVALID, naming it.
+ */
+export function parseSandboxSettings(env: Readonly<Record<string, unknown>>): SandboxSettings {
+  const result = sandboxSettingsSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new AppError('CONFIG_INVALID', `Invalid sandbox settings: ${problems.join('; ')}`);
+}
+
+/** The package root (holding dist/ and src/skills/) from the path of its bin/omoi.js. */
+export function packageRootOf(omoiBin: string): string {
+  return resolve(dirname(omoiBin), '..');
 }
 
 /** Hosts the worker must reach under `api-only`: the API's own host plus the configured extras. */

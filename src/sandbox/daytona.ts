@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import type { SandboxSettings } from './config.js';
 import { allowedHosts } from './config.js';
-import { ExitLatch, LogBuffer, sandboxName, shellQuote } from './log-buffer.js';
-import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
+import { sandboxName, shellQuote } from './log-buffer.js';
+import type { SandboxCreateOptions, SandboxProvider } from './provider.js';
+import { availableByListing, RemoteSandbox } from './remote-sandbox.js';
 import { serviceFailure } from './service-failure.js';
 import { type UploadFile, WORKER_COMMAND, workerUploads } from './worker-files.js';
 
@@ -66,15 +67,7 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
   return {
     name: 'daytona',
 
-    async availability() {
-      if (!options.apiKey) return { available: false, reason: 'DAYTONA_API_KEY is not set' };
-      try {
-        await list();
-        return { available: true };
-      } catch (error) {
-        return { available: false, reason: serviceFailure('Daytona', 'listing sandboxes', error).message };
-      }
-    },
+    availability: () => availableByListing('Daytona', 'DAYTONA_API_KEY', options.apiKey, list),
 
     async create(create) {
       const resources = { ...options.defaults, ...create.resources };
@@ -112,7 +105,18 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
           error,
         );
       }
-      const logs = new LogBuffer();
+      const remote = new RemoteSandbox(sandbox.id, 'daytona', {
+        // Session commands have no kill: signal the pid the command line wrote down.
+        signal: async (kind) => {
+          await sandbox.process
+            .executeCommand(`kill -${kind} $(cat ${shellQuote(`${workdir}/${PID_FILE}`)})`)
+            .catch(() => undefined);
+        },
+        remove: () => deleteSandbox(sandbox),
+        graceMs: options.stopGraceMs ?? 10_000,
+        keepOnFailure: create.keepOnFailure ?? false,
+      });
+      const logs = remote.logBuffer;
       const session = `omoi-${randomBytes(4).toString('hex')}`;
       let commandId: string;
       try {
@@ -132,12 +136,8 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
         await sandbox.delete().catch(() => undefined);
         throw serviceFailure('Daytona', 'starting the worker in the sandbox', error);
       }
-      return watchSessionCommand(sandbox, session, commandId, logs, {
-        workdir,
-        graceMs: options.stopGraceMs ?? 10_000,
-        pollMs: options.pollMs ?? 500,
-        keepOnFailure: create.keepOnFailure ?? false,
-      });
+      void follow(sandbox, session, commandId, remote, options.pollMs ?? 500);
+      return remote;
     },
 
     async list() {
@@ -149,12 +149,14 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
     },
 
     async destroyById(id) {
+      let sandbox: DaytonaSandbox;
       try {
-        await (await daytona().get(id)).delete();
+        sandbox = await daytona().get(id);
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 404) return;
-        throw serviceFailure('Daytona', `deleting sandbox ${id}`, error);
+        throw serviceFailure('Daytona', `finding sandbox ${id}`, error);
       }
+      await deleteSandbox(sandbox);
     },
   };
 }
@@ -176,76 +178,44 @@ export function daytonaProviderFromSettings(settings: SandboxSettings, packageRo
   });
 }
 
-function watchSessionCommand(
+/** Deletes a sandbox; one that is already gone counts as deleted. */
+async function deleteSandbox(sandbox: DaytonaSandbox): Promise<void> {
+  try {
+    await sandbox.delete();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return;
+    throw serviceFailure('Daytona', `deleting sandbox ${sandbox.id}`, error);
+  }
+}
+
+/** Streams the command's log over the toolbox's follow socket, then reads its exit code. */
+async function follow(
   sandbox: DaytonaSandbox,
   session: string,
   commandId: string,
-  logs: LogBuffer,
-  settings: { workdir: string; graceMs: number; pollMs: number; keepOnFailure: boolean },
-): Sandbox {
-  const exit = new ExitLatch();
-  let cancelled = false;
-  let destroyed = false;
-
-  void (async () => {
-    let result: SandboxExit;
-    try {
-      await sandbox.process.getSessionCommandLogs(
-        session,
-        commandId,
-        (chunk) => logs.push('stdout', chunk),
-        (chunk) => logs.push('stderr', chunk),
-      );
-      // The log socket closes when the command ends; its exit code is recorded just after.
-      let exitCode: number | undefined;
-      while (exitCode === undefined && !destroyed) {
-        const command = await sandbox.process.getSessionCommand(session, commandId);
-        exitCode = command.exitCode ?? undefined;
-        if (exitCode === undefined) await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
-      }
-      result = { exitCode: exitCode ?? null };
-    } catch (error) {
-      result = { exitCode: null, error: serviceFailure('Daytona', 'following the worker', error).message };
+  remote: RemoteSandbox,
+  pollMs: number,
+): Promise<void> {
+  const logs = remote.logBuffer;
+  try {
+    await sandbox.process.getSessionCommandLogs(
+      session,
+      commandId,
+      (chunk) => logs.push('stdout', chunk),
+      (chunk) => logs.push('stderr', chunk),
+    );
+    // The log socket closes when the command ends; its exit code is recorded just after.
+    let exitCode: number | undefined;
+    while (exitCode === undefined && !remote.isDestroyed) {
+      const command = await sandbox.process.getSessionCommand(session, commandId);
+      exitCode = command.exitCode ?? undefined;
+      if (exitCode === undefined) await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
-    logs.end();
-    exit.settle(cancelled ? { ...result, error: 'cancelled' } : result);
-  })();
-
-  const signal = (name: 'TERM' | 'KILL') =>
-    sandbox.process
-      .executeCommand(`kill -${name} $(cat ${shellQuote(`${settings.workdir}/${PID_FILE}`)})`)
-      .catch(() => undefined);
-
-  return {
-    id: sandbox.id,
-    provider: 'daytona',
-    logs: () => logs.lines(),
-    wait: () => exit.promise,
-    async cancel() {
-      if (exit.done || cancelled) return;
-      cancelled = true;
-      await signal('TERM');
-      const stopped = await Promise.race([
-        exit.promise.then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), settings.graceMs).unref()),
-      ]);
-      if (!stopped) await signal('KILL');
-      await exit.promise;
-    },
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      if (exit.done && settings.keepOnFailure && (await exit.promise).exitCode !== 0) {
-        logs.system(`Kept sandbox ${sandbox.id} after the failed run (keepOnFailure)`);
-        return;
-      }
-      try {
-        await sandbox.delete();
-      } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 404) return;
-        destroyed = false;
-        throw serviceFailure('Daytona', `deleting sandbox ${sandbox.id}`, error);
-      }
-    },
-  };
+    remote.finish({ exitCode: exitCode ?? null });
+  } catch (error) {
+    remote.finish({
+      exitCode: null,
+      error: serviceFailure('Daytona', 'following the worker', error).message,
+    });
+  }
 }

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { CommandExitError, type CommandHandle, Sandbox as E2BSandbox, type SandboxOpts } from 'e2b';
 import type { SandboxSettings } from './config.js';
 import { allowedHosts } from './config.js';
-import { ExitLatch, LogBuffer, shellQuote } from './log-buffer.js';
-import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
+import { shellQuote } from './log-buffer.js';
+import type { SandboxCreateOptions, SandboxProvider } from './provider.js';
+import { availableByListing, RemoteSandbox } from './remote-sandbox.js';
 import { serviceFailure } from './service-failure.js';
 import { type UploadFile, WORKER_COMMAND, workerUploads } from './worker-files.js';
 
@@ -64,15 +65,7 @@ export function createE2BProvider(options: E2BProviderOptions): SandboxProvider 
   return {
     name: 'e2b',
 
-    async availability() {
-      if (!options.apiKey) return { available: false, reason: 'E2B_API_KEY is not set' };
-      try {
-        await list();
-        return { available: true };
-      } catch (error) {
-        return { available: false, reason: serviceFailure('E2B', 'listing sandboxes', error).message };
-      }
-    },
+    availability: () => availableByListing('E2B', 'E2B_API_KEY', options.apiKey, list),
 
     async create(create) {
       const resources = { ...options.defaults, ...create.resources };
@@ -92,8 +85,25 @@ export function createE2BProvider(options: E2BProviderOptions): SandboxProvider 
       } catch (error) {
         throw serviceFailure('E2B', `creating a sandbox from template ${options.template}`, error);
       }
-      const logs = new LogBuffer();
-      let handle: CommandHandle;
+      let handle: CommandHandle | undefined;
+      const remote = new RemoteSandbox(sandbox.sandboxId, 'e2b', {
+        // The SDK's kill is SIGKILL only; a SIGTERM first lets the worker push what it has.
+        signal: async (kind) => {
+          if (!handle) return;
+          if (kind === 'KILL') await handle.kill().catch(() => undefined);
+          else await sandbox.commands.run(`kill -TERM ${handle.pid}`).catch(() => undefined);
+        },
+        remove: async () => {
+          try {
+            await sandbox.kill();
+          } catch (error) {
+            throw serviceFailure('E2B', `killing sandbox ${sandbox.sandboxId}`, error);
+          }
+        },
+        graceMs: options.stopGraceMs ?? 10_000,
+        keepOnFailure: create.keepOnFailure ?? false,
+      });
+      const logs = remote.logBuffer;
       try {
         logs.system(`Uploading the worker (${uploads.length} files) to ${workdir}`);
         const files = await Promise.all(
@@ -115,10 +125,16 @@ export function createE2BProvider(options: E2BProviderOptions): SandboxProvider 
         await sandbox.kill().catch(() => undefined);
         throw serviceFailure('E2B', 'starting the worker in the sandbox', error);
       }
-      return watchCommand(sandbox, handle, logs, {
-        graceMs: options.stopGraceMs ?? 10_000,
-        keepOnFailure: create.keepOnFailure ?? false,
-      });
+      void handle.wait().then(
+        (done) => remote.finish({ exitCode: done.exitCode }),
+        (error: unknown) =>
+          remote.finish(
+            error instanceof CommandExitError
+              ? { exitCode: error.exitCode }
+              : { exitCode: null, error: serviceFailure('E2B', 'following the worker', error).message },
+          ),
+      );
+      return remote;
     },
 
     async list() {
@@ -158,62 +174,4 @@ export function e2bProviderFromSettings(settings: SandboxSettings, packageRoot: 
 
 function toArrayBuffer(data: Buffer): ArrayBuffer {
   return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-}
-
-function watchCommand(
-  sandbox: E2BSandbox,
-  handle: CommandHandle,
-  logs: LogBuffer,
-  settings: { graceMs: number; keepOnFailure: boolean },
-): Sandbox {
-  const exit = new ExitLatch();
-  let cancelled = false;
-  let destroyed = false;
-
-  void (async () => {
-    let result: SandboxExit;
-    try {
-      const done = await handle.wait();
-      result = { exitCode: done.exitCode };
-    } catch (error) {
-      if (error instanceof CommandExitError) result = { exitCode: error.exitCode };
-      else if (cancelled) result = { exitCode: null, signal: 'SIGKILL' };
-      else result = { exitCode: null, error: serviceFailure('E2B', 'following the worker', error).message };
-    }
-    logs.end();
-    exit.settle(cancelled ? { ...result, error: 'cancelled' } : result);
-  })();
-
-  return {
-    id: sandbox.sandboxId,
-    provider: 'e2b',
-    logs: () => logs.lines(),
-    wait: () => exit.promise,
-    async cancel() {
-      if (exit.done || cancelled) return;
-      cancelled = true;
-      // The SDK's kill is SIGKILL only; a SIGTERM first lets the worker push what it has.
-      await sandbox.commands.run(`kill -TERM ${handle.pid}`).catch(() => undefined);
-      const stopped = await Promise.race([
-        exit.promise.then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), settings.graceMs).unref()),
-      ]);
-      if (!stopped) await handle.kill().catch(() => undefined);
-      await exit.promise;
-    },
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      if (exit.done && settings.keepOnFailure && (await exit.promise).exitCode !== 0) {
-        logs.system(`Kept sandbox ${sandbox.sandboxId} after the failed run (keepOnFailure)`);
-        return;
-      }
-      try {
-        await sandbox.kill();
-      } catch (error) {
-        destroyed = false;
-        throw serviceFailure('E2B', `killing sandbox ${sandbox.sandboxId}`, error);
-      }
-    },
-  };
 }

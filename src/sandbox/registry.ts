@@ -42,6 +42,31 @@ export const providers: Record<string, () => Promise<ProviderFactory>> = {
         log: context.log,
       });
   },
+  // Remote providers read their settings (keys, image, template, network) from context.settings,
+  // parsed with src/sandbox/config.ts; the package root (two up from bin/omoi.js) holds the bundle.
+  docker: async () => {
+    const [{ dockerProviderFromSettings }, { parseSandboxSettings }] = await Promise.all([
+      import('./docker.js'),
+      import('./config.js'),
+    ]);
+    return (context) => dockerProviderFromSettings(parseSandboxSettings(context.settings));
+  },
+  daytona: async () => {
+    const [{ daytonaProviderFromSettings }, { parseSandboxSettings, packageRootOf }] = await Promise.all([
+      import('./daytona.js'),
+      import('./config.js'),
+    ]);
+    return (context) =>
+      daytonaProviderFromSettings(parseSandboxSettings(context.settings), packageRootOf(context.omoiBin));
+  },
+  e2b: async () => {
+    const [{ e2bProviderFromSettings }, { parseSandboxSettings, packageRootOf }] = await Promise.all([
+      import('./e2b.js'),
+      import('./config.js'),
+    ]);
+    return (context) =>
+      e2bProviderFromSettings(parseSandboxSettings(context.settings), packageRootOf(context.omoiBin));
+  },
 };
 
 /** Loads and builds a provider by name; an unknown name is CONFIG_INVALID. */

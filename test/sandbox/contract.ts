@@ -79,15 +79,7 @@ function printedEnv(lines: SandboxLogLine[]): Record<string, string> {
  * completion, stream logs in order, cancel mid-run, clean up after success, failure and cancel,
  * find and remove leftovers for the reaper, and report a service failure clearly.
  */
-export function describeProviderContract(
-  label: string,
-  setup: () => Promise<ContractTarget>,
-  /**
-   * Contract cases the provider is known to fail today, by name. They run as `it.fails`, so the
-   * suite stays honest: once the provider is fixed the case turns red until the entry is removed.
-   */
-  knownFailures: readonly 'orphan'[] = [],
-): void {
+export function describeProviderContract(label: string, setup: () => Promise<ContractTarget>): void {
   describe(`sandbox provider contract: ${label}`, () => {
     let target: ContractTarget;
     let counter = 0;
@@ -173,23 +165,19 @@ export function describeProviderContract(
       await sandbox.destroy();
     });
 
-    const orphanCase = knownFailures.includes('orphan') ? it.fails : it;
-    orphanCase(
-      'lists what it holds and removes a sandbox left behind by a crashed orchestrator',
-      async () => {
-        const id = taskId();
-        const orphan = await target.provider.create({ taskId: id, env: env('hang', id) });
-        expect(target.provider.list).toBeDefined();
-        expect(target.provider.destroyById).toBeDefined();
-        expect(await target.provider.list?.()).toContain(orphan.id);
-        // The orchestrator that created it is gone: only the id is known now.
-        await target.provider.destroyById?.(orphan.id);
-        expect(await target.leftovers()).not.toContain(orphan.id);
-        expect(await target.provider.list?.()).not.toContain(orphan.id);
-        await target.provider.destroyById?.(orphan.id);
-        await orphan.wait();
-      },
-    );
+    it('lists what it holds and removes a sandbox left behind by a crashed orchestrator', async () => {
+      const id = taskId();
+      const orphan = await target.provider.create({ taskId: id, env: env('hang', id) });
+      expect(target.provider.list).toBeDefined();
+      expect(target.provider.destroyById).toBeDefined();
+      expect(await target.provider.list?.()).toContain(orphan.id);
+      // The orchestrator that created it is gone: only the id is known now.
+      await target.provider.destroyById?.(orphan.id);
+      expect(await target.leftovers()).not.toContain(orphan.id);
+      expect(await target.provider.list?.()).not.toContain(orphan.id);
+      await target.provider.destroyById?.(orphan.id);
+      await orphan.wait();
+    });
 
     it('reports a refused key and a spent quota as clear failures', async (context) => {
       if (!target.refuseNextCreate) return context.skip();

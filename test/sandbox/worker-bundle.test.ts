@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +11,7 @@ import { WORKER_COMMAND, workerUploads } from '../../src/sandbox/worker-files.js
 import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { startFakeE2B } from '../support/fakes/e2b-service.js';
+import { createGitRemote, git } from '../support/fakes/git-remote.js';
 import { startFakeWorkerApi } from '../support/fakes/worker-api.js';
 
 // The travelling worker for real: the build step bundles `omoi worker` into one file, a remote
@@ -22,9 +22,6 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let root: string;
 let packageRoot: string;
 let remote: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'omoi-bundle-'));
@@ -40,14 +37,7 @@ beforeAll(async () => {
   expect(size).toBeGreaterThan(0);
   cpSync(join(repoRoot, 'src', 'skills'), join(packageRoot, 'src', 'skills'), { recursive: true });
 
-  remote = join(root, 'remote.git');
-  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
-  const seed = join(root, 'seed');
-  git(root, 'clone', '--quiet', remote, seed);
-  writeFileSync(join(seed, 'README.md'), '# shop\n');
-  git(seed, 'add', '.');
-  git(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
-  git(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+  remote = createGitRemote(root);
 }, 120_000);
 
 afterAll(() => {
