@@ -191,12 +191,21 @@ class OpenAiSession implements AgentSession {
    * once more without streaming before giving up; 429/5xx/connection errors are retried with
    * backoff by the client itself.
    */
-  private async complete(signal?: AbortSignal): Promise<TurnResponse> {
+  private async complete(outer?: AbortSignal): Promise<TurnResponse> {
+    // The client adds an abort listener per attempt and keeps it; a run-long signal would collect
+    // dozens. Each call gets its own short-lived signal, linked to the caller's.
+    const controller = new AbortController();
+    const relay = () => controller.abort();
+    outer?.addEventListener('abort', relay, { once: true });
+    if (outer?.aborted) controller.abort();
+    const signal = controller.signal;
     try {
       return await this.completeStreamed(signal);
     } catch (error) {
-      if (!(error instanceof BrokenStreamError) || signal?.aborted) throw error;
+      if (!(error instanceof BrokenStreamError) || signal.aborted) throw error;
       return await this.completePlain(signal);
+    } finally {
+      outer?.removeEventListener('abort', relay);
     }
   }
 

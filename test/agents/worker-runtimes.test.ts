@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClaudeRuntime } from '../../src/agents/claude.js';
 import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
-import { createRuntime } from '../../src/agents/registry.js';
+import { createOpenAiRuntime } from '../../src/agents/openai.js';
 import { validateSpecFiles } from '../../src/spec/index.js';
 import type { WorkerApiClient, WorkerTask } from '../../src/worker/api-client.js';
 import { parseWorkerEnv, type WorkerConfig } from '../../src/worker/config.js';
@@ -100,12 +100,14 @@ async function runScenario(
   ref: string,
   turns: (workspace: string) => ScriptTurn[],
   spec: boolean,
+  options: { endpointDown?: boolean; maxTurns?: number } = {},
 ) {
   const current = task(ref);
   const branch = `omoi/${ref}`;
   const workspace = path.join(root, `ws-${runtime}-${ref}`);
   await cloneAndCheckout({ repoUrl: remote, dir: workspace, baseBranch: 'main', workBranch: branch });
   server = await startFakeModelServer({ turns: turns(workspace) });
+  if (options.endpointDown) await server.close();
   const env = {
     OMOIOS_API_URL: 'http://127.0.0.1:9',
     OMOIOS_API_KEY: 'worker-token',
@@ -114,7 +116,7 @@ async function runScenario(
     AGENT_RUNTIME: runtime,
     REPO_URL: remote,
     WORK_BRANCH: branch,
-    MAX_TURNS: '8',
+    MAX_TURNS: String(options.maxTurns ?? 8),
     EXECUTION_MODE: spec ? 'exploration' : 'implementation',
     ...(spec ? { REQUIRE_SPEC_SKILL: 'true' } : {}),
     ...(runtime === 'openai'
@@ -130,13 +132,12 @@ async function runScenario(
     cwd: workspace,
     log: (line) => lines.push(line),
     signal: new AbortController().signal,
-    // The registry's runtimes, with the Claude Code CLI's HOME kept out of the real one.
-    createRuntime: (name: string, config: WorkerConfig) =>
+    // The two runtimes with fewer retries (a dead endpoint fails fast) and the Claude Code CLI's
+    // HOME kept out of the real one.
+    createRuntime: async (name: string, config: WorkerConfig) =>
       name === 'claude'
-        ? Promise.resolve(
-            createClaudeRuntime(config, { maxRetries: 1, systemEnv: { PATH: process.env.PATH, HOME: home } }),
-          )
-        : createRuntime(name, config),
+        ? createClaudeRuntime(config, { maxRetries: 2, systemEnv: { PATH: process.env.PATH, HOME: home } })
+        : createOpenAiRuntime(config, { maxRetries: 1 }),
   });
   return { result, events, synced, lines, branch, current, requests: server.modelRequests() };
 }
@@ -217,3 +218,58 @@ describe.each(['openai', 'claude'] as const)('worker with the %s runtime', (runt
     expect(git(remote, 'show', `${run.branch}:src/export.txt`)).toBe('csv export');
   });
 });
+
+describe.each(['openai', 'claude'] as const)(
+  'worker with the %s runtime and a failing model endpoint',
+  (runtime) => {
+    const ref = (n: number) => `TKT-${runtime === 'openai' ? 4 : 5}0${n}`;
+    const note = (ws: string) => writeCalls(runtime, ws, [{ path: 'NOTES.md', content: 'done\n' }]);
+
+    it('completes after a 429, a broken stream and a tool call with bad arguments', async () => {
+      const badArguments = runtime === 'openai' ? 'write_file' : 'Write';
+      const run = await runScenario(
+        runtime,
+        ref(1),
+        (ws) => [
+          { fault: 'rate_limit' },
+          { fault: 'malformed_stream' },
+          { toolCalls: [{ name: badArguments, rawArguments: '{"path": ' }] },
+          { toolCalls: note(ws) },
+          { text: 'Done.' },
+        ],
+        false,
+      );
+      expect(run.result).toMatchObject({ ok: true, branch: run.branch });
+      expect(git(remote, 'show', `${run.branch}:NOTES.md`)).toBe('done');
+      // The failed tool call is visible in the timeline.
+      expect(run.events).toContainEqual(
+        expect.objectContaining({ type: 'agent.tool_use', data: expect.objectContaining({ ok: false }) }),
+      );
+    });
+
+    it('fails, naming the endpoint, when the model server is down', async () => {
+      const run = await runScenario(runtime, ref(2), () => [], false, { endpointDown: true });
+      expect(run.result.ok).toBe(false);
+      const reason = run.result.ok ? '' : run.result.error;
+      expect(reason).toMatch(
+        /agent stopped: .*(Cannot reach the model endpoint|Connection refused|ECONNREFUSED)/,
+      );
+      expect(run.events.at(-1)).toMatchObject({ type: 'worker.failed', data: { error: reason } });
+    });
+
+    it('fails with max_turns when the agent never stops', async () => {
+      const loop = (ws: string) => ({ toolCalls: note(ws) });
+      const run = await runScenario(
+        runtime,
+        ref(3),
+        (ws) => [loop(ws), loop(ws), loop(ws), loop(ws)],
+        false,
+        {
+          maxTurns: 2,
+        },
+      );
+      expect(run.result).toMatchObject({ ok: false, error: 'agent stopped: max_turns' });
+      expect(run.events.at(-1)).toMatchObject({ type: 'worker.failed' });
+    });
+  },
+);

@@ -223,6 +223,15 @@ function argumentsOf(call: ScriptToolCall): string {
   return call.rawArguments ?? JSON.stringify(call.input ?? {});
 }
 
+/** A non-streamed reply carries the input as an object; unparseable scripted arguments go as the raw string. */
+function parsedInput(call: ScriptToolCall): unknown {
+  try {
+    return JSON.parse(argumentsOf(call));
+  } catch {
+    return argumentsOf(call);
+  }
+}
+
 /** Splits a string into a few pieces so clients really have to reassemble deltas. */
 function pieces(text: string): string[] {
   if (text.length < 8) return [text];
@@ -257,7 +266,7 @@ function playAnthropic(res: ServerResponse, turn: ScriptTurn, model: string, str
     const content: unknown[] = [];
     if (turn.text !== undefined) content.push({ type: 'text', text: turn.text });
     for (const call of calls) {
-      content.push({ type: 'tool_use', id: call.id, name: call.name, input: JSON.parse(argumentsOf(call)) });
+      content.push({ type: 'tool_use', id: call.id, name: call.name, input: parsedInput(call) });
     }
     return json(res, 200, {
       id,
