@@ -1,0 +1,44 @@
+import type { SandboxProvider } from './provider.js';
+
+/** Which of these provider ids belong to a task that is still claimed or running (from the database). */
+export type LiveSandboxes = (ids: string[]) => Promise<Set<string>>;
+
+/**
+ * Finds and removes sandboxes that no running task owns any more: what an orchestrator leaves
+ * behind when it is killed between creating a sandbox and destroying it. A sandbox must be seen
+ * orphaned on two sweeps in a row before it is removed, because a live orchestrator records a new
+ * sandbox in the database only just after the service created it.
+ *
+ * @example
+ * // live: SELECT s.external_id FROM sandboxes s JOIN tasks t ON t.id = s.task_id
+ * //       WHERE s.external_id = ANY($1) AND t.status IN ('claimed', 'running')
+ * const sweeper = createOrphanSweeper(provider, live, log);
+ * setInterval(() => sweeper.sweep(), 60_000);
+ */
+export function createOrphanSweeper(
+  provider: SandboxProvider,
+  live: LiveSandboxes,
+  log: (message: string) => void = () => undefined,
+): { sweep(): Promise<string[]> } {
+  let suspects = new Set<string>();
+  return {
+    async sweep() {
+      if (!provider.list || !provider.destroyById) return [];
+      const held = await provider.list();
+      const alive = held.length ? await live(held) : new Set<string>();
+      const orphans = held.filter((id) => !alive.has(id));
+      const removed: string[] = [];
+      for (const id of orphans.filter((id) => suspects.has(id))) {
+        try {
+          await provider.destroyById(id);
+          removed.push(id);
+          log(`removed orphaned ${provider.name} sandbox ${id}`);
+        } catch (error) {
+          log(`could not remove orphaned ${provider.name} sandbox ${id}: ${String(error)}`);
+        }
+      }
+      suspects = new Set(orphans.filter((id) => !removed.includes(id)));
+      return removed;
+    },
+  };
+}
