@@ -1,0 +1,303 @@
+// One database handle over two drivers: embedded PGlite (a data folder, or memory) when no URL is
+// given, a `pg` Pool against PostgreSQL when one is. Everything above this file sees the same rows:
+// int8 as numbers, jsonb as values, timestamps as Dates; and passes the same parameters: objects and
+// arrays are sent as JSON text (pg rejects JS arrays for jsonb), undefined as null.
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Pool, PoolClient } from 'pg';
+import { AppError } from '../core/errors.js';
+import { acquireDataDirLock } from './lock.js';
+import { migrate } from './migrate.js';
+import * as schema from './schema.js';
+
+export type Row = Record<string, unknown>;
+
+/** Runs SQL. `query` takes one statement with `$n` parameters; `exec` takes a script without any. */
+export interface Queryable {
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+}
+
+/** A transaction: statements on one connection, committed together. */
+export interface Tx extends Queryable {
+  /** Runs `fn` after a successful commit (in-process fan-out of what the transaction wrote). */
+  afterCommit(fn: () => void): void;
+}
+
+export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Drizzle over the same connection(s), with the schema of src/db/schema.ts. */
+  readonly orm: Orm;
+  /** The PGlite data folder's parent (the omoi data folder), when embedded on disk. */
+  readonly dataDir: string | null;
+  /** Runs `fn` in one transaction; rolls back when it throws. Do not use `db` itself inside `fn`. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on `channel`; returns the unsubscribe function. */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY `channel` with `payload` (delivered to every listener, in this process or another). */
+  notify(channel: string, payload: string): Promise<void>;
+  /** A snapshot of an embedded database (PGlite only), to clone test databases quickly. */
+  dump?(): Promise<Blob>;
+  /** Closes connections and releases the data folder's lock. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; when absent, PGlite is used. */
+  url?: string;
+  /** The omoi data folder: PGlite keeps its files in `<dataDir>/pgdata` and takes `<dataDir>/omoi.lock`.
+   *  Without `url` and `dataDir` the database lives in memory. */
+  dataDir?: string;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  /** PostgreSQL only: the schema to work in (tests give each file its own). */
+  searchPath?: string;
+  /** PostgreSQL only: the pool size (default 10). */
+  poolSize?: number;
+  /** PGlite only: start from this snapshot (from `dump()`) instead of an empty database. */
+  template?: Blob;
+}
+
+/** Parameters both drivers accept the same way. */
+export function normaliseParams(params: readonly unknown[] | undefined): unknown[] | undefined {
+  if (!params) return undefined;
+  return params.map((p) => {
+    if (p === undefined) return null;
+    if (typeof p === 'bigint') return p.toString();
+    if (p === null || typeof p !== 'object' || p instanceof Date || p instanceof Uint8Array) return p;
+    return JSON.stringify(p);
+  });
+}
+
+/**
+ * Opens (and by default migrates) the database.
+ *
+ * @example
+ * const db = await openDatabase({ dataDir: './.omoi' });            // embedded, locked folder
+ * const pgDb = await openDatabase({ url: process.env.DATABASE_URL }); // PostgreSQL
+ * const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM projects');
+ * await db.close();
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Db> {
+  const db = options.url ? await openPostgres(options.url, options) : await openPglite(options);
+  if (options.migrate !== false) {
+    try {
+      await migrate(db);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+  return db;
+}
+
+async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
+  const release = options.dataDir ? acquireDataDirLock(options.dataDir) : () => {};
+  let pglite: PGlite;
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    pglite = await PGlite.create({
+      ...(options.dataDir ? { dataDir: join(options.dataDir, 'pgdata') } : {}),
+      ...(options.template ? { loadDataDir: options.template } : {}),
+    });
+  } catch (error) {
+    release();
+    throw new AppError('INTERNAL', `could not open the embedded database: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const orm = drizzle(pglite, { schema }) as unknown as Orm;
+  let closed = false;
+
+  const queryOn = (target: Pick<PGlite, 'query'>) =>
+    async function query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      return (await target.query<T>(sql, normaliseParams(params))).rows;
+    };
+
+  return {
+    kind: 'pglite',
+    orm,
+    dataDir: options.dataDir ?? null,
+    query: queryOn(pglite),
+    async exec(sql) {
+      await pglite.exec(sql);
+    },
+    async transaction(fn) {
+      const hooks: Array<() => void> = [];
+      const result = await pglite.transaction(async (t) =>
+        fn({
+          query: queryOn(t),
+          exec: async (sql) => void (await t.exec(sql)),
+          afterCommit: (hook) => hooks.push(hook),
+        }),
+      );
+      for (const hook of hooks) hook();
+      return result;
+    },
+    async listen(channel, handler) {
+      const unlisten = await pglite.listen(channel, handler);
+      return async () => {
+        if (!pglite.closed) await unlisten();
+      };
+    },
+    async notify(channel, payload) {
+      await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    dump: () => pglite.dumpDataDir('none'),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await pglite.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Db> {
+  const pg = (await import('pg')).default;
+  // int8 (count(*), bigserial) as numbers, per pool, without touching pg's global parsers.
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as never,
+  };
+  const connection = {
+    connectionString: url,
+    types,
+    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+  };
+  const pool: Pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  try {
+    const probe = await pool.connect();
+    probe.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new AppError(
+      'CONFIG_INVALID',
+      `cannot reach PostgreSQL at ${redact(url)}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const orm = drizzle(pool, { schema }) as unknown as Orm;
+
+  const queryOn = (target: Pick<Pool, 'query'> | PoolClient) =>
+    async function query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      return (await target.query(sql, normaliseParams(params))).rows as T[];
+    };
+
+  // LISTEN needs one connection that stays open: made on first use, re-made after it drops.
+  const handlers = new Map<string, Set<(payload: string) => void>>();
+  let listener: import('pg').Client | null = null;
+  let listenerReady: Promise<import('pg').Client> | null = null;
+  let closed = false;
+
+  function connectListener(): Promise<import('pg').Client> {
+    if (listenerReady) return listenerReady;
+    listenerReady = (async () => {
+      const client = new pg.Client(connection);
+      client.on('notification', (msg) => {
+        for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? '');
+      });
+      client.on('error', () => {
+        listener = null;
+        listenerReady = null;
+        client.end().catch(() => {});
+        if (!closed && handlers.size > 0) setTimeout(() => void connectListener().catch(() => {}), 1000);
+      });
+      await client.connect();
+      for (const channel of handlers.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+      listener = client;
+      return client;
+    })();
+    listenerReady.catch(() => {
+      listenerReady = null;
+    });
+    return listenerReady;
+  }
+
+  return {
+    kind: 'postgres',
+    orm,
+    dataDir: null,
+    query: queryOn(pool),
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      const hooks: Array<() => void> = [];
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: queryOn(client),
+          exec: async (sql) => void (await client.query(sql)),
+          afterCommit: (hook) => hooks.push(hook),
+        });
+        await client.query('COMMIT');
+        client.release();
+        for (const hook of hooks) hook();
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        client.release();
+        throw error;
+      }
+    },
+    async listen(channel, handler) {
+      let set = handlers.get(channel);
+      const first = !set;
+      if (!set) {
+        set = new Set();
+        handlers.set(channel, set);
+      }
+      set.add(handler);
+      const client = await connectListener();
+      if (first && listener === client) await client.query(`LISTEN ${quoteIdent(channel)}`);
+      return async () => {
+        const current = handlers.get(channel);
+        current?.delete(handler);
+        if (current && current.size === 0) {
+          handlers.delete(channel);
+          if (listener && !closed) await listener.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
+        }
+      };
+    },
+    async notify(channel, payload) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const client = listener;
+      listener = null;
+      await client?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
