@@ -133,6 +133,27 @@ describe('claude runtime (real Claude Code CLI), spec-driven session against the
   });
 });
 
+describe('claude runtime environment', () => {
+  it('runs the CLI with only its own variables, and redacts its key in events', async () => {
+    const agent = await session([
+      { toolCalls: [{ name: 'Bash', input: { command: 'env | sort' } }] },
+      { text: 'The key is sk-ant-test-dummy-key.' },
+    ]);
+    const events = await collect(agent, 'show the environment');
+    expect(resultOf(events)).toMatchObject({ ok: true });
+    const output = events.flatMap((e) => (e.type === 'tool_result' ? [e.output] : [])).join('\n');
+    expect(output).toContain('IS_SANDBOX=1');
+    expect(output).toContain('ANTHROPIC_API_KEY=[redacted]');
+    expect(output).not.toContain('sk-ant-test-dummy-key');
+    // Nothing of the test process's own environment beyond PATH and HOME.
+    expect(output).not.toMatch(/^(VITEST|NODE_OPTIONS|OMOI_TEST_DATABASE_URL)=/m);
+    expect(events.find((e) => e.type === 'message')).toEqual({
+      type: 'message',
+      text: 'The key is [redacted].',
+    });
+  });
+});
+
 describe('claude runtime faults', () => {
   it('retries a 429, then succeeds', async () => {
     const agent = await session([{ fault: 'rate_limit' }, { text: 'Recovered.' }]);
