@@ -1,6 +1,15 @@
-import type { Dirent } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import {
+  closeSync,
+  type Dirent,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
+import { join, sep } from 'node:path';
 import { SPEC_DIR } from './format.js';
 import type { SpecFile } from './types.js';
 
@@ -12,14 +21,18 @@ export interface LoadOptions {
   onSkip?: (path: string, reason: string) => void;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** UTF-8 text as a string (byte-order mark kept, so hashes match the bytes); anything else as bytes. */
-function asText(bytes: Uint8Array): string | Uint8Array {
+function asText(bytes: Buffer): string | Uint8Array {
+  return isUtf8(bytes) ? bytes.toString('utf8') : new Uint8Array(bytes);
+}
+
+/** The file's bytes, or null when it is larger than the limit (checked on the open file, not read). */
+function readLimited(path: string): Buffer | null {
+  const fd = openSync(path, 'r');
   try {
-    return utf8.decode(bytes);
-  } catch {
-    return bytes;
+    return fstatSync(fd).size > MAX_SPEC_FILE_BYTES ? null : readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -36,54 +49,56 @@ function asText(bytes: Uint8Array): string | Uint8Array {
 export async function loadSpecFiles(root: string, options: LoadOptions = {}): Promise<SpecFile[]> {
   const skip = options.onSkip ?? (() => {});
   const files: SpecFile[] = [];
-  const realRoot = await realpath(root).catch(() => null);
+  // Synchronous on purpose: a tree is a few thousand small files, and one promise per stat and read
+  // cost more than the reads themselves (it doubled `omoi spec validate` on 1,000 tasks).
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return null;
+    }
+  };
+  const realRoot = real(root);
   if (realRoot === null) return files;
-  const inside = (real: string) => real === realRoot || real.startsWith(realRoot + sep);
+  const inside = (path: string) => path === realRoot || path.startsWith(realRoot + sep);
   const seenDirs = new Set<string>();
-  const toPath = (abs: string) => relative(root, abs).split(sep).join('/');
-
-  const walk = async (dir: string): Promise<void> => {
-    const realDir = await realpath(dir).catch(() => null);
+  const walk = (dir: string, prefix: string): void => {
+    const realDir = real(dir);
     if (realDir === null || seenDirs.has(realDir)) return;
     seenDirs.add(realDir);
     let entries: Dirent[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
-    await Promise.all(
-      entries.map(async (entry) => {
-        const abs = join(dir, entry.name);
-        const path = toPath(abs);
-        const markdown = entry.name.toLowerCase().endsWith('.md');
-        let isDir = entry.isDirectory();
-        let isFile = entry.isFile();
-        if (entry.isSymbolicLink()) {
-          const target = await realpath(abs).catch(() => null);
-          if (target === null || !inside(target)) {
-            if (markdown) skip(path, 'is a symlink that points outside the tree (or nowhere)');
-            return;
-          }
-          const info = await stat(abs).catch(() => null);
-          isDir = info?.isDirectory() ?? false;
-          isFile = info?.isFile() ?? false;
+    for (const entry of entries) {
+      const abs = join(dir, entry.name);
+      const path = `${prefix}/${entry.name}`;
+      const markdown = entry.name.toLowerCase().endsWith('.md');
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = real(abs);
+        if (target === null || !inside(target)) {
+          if (markdown) skip(path, 'is a symlink that points outside the tree (or nowhere)');
+          continue;
         }
-        if (isDir) return walk(abs);
-        if (!isFile || !markdown) return;
-        try {
-          const info = await stat(abs);
-          if (info.size > MAX_SPEC_FILE_BYTES) {
-            skip(path, `is larger than ${MAX_SPEC_FILE_BYTES / 1024 / 1024} MB`);
-            return;
-          }
-          files.push({ path, content: asText(await readFile(abs)) });
-        } catch {
-          skip(path, 'could not be read');
-        }
-      }),
-    );
+        const info = statSync(abs, { throwIfNoEntry: false });
+        isDir = info?.isDirectory() ?? false;
+        isFile = info?.isFile() ?? false;
+      }
+      if (isDir) walk(abs, path);
+      if (!isFile || !markdown) continue;
+      try {
+        const bytes = readLimited(abs);
+        if (bytes === null) skip(path, `is larger than ${MAX_SPEC_FILE_BYTES / 1024 / 1024} MB`);
+        else files.push({ path, content: asText(bytes) });
+      } catch {
+        skip(path, 'could not be read');
+      }
+    }
   };
-  await walk(join(root, SPEC_DIR));
+  walk(join(root, SPEC_DIR), SPEC_DIR);
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

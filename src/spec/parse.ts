@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node } from 'yaml';
 import { hasSection, outlineBody, readRequirementItems } from './body.js';
+import { parseFrontmatterFast } from './fast-yaml.js';
 import { classifyPath, type FieldSpec, KINDS, type KindSpec, normalizePath } from './format.js';
 import { issue } from './issues.js';
 import type { SpecDocument, SpecKind, SpecRefs, ValidationIssue } from './types.js';
@@ -26,6 +28,14 @@ export function keyLine(document: SpecDocument, key: string): number | null {
 }
 
 const MAX_ALIASES = 100;
+
+// The YAML library is loaded on first use: most frontmatter takes the fast path (fast-yaml.ts),
+// and `omoi spec validate` on a tree of plain files then never pays for loading it.
+let yamlLibrary: typeof import('yaml') | undefined;
+function yamlLib(): typeof import('yaml') {
+  yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlLibrary;
+}
 
 /**
  * Parses one spec file without I/O. Returns the document (null when the file is not a recognised
@@ -130,7 +140,9 @@ function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array):
       ],
     };
   }
-  const yaml = readYaml(path, lines.slice(1, close).join('\n'));
+  const source = lines.slice(1, close).join('\n');
+  const fast = parseFrontmatterFast(source, 2);
+  const yaml = fast ? { frontmatter: fast.value, keyLines: fast.keyLines } : readYaml(path, source);
   if ('issue' in yaml) return { document: null, issues: [yaml.issue] };
   const { frontmatter, keyLines } = yaml;
   const spec = KINDS[kind];
@@ -193,15 +205,17 @@ function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array):
   return { document, issues };
 }
 
-function yamlLine(counter: LineCounter, offset: number | undefined): number | undefined {
+function yamlLine(counter: import('yaml').LineCounter, offset: number | undefined): number | undefined {
   // YAML line 1 is file line 2: the opening `---` comes first.
   return offset === undefined ? undefined : counter.linePos(offset).line + 1;
 }
 
-function readYaml(
+/** The frontmatter through the full YAML library, with the line of the first error. */
+export function readYaml(
   path: string,
   source: string,
 ): { frontmatter: Record<string, unknown>; keyLines: KeyLines } | { issue: ValidationIssue } {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yamlLib();
   const counter = new LineCounter();
   const doc = parseDocument(source, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   const error = doc.errors[0];
