@@ -29,6 +29,8 @@ export const sandboxSettingsSchema = z.object({
   OMOI_SANDBOX_CPUS: optionalNumber,
   OMOI_SANDBOX_MEMORY_MB: optionalNumber,
   OMOI_SANDBOX_TIMEOUT_MS: optionalNumber,
+  /** Folder in a Daytona or E2B sandbox the worker is uploaded to and runs in (its user must own it). */
+  OMOI_SANDBOX_WORKDIR: optionalText,
 
   /** Docker Engine: `unix:///var/run/docker.sock` (default) or `tcp://host:2375`. */
   DOCKER_HOST: optionalText,

@@ -170,6 +170,7 @@ export function daytonaProviderFromSettings(settings: SandboxSettings, packageRo
     snapshot: settings.OMOI_DAYTONA_SNAPSHOT,
     uploads: () => workerUploads(packageRoot),
     network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
+    ...(settings.OMOI_SANDBOX_WORKDIR ? { workdir: settings.OMOI_SANDBOX_WORKDIR } : {}),
     defaults: {
       cpus: settings.OMOI_SANDBOX_CPUS,
       memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,

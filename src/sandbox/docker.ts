@@ -65,6 +65,8 @@ export function createDockerProvider(options: DockerProviderOptions): SandboxPro
           ...(resources.cpus ? { NanoCpus: Math.round(resources.cpus * 1e9) } : {}),
           ...(resources.memoryMb ? { Memory: Math.round(resources.memoryMb * 1024 * 1024) } : {}),
           ...(options.network ? { NetworkMode: options.network } : {}),
+          // Lets OMOI_PUBLIC_URL name the Docker host (http://host.docker.internal:7878) on Linux too.
+          ExtraHosts: ['host.docker.internal:host-gateway'],
         },
         ...(options.command ? { Cmd: options.command } : {}),
       };

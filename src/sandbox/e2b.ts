@@ -164,6 +164,7 @@ export function e2bProviderFromSettings(settings: SandboxSettings, packageRoot: 
     template: settings.OMOI_E2B_TEMPLATE,
     uploads: () => workerUploads(packageRoot),
     network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
+    ...(settings.OMOI_SANDBOX_WORKDIR ? { workdir: settings.OMOI_SANDBOX_WORKDIR } : {}),
     defaults: {
       cpus: settings.OMOI_SANDBOX_CPUS,
       memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,

@@ -48,6 +48,7 @@ describe('docker provider specifics', () => {
         NanoCpus: 1_500_000_000,
         Memory: 256 * 1024 * 1024,
         NetworkMode: 'omoi-net',
+        ExtraHosts: ['host.docker.internal:host-gateway'],
       });
       expect(container?.labels).toEqual({ 'omoi.managed': 'true', 'omoi.task': 'tsk_limits' });
       expect(container?.cmd).toEqual(['node', CONTRACT_WORKER]);
