@@ -150,6 +150,16 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
       expect(await target.leftovers()).not.toContain(sandbox.id);
     });
 
+    it('keeps a failed sandbox when asked to, until it is removed by id', async () => {
+      const id = taskId();
+      const sandbox = await target.provider.create({ taskId: id, env: env('fail', id), keepOnFailure: true });
+      expect((await sandbox.wait()).exitCode).toBe(3);
+      await sandbox.destroy();
+      expect(await target.leftovers()).toContain(sandbox.id);
+      await target.provider.destroyById?.(sandbox.id);
+      expect(await target.leftovers()).not.toContain(sandbox.id);
+    });
+
     it('cancels a running worker, ends its log and wait, and cleans up', async () => {
       const id = taskId();
       const sandbox = await target.provider.create({ taskId: id, env: env('hang', id) });
