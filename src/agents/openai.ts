@@ -232,8 +232,10 @@ class OpenAiSession implements AgentSession {
         if (choice.finish_reason) finishReason = choice.finish_reason;
         if (choice.delta?.content) text += choice.delta.content;
         for (const delta of choice.delta?.tool_calls ?? []) {
-          calls[delta.index] ??= { id: '', name: '', arguments: '' };
-          const call = calls[delta.index]!;
+          // Some local servers (older Ollama) send each call whole, with no index: a new id is a new call.
+          const index = (delta.index as number | undefined) ?? (delta.id ? calls.length : calls.length - 1);
+          calls[index] ??= { id: '', name: '', arguments: '' };
+          const call = calls[index]!;
           if (delta.id) call.id = delta.id;
           if (delta.function?.name) call.name += delta.function.name;
           if (delta.function?.arguments) call.arguments += delta.function.arguments;

@@ -249,6 +249,31 @@ describe('openai runtime faults', () => {
     expect(await readFile(path.join(fx.scenario.workspace, 'notes/long.md'), 'utf8')).toBe(long);
   });
 
+  it('reads tool calls streamed whole and without an index (older Ollama)', async () => {
+    const server = await startFakeModelServer({
+      wholeToolCalls: true,
+      turns: [
+        {
+          toolCalls: [
+            { name: 'write_file', input: { path: 'notes/one.md', content: '1' } },
+            { name: 'write_file', input: { path: 'notes/two.md', content: '2' } },
+          ],
+        },
+        { text: 'Both written.' },
+      ],
+    });
+    fx.server = server;
+    const agent = createOpenAiRuntime({ OPENAI_BASE_URL: `${server.url}/v1`, OMOI_MODEL: 'm' }).start({
+      workspace: fx.scenario.workspace,
+      systemPrompt: '',
+      maxTurns: 4,
+      mode: 'implementation',
+    });
+    expect(resultOf(await collect(agent, 'write two notes'))).toMatchObject({ ok: true, turns: 2 });
+    expect(await readFile(path.join(fx.scenario.workspace, 'notes/one.md'), 'utf8')).toBe('1');
+    expect(await readFile(path.join(fx.scenario.workspace, 'notes/two.md'), 'utf8')).toBe('2');
+  });
+
   it('labels itself with the model', () => {
     expect(createOpenAiRuntime({ OMOI_MODEL: 'qwen2.5-coder' }).label).toBe('openai (qwen2.5-coder)');
   });

@@ -75,6 +75,11 @@ export interface FakeModelServerOptions {
    * (the CLI's side calls, such as naming the session, offer none).
    */
   isConversation?: (request: RecordedRequest) => boolean;
+  /**
+   * Stream each OpenAI tool call whole, in one chunk and without `index`, as some local servers
+   * (older Ollama) do, instead of OpenAI's indexed argument fragments.
+   */
+  wholeToolCalls?: boolean;
 }
 
 export interface FakeModelServer {
@@ -133,7 +138,13 @@ export async function startFakeModelServer(options: FakeModelServerOptions): Pro
           error: { message: `The model '${body.model}' does not exist`, type: 'invalid_request_error' },
         });
       }
-      return playOpenAi(res, turn, body.model ?? 'gpt-fake', body.stream === true);
+      return playOpenAi(
+        res,
+        turn,
+        body.model ?? 'gpt-fake',
+        body.stream === true,
+        options.wholeToolCalls === true,
+      );
     }
     if (request.method === 'GET' && /\/models$/.test(request.path)) {
       const ids = options.knownModels ?? ['claude-fake', 'gpt-fake'];
@@ -350,7 +361,7 @@ function openAiError(res: ServerResponse, status: number, type: string, message:
   json(res, status, { error: { message, type, code: null } }, headers);
 }
 
-function playOpenAi(res: ServerResponse, turn: ScriptTurn, model: string, stream: boolean) {
+function playOpenAi(res: ServerResponse, turn: ScriptTurn, model: string, stream: boolean, whole: boolean) {
   switch (turn.fault) {
     case 'rate_limit':
       return openAiError(res, 429, 'rate_limit_exceeded', 'Rate limited (scripted)');
@@ -415,6 +426,10 @@ function playOpenAi(res: ServerResponse, turn: ScriptTurn, model: string, stream
   }
   if (turn.text !== undefined) for (const piece of pieces(turn.text)) chunk({ content: piece });
   calls.forEach((call, index) => {
+    if (whole) {
+      chunk({ tool_calls: [call] });
+      return;
+    }
     chunk({
       tool_calls: [
         { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
