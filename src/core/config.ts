@@ -1,0 +1,89 @@
+// The server's configuration: parsed once from the environment by the entry point (`omoi start`),
+// then overridden by command-line flags, and passed down. Nothing else reads process.env.
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const serverEnvSchema = z.object({
+  /** PostgreSQL connection string; unset means embedded PGlite in OMOI_DATA_DIR. */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** The data folder: embedded database, lock file, workspaces. */
+  OMOI_DATA_DIR: z.string().min(1).default('./.omoi'),
+  /** The address to bind; anything but loopback requires an API key on every request. */
+  OMOI_HOST: z.string().min(1).default('127.0.0.1'),
+  OMOI_PORT: port.default(7878),
+  /** A key accepted besides the ones made with `omoi key create` (at least 16 characters). */
+  OMOI_API_KEY: z.string().min(16, 'OMOI_API_KEY must have at least 16 characters').optional(),
+  /** Largest request body in bytes (spec sync allows OMOI_SYNC_BODY_LIMIT). */
+  OMOI_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  OMOI_SYNC_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
+  /** Milliseconds between SSE heartbeat comments. */
+  OMOI_SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
+  /** The built web UI to serve at `/` (default: web/dist of this installation). */
+  OMOI_WEB_DIR: z.string().min(1).optional(),
+});
+
+export type ServerEnv = z.infer<typeof serverEnvSchema>;
+
+export interface ServerConfig {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  apiKey: string | undefined;
+  bodyLimit: number;
+  syncBodyLimit: number;
+  heartbeatMs: number;
+  /** null: do not serve the web UI. */
+  webDir: string | null;
+  /** Whether every request needs a key (true when bound to a non-loopback address). */
+  requireAuth: boolean;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Parses the environment (and applies flag overrides).
+ *
+ * @example
+ * const config = loadServerConfig(process.env, { port: 8080 });
+ */
+export function loadServerConfig(
+  env: Record<string, string | undefined>,
+  overrides: Partial<Pick<ServerConfig, 'dataDir' | 'host' | 'port' | 'webDir'>> = {},
+  defaultWebDir: string | null = null,
+): ServerConfig {
+  const parsed = serverEnvSchema.safeParse(env);
+  if (!parsed.success)
+    throw new AppError(
+      'CONFIG_INVALID',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      { issues: parsed.error.issues },
+    );
+  const e = parsed.data;
+  const host = overrides.host ?? e.OMOI_HOST;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: overrides.dataDir ?? e.OMOI_DATA_DIR,
+    host,
+    port: overrides.port ?? e.OMOI_PORT,
+    apiKey: e.OMOI_API_KEY,
+    bodyLimit: e.OMOI_BODY_LIMIT,
+    syncBodyLimit: e.OMOI_SYNC_BODY_LIMIT,
+    heartbeatMs: e.OMOI_SSE_HEARTBEAT_MS,
+    webDir: overrides.webDir !== undefined ? overrides.webDir : (e.OMOI_WEB_DIR ?? defaultWebDir),
+    requireAuth: !isLoopback(host),
+  };
+}

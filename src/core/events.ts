@@ -1,0 +1,228 @@
+// The append-only event log and its live fan-out. Every state change appends one event in the same
+// transaction as the change. Appends take a transaction-scoped advisory lock before their id is
+// drawn, so events commit in id order: a reader that has seen id N has seen every id below it,
+// which is what lets SSE resume from Last-Event-ID with no gap and no duplicate.
+//
+// Fan-out: each append NOTIFYs `omoi_events` (the payload is the id) on commit; the one EventHub of
+// a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
+// to its subscribers. Appends made in this process also poke the hub directly after commit.
+import type { Db, Queryable, Tx } from '../db/client.js';
+import { plain } from './rows.js';
+
+export const EVENTS_CHANNEL = 'omoi_events';
+export const TASKS_CHANNEL = 'omoi_tasks';
+const APPEND_LOCK_KEY = 727_002; // arbitrary, fixed: "omoi event order"
+
+export interface OmoiEvent {
+  id: number;
+  type: string;
+  ts: string;
+  project_id: string | null;
+  ticket_id: string | null;
+  task_id: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface AppendEvent {
+  type: string;
+  projectId?: string | null;
+  ticketId?: string | null;
+  taskId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface EventFilter {
+  project_id?: string;
+  ticket_id?: string;
+  task_id?: string;
+}
+
+const COLUMNS = 'id, type, ts, project_id, ticket_id, task_id, data';
+
+export function matches(event: OmoiEvent, filter: EventFilter): boolean {
+  return (
+    (!filter.project_id || event.project_id === filter.project_id) &&
+    (!filter.ticket_id || event.ticket_id === filter.ticket_id) &&
+    (!filter.task_id || event.task_id === filter.task_id)
+  );
+}
+
+function whereOf(filter: EventFilter, params: unknown[]): string {
+  const parts: string[] = [];
+  for (const key of ['project_id', 'ticket_id', 'task_id'] as const) {
+    const value = filter[key];
+    if (value) {
+      params.push(value);
+      parts.push(`${key} = $${params.length}`);
+    }
+  }
+  return parts.length ? ` AND ${parts.join(' AND ')}` : '';
+}
+
+/**
+ * Delivers every committed event, in id order, to this process's subscribers. One per process
+ * (createServices makes it); `start()` subscribes to NOTIFY, `stop()` unsubscribes.
+ */
+export class EventHub {
+  private lastId = 0;
+  private readonly subscribers = new Set<(event: OmoiEvent) => void>();
+  private running: Promise<void> | null = null;
+  private again = false;
+  private unlisten: (() => Promise<void>) | null = null;
+  private stale = true;
+  private poll: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    /** A slow poll for notifications lost while a PostgreSQL LISTEN connection was down. */
+    private readonly pollMs = 5_000,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unlisten = await this.db.listen(EVENTS_CHANNEL, () => this.poke());
+    this.poll = setInterval(() => this.poke(), this.pollMs);
+    this.poll.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+    await this.unlisten?.();
+    this.unlisten = null;
+    await this.running?.catch(() => {});
+  }
+
+  /**
+   * Adds a subscriber that receives every event committed after this call returns (possibly
+   * some earlier ones too: callers dedupe by id). The returned function unsubscribes.
+   */
+  async subscribe(handler: (event: OmoiEvent) => void): Promise<() => void> {
+    if (this.subscribers.size === 0 && this.stale) {
+      // Nobody listened for a while: start from the newest event rather than reading the backlog.
+      const rows = await this.db.query<{ max: number | null }>('SELECT max(id) AS max FROM events');
+      this.lastId = Math.max(this.lastId, Number(rows[0]?.max ?? 0));
+      this.stale = false;
+    }
+    this.subscribers.add(handler);
+    return () => {
+      this.subscribers.delete(handler);
+    };
+  }
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** Reads and delivers whatever was committed since the last delivery (coalesced). */
+  poke(): void {
+    if (this.subscribers.size === 0) {
+      this.stale = true;
+      return;
+    }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch(() => {
+        // The database is briefly unreachable: the next notification or poll retries.
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.poke();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const rows = await this.db.query<Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT 1000`,
+        [this.lastId],
+      );
+      for (const row of rows) {
+        const event = plain<OmoiEvent>(row);
+        this.lastId = event.id;
+        for (const subscriber of this.subscribers) {
+          try {
+            subscriber(event);
+          } catch {
+            // one broken subscriber must not starve the others
+          }
+        }
+      }
+      if (rows.length < 1000) return;
+    }
+  }
+}
+
+/**
+ * The events service.
+ *
+ * @example
+ * await db.transaction(async (tx) => {
+ *   await tx.query(`UPDATE tasks SET status = 'cancelled' WHERE id = $1`, [id]);
+ *   await events.append({ type: 'task.cancelled', projectId, taskId: id }, tx);
+ * });
+ */
+export function createEventsService(db: Db, hub: EventHub) {
+  async function appendIn(tx: Tx, input: AppendEvent): Promise<OmoiEvent> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+    const rows = await tx.query<Record<string, unknown>>(
+      `INSERT INTO events (type, project_id, ticket_id, task_id, data)
+       VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING ${COLUMNS}`,
+      [input.type, input.projectId ?? null, input.ticketId ?? null, input.taskId ?? null, input.data ?? {}],
+    );
+    const event = plain<OmoiEvent>(rows[0]!);
+    await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(event.id)]);
+    tx.afterCommit(() => hub.poke());
+    return event;
+  }
+
+  return {
+    hub,
+
+    /** Appends one event, in the caller's transaction when given one (else in its own). */
+    append(input: AppendEvent, tx?: Tx): Promise<OmoiEvent> {
+      return tx ? appendIn(tx, input) : db.transaction((own) => appendIn(own, input));
+    },
+
+    /** Appends several events in one transaction, in order. */
+    appendMany(inputs: AppendEvent[], tx?: Tx): Promise<OmoiEvent[]> {
+      const run = async (t: Tx) => {
+        const out: OmoiEvent[] = [];
+        for (const input of inputs) out.push(await appendIn(t, input));
+        return out;
+      };
+      return tx ? run(tx) : db.transaction(run);
+    },
+
+    /** Events matching `filter` with id > `after`, oldest first. */
+    async list(filter: EventFilter, after: number, limit: number, q: Queryable = db): Promise<OmoiEvent[]> {
+      const params: unknown[] = [after];
+      const where = whereOf(filter, params);
+      params.push(limit);
+      const rows = await q.query<Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM events WHERE id > $1${where} ORDER BY id LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map((r) => plain<OmoiEvent>(r));
+    },
+
+    /** The newest `limit` events matching `filter`, oldest first. */
+    async latest(filter: EventFilter, limit: number, q: Queryable = db): Promise<OmoiEvent[]> {
+      const params: unknown[] = [0];
+      const where = whereOf(filter, params);
+      params.push(limit);
+      const rows = await q.query<Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM events WHERE id > $1${where} ORDER BY id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map((r) => plain<OmoiEvent>(r)).reverse();
+    },
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;

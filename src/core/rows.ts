@@ -1,0 +1,39 @@
+// Rows leave the services as plain JSON-ready objects: snake_case as in the tables (and the HTTP
+// API), timestamps as ISO strings.
+
+/** Copies a row with every Date turned into its ISO string. */
+export function plain<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row))
+    out[key] = value instanceof Date ? value.toISOString() : value;
+  return out as T;
+}
+
+export const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const WORKFLOW_MODES = ['quick', 'spec_driven'] as const;
+export type WorkflowMode = (typeof WORKFLOW_MODES)[number];
+
+export const TICKET_STATUSES = ['backlog', 'analyzing', 'building', 'testing', 'done', 'blocked'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export const TASK_STATUSES = [
+  'pending',
+  'claimed',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'blocked',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const EXECUTION_MODES = ['exploration', 'implementation'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+
+/** Postgres error codes the services turn into client errors. */
+export function pgCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}

@@ -1,0 +1,49 @@
+// The domain services over one database, built once per process by the entry point.
+import type { Db } from '../db/client.js';
+import { createEventsService, EventHub } from './events.js';
+import { createKeysService } from './keys.js';
+import { createProjectsService } from './projects.js';
+import { createSpecsService } from './specs.js';
+import { createTasksService } from './tasks.js';
+import { createTicketsService } from './tickets.js';
+
+export interface ServicesOptions {
+  /** OMOI_API_KEY, accepted besides the stored API keys. */
+  envApiKey?: string;
+  /** How often the event hub polls as a fallback to NOTIFY (ms). */
+  eventPollMs?: number;
+}
+
+/**
+ * Builds the services and starts the event hub (LISTEN omoi_events). Call `stop()` before closing
+ * the database.
+ *
+ * @example
+ * const db = await openDatabase({ dataDir: './.omoi' });
+ * const services = await createServices(db);
+ * const { ticket, task } = await services.tickets.create({ project_id, description: 'Add login', workflow_mode: 'quick' });
+ * await services.stop(); await db.close();
+ */
+export async function createServices(db: Db, options: ServicesOptions = {}) {
+  const hub = new EventHub(db, options.eventPollMs);
+  await hub.start();
+  const events = createEventsService(db, hub);
+  const projects = createProjectsService(db, events);
+  const tasks = createTasksService(db, events);
+  const specs = createSpecsService(db, events);
+  const tickets = createTicketsService(db, { events, tasks, specs });
+  const keys = createKeysService(db, options.envApiKey ? { envApiKey: options.envApiKey } : {});
+  return {
+    db,
+    projects,
+    tickets,
+    tasks,
+    events,
+    specs,
+    keys,
+    /** Stops the event hub (subscribers get nothing more). */
+    stop: () => hub.stop(),
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,293 @@
+// Tickets: what a person asked for. Creating one also creates its first task, in one transaction;
+// the workflow mode decides that task's execution config (DESIGN.md, "The flow").
+import type { Db, Queryable } from '../db/client.js';
+import type { ExecutionConfig } from '../db/schema.js';
+import { AppError } from './errors.js';
+import type { EventsService, OmoiEvent } from './events.js';
+import { isUuid } from './projects.js';
+import { type Priority, plain, type TicketStatus, WORKFLOW_MODES, type WorkflowMode } from './rows.js';
+import type { SpecDocumentRow, SpecsService } from './specs.js';
+import type { Task, TasksService } from './tasks.js';
+
+export interface Ticket {
+  id: string;
+  project_id: string;
+  number: number;
+  ref: string;
+  title: string;
+  description: string;
+  workflow_mode: WorkflowMode;
+  status: TicketStatus;
+  priority: Priority;
+  approved_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TicketDetail extends Ticket {
+  tasks: Task[];
+  spec_documents: SpecDocumentRow[];
+  events: OmoiEvent[];
+}
+
+export interface CreateTicket {
+  project_id: string;
+  title?: string;
+  description: string;
+  workflow_mode: WorkflowMode;
+  priority?: Priority;
+}
+
+export interface TicketFilter {
+  project_id?: string;
+  status?: TicketStatus;
+}
+
+export const SPEC_SKILL = 'spec-driven-dev';
+
+/** The first task's shape for each workflow mode. */
+export function firstTaskFor(mode: WorkflowMode): {
+  taskType: string;
+  executionMode: 'exploration' | 'implementation';
+  executionConfig: ExecutionConfig;
+} {
+  if (mode === 'spec_driven')
+    return {
+      taskType: 'create_spec',
+      executionMode: 'exploration',
+      executionConfig: { require_spec_skill: true, selected_skill: SPEC_SKILL },
+    };
+  return {
+    taskType: 'implementation',
+    executionMode: 'implementation',
+    executionConfig: { require_spec_skill: false },
+  };
+}
+
+/** A title from the first words of a description: its first line, cut at a word near 80 chars. */
+export function deriveTitle(description: string): string {
+  const line =
+    description
+      .split(/\r?\n/)
+      .map((l) => l.replace(/^[#>*\-\s]+/, '').trim())
+      .find((l) => l.length > 0) ?? '';
+  const flat = line.replace(/\s+/g, ' ');
+  if (flat.length <= 80) return flat;
+  const cut = flat.slice(0, 80);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > 40 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/, '')}…`;
+}
+
+/** `TKT-<n>`, n zero-padded to at least three digits. */
+export function ticketRef(n: number): string {
+  return `TKT-${String(n).padStart(3, '0')}`;
+}
+
+const COLUMNS = `id, project_id, number, ref, title, description, workflow_mode, status, priority, approved_at,
+  created_at, updated_at`;
+
+export function createTicketsService(
+  db: Db,
+  deps: { events: EventsService; tasks: TasksService; specs: SpecsService },
+) {
+  const { events, tasks } = deps;
+
+  async function find(id: string, q: Queryable = db): Promise<Ticket | null> {
+    if (!isUuid(id)) return null;
+    const rows = await q.query<Record<string, unknown>>(`SELECT ${COLUMNS} FROM tickets WHERE id = $1`, [id]);
+    return rows[0] ? plain<Ticket>(rows[0]) : null;
+  }
+
+  async function get(id: string, q: Queryable = db): Promise<Ticket> {
+    const ticket = await find(id, q);
+    if (!ticket) throw new AppError('NOT_FOUND', `no ticket with id ${id}`);
+    return ticket;
+  }
+
+  return {
+    find,
+    get,
+
+    /** Creates the ticket and its first task in one transaction. */
+    async create(input: CreateTicket): Promise<{ ticket: Ticket; task: Task }> {
+      if (!(WORKFLOW_MODES as readonly string[]).includes(input.workflow_mode))
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `workflow_mode must be one of ${WORKFLOW_MODES.join(', ')} (got ${JSON.stringify(input.workflow_mode)})`,
+        );
+      const description = input.description.trim();
+      const title = input.title?.trim() || deriveTitle(description);
+      if (!title) throw new AppError('VALIDATION_FAILED', 'a ticket needs a description (or a title)');
+      return db.transaction(async (tx) => {
+        // The row lock on the project serialises numbering within the project.
+        const seq = isUuid(input.project_id)
+          ? await tx.query<{ ticket_seq: number }>(
+              `UPDATE projects SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq`,
+              [input.project_id],
+            )
+          : [];
+        const number = seq[0]?.ticket_seq;
+        if (number === undefined) throw new AppError('NOT_FOUND', `no project with id ${input.project_id}`);
+        const ref = ticketRef(number);
+        const priority = input.priority ?? 'MEDIUM';
+        const rows = await tx.query<Record<string, unknown>>(
+          `INSERT INTO tickets (project_id, number, ref, title, description, workflow_mode, priority)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+          [input.project_id, number, ref, title, description, input.workflow_mode, priority],
+        );
+        const ticket = plain<Ticket>(rows[0]!);
+        await events.append(
+          {
+            type: 'ticket.created',
+            projectId: ticket.project_id,
+            ticketId: ticket.id,
+            data: { ref, title, workflow_mode: ticket.workflow_mode, priority },
+          },
+          tx,
+        );
+        const shape = firstTaskFor(ticket.workflow_mode);
+        const task = await tasks.insert(tx, {
+          projectId: ticket.project_id,
+          ticketId: ticket.id,
+          title: ticket.workflow_mode === 'spec_driven' ? `Write the spec for ${ref}: ${title}` : title,
+          description,
+          taskType: shape.taskType,
+          executionMode: shape.executionMode,
+          executionConfig: shape.executionConfig,
+          priority,
+          branch: `omoi/${ref}`,
+        });
+        return { ticket, task };
+      });
+    },
+
+    async list(filter: TicketFilter, limit = 500): Promise<Ticket[]> {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      if (filter.project_id !== undefined) {
+        if (!isUuid(filter.project_id)) return [];
+        params.push(filter.project_id);
+        where.push(`project_id = $${params.length}`);
+      }
+      if (filter.status !== undefined) {
+        params.push(filter.status);
+        where.push(`status = $${params.length}`);
+      }
+      params.push(limit);
+      const rows = await db.query<Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY created_at DESC, number DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map((r) => plain<Ticket>(r));
+    },
+
+    /** The ticket with its tasks, spec documents and latest events. */
+    async detail(id: string): Promise<TicketDetail> {
+      const ticket = await get(id);
+      const [ticketTasks, documents, latest] = await Promise.all([
+        tasks.list({ ticket_id: id }),
+        deps.specs.listForTicket(id),
+        events.latest({ ticket_id: id }, 200),
+      ]);
+      return { ...ticket, tasks: ticketTasks, spec_documents: documents, events: latest };
+    },
+
+    /**
+     * Approves a spec-driven ticket's synced spec: every spec task of the ticket becomes an executable
+     * task (implementation mode), its `depends_on` resolved to the new rows, all in one transaction.
+     */
+    async approve(id: string): Promise<{ ticket: Ticket; tasks: Task[] }> {
+      return db.transaction(async (tx) => {
+        const locked = isUuid(id)
+          ? await tx.query<Record<string, unknown>>(
+              `SELECT ${COLUMNS} FROM tickets WHERE id = $1 FOR UPDATE`,
+              [id],
+            )
+          : [];
+        if (!locked[0]) throw new AppError('NOT_FOUND', `no ticket with id ${id}`);
+        const ticket = plain<Ticket>(locked[0]);
+        if (ticket.approved_at) throw new AppError('CONFLICT', `ticket ${ticket.ref} is already approved`);
+        const specTasks = await tx.query<{
+          spec_id: string;
+          title: string | null;
+          body: string;
+          frontmatter: Record<string, unknown>;
+        }>(
+          `SELECT spec_id, title, body, frontmatter FROM spec_documents
+            WHERE ticket_id = $1 AND kind = 'task' ORDER BY spec_id`,
+          [id],
+        );
+        if (specTasks.length === 0)
+          throw new AppError('CONFLICT', `ticket ${ticket.ref} has no synced spec tasks to approve`);
+        const order = topological(
+          specTasks.map((t) => ({ id: t.spec_id, dependsOn: specDependsOn(t.frontmatter) })),
+        );
+        const bySpec = new Map(specTasks.map((t) => [t.spec_id, t]));
+        const created = new Map<string, Task>();
+        for (const specId of order) {
+          const spec = bySpec.get(specId)!;
+          const dependsOn = specDependsOn(spec.frontmatter)
+            .map((d) => created.get(d)?.id)
+            .filter((d): d is string => d !== undefined);
+          const task = await tasks.insert(tx, {
+            projectId: ticket.project_id,
+            ticketId: ticket.id,
+            title: `${specId}: ${spec.title ?? specId}`,
+            description: spec.body,
+            taskType: typeof spec.frontmatter.type === 'string' ? spec.frontmatter.type : 'implementation',
+            executionMode: 'implementation',
+            executionConfig: { require_spec_skill: false },
+            priority: ticket.priority,
+            branch: `omoi/${ticket.ref}/${specId}`,
+            specTaskId: specId,
+            dependsOn,
+          });
+          created.set(specId, task);
+        }
+        const rows = await tx.query<Record<string, unknown>>(
+          `UPDATE tickets SET approved_at = now(), status = 'building', updated_at = now() WHERE id = $1
+           RETURNING ${COLUMNS}`,
+          [id],
+        );
+        const approved = plain<Ticket>(rows[0]!);
+        await events.append(
+          {
+            type: 'ticket.approved',
+            projectId: ticket.project_id,
+            ticketId: ticket.id,
+            data: { ref: ticket.ref, tasks: [...created.values()].map((t) => t.id), spec_tasks: order },
+          },
+          tx,
+        );
+        return { ticket: approved, tasks: [...created.values()] };
+      });
+    },
+  };
+}
+
+function specDependsOn(frontmatter: Record<string, unknown>): string[] {
+  const deps = frontmatter.dependencies as { depends_on?: unknown } | undefined;
+  const list = deps?.depends_on;
+  return Array.isArray(list) ? list.filter((d): d is string => typeof d === 'string') : [];
+}
+
+/** Dependencies first, by id among equals; ids outside the set are ignored (the validator refused cycles). */
+function topological(nodes: { id: string; dependsOn: string[] }[]): string[] {
+  const ids = new Set(nodes.map((n) => n.id));
+  const remaining = new Map(nodes.map((n) => [n.id, new Set(n.dependsOn.filter((d) => ids.has(d)))]));
+  const order: string[] = [];
+  while (remaining.size > 0) {
+    const ready = [...remaining.entries()].filter(([, d]) => d.size === 0).map(([id]) => id);
+    // A cycle cannot reach here through a validated sync; take the rest in id order rather than loop.
+    const next = (ready.length ? ready : [...remaining.keys()]).sort();
+    for (const id of next) {
+      order.push(id);
+      remaining.delete(id);
+      for (const d of remaining.values()) d.delete(id);
+    }
+  }
+  return order;
+}
+
+export type TicketsService = ReturnType<typeof createTicketsService>;
