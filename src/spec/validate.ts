@@ -217,6 +217,7 @@ function mirrorIssues(
   byId: Map<string, SpecDocument>,
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  if (doc.id === null) return issues;
   const [forward, forwardKey] =
     kind === 'task' ? [doc.refs.dependsOn, 'depends_on'] : [doc.refs.blockedBy, 'blocked_by'];
   const reverseOf = (other: SpecDocument) => (kind === 'task' ? other.refs.dependsOn : other.refs.blockedBy);
