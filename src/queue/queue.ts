@@ -96,7 +96,9 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     async claim(claimer: string): Promise<ClaimedTask | null> {
       return sql.transaction(async (tx) => {
         const projects = await tx.query<{ project_id: string }>(
-          `SELECT DISTINCT t.project_id FROM tasks t WHERE ${READY} ORDER BY t.project_id LIMIT 20`,
+          `SELECT p.id AS project_id FROM projects p
+            WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND ${READY})
+            ORDER BY p.id LIMIT 20`,
         );
         for (const { project_id } of projects) {
           // Lock first, count after: in READ COMMITTED a statement that waited for the lock still

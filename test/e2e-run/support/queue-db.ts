@@ -2,27 +2,13 @@
 // PostgreSQL server in OMOI_TEST_DATABASE_URL. The columns are the ones the tasks table contract
 // names (see /work/notes/api.md); the end-to-end suites use the real migrations instead.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { QueueSql } from '../../../src/queue/queue.js';
 
-const SCHEMA = `
-CREATE TABLE projects (id uuid PRIMARY KEY, name text NOT NULL, repo_url text NOT NULL,
-  default_branch text NOT NULL DEFAULT 'main', settings jsonb NOT NULL DEFAULT '{}');
-CREATE TABLE tickets (id uuid PRIMARY KEY, project_id uuid NOT NULL REFERENCES projects(id), ref text,
-  title text, workflow_mode text, status text NOT NULL DEFAULT 'backlog', updated_at timestamptz DEFAULT now());
-CREATE TABLE tasks (id uuid PRIMARY KEY, project_id uuid NOT NULL REFERENCES projects(id),
-  ticket_id uuid REFERENCES tickets(id), title text NOT NULL, description text NOT NULL DEFAULT '',
-  status text NOT NULL DEFAULT 'pending', priority text NOT NULL DEFAULT 'MEDIUM',
-  claimed_by text, lease_until timestamptz, attempts int NOT NULL DEFAULT 0, max_attempts int NOT NULL DEFAULT 3,
-  run_after timestamptz, started_at timestamptz, finished_at timestamptz, execution_config jsonb,
-  task_type text, execution_mode text, branch text, result jsonb, error text,
-  created_at timestamptz NOT NULL DEFAULT now());
-CREATE TABLE task_dependencies (task_id uuid NOT NULL REFERENCES tasks(id),
-  depends_on_task_id uuid NOT NULL REFERENCES tasks(id), PRIMARY KEY (task_id, depends_on_task_id));
-CREATE TABLE sandboxes (id uuid PRIMARY KEY, task_id uuid NOT NULL REFERENCES tasks(id), provider text NOT NULL,
-  external_id text, status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), destroyed_at timestamptz);
-`;
+const SCHEMA = readFileSync(fileURLToPath(new URL('./queue-schema.sql', import.meta.url)), 'utf8');
 
 export interface QueueTestDatabase {
   sql: QueueSql;

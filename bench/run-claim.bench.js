@@ -1,0 +1,125 @@
+// Claim throughput on PostgreSQL: 10,000 ready tasks and 4 concurrent claimers (claim, complete)
+// with Omoi's queue, next to pg-boss fetching and completing 10,000 jobs on the same server in the
+// same run. Uses OMOI_TEST_DATABASE_URL (or DATABASE_URL), default postgres://postgres@127.0.0.1:5432/test.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+import { createQueue } from '../dist/queue/queue.js';
+
+const URL_ =
+  process.env.OMOI_TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const TASKS = 10_000;
+const CLAIMERS = 4;
+const SCHEMA_SQL = readFileSync(new URL('../test/e2e-run/support/queue-schema.sql', import.meta.url), 'utf8');
+
+function sqlFor(pool) {
+  return {
+    query: async (text, params) => (await pool.query(text, params)).rows,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn({ query: async (t, p) => (await client.query(t, p)).rows });
+        await client.query('COMMIT');
+        return out;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+async function omoi(admin) {
+  const schema = `bench_claim_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema};`);
+  await admin.query(SCHEMA_SQL);
+  await admin.query(
+    `INSERT INTO projects (id, name, repo_url, settings) VALUES (gen_random_uuid(), 'bench', '/tmp/x', '{"concurrency_limit": 100000}')`,
+  );
+  await admin.query(
+    `INSERT INTO tasks (id, project_id, title, created_at)
+     SELECT gen_random_uuid(), (SELECT id FROM projects LIMIT 1), 't' || g, now() + g * interval '1 microsecond'
+       FROM generate_series(1, ${TASKS}) g`,
+  );
+  await admin.query('RESET search_path');
+  const pool = new pg.Pool({
+    connectionString: URL_,
+    max: CLAIMERS + 1,
+    options: `-c search_path=${schema}`,
+  });
+  const queue = createQueue(sqlFor(pool), { leaseMs: 60_000 });
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLAIMERS }, async (_, i) => {
+      for (;;) {
+        const task = await queue.claim(`claimer-${i}`);
+        if (!task) return;
+        await queue.complete(task.id, `claimer-${i}`, {});
+        done += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const check = await pool.query(`SELECT count(*)::int AS n FROM tasks WHERE status = 'completed'`);
+  await pool.end();
+  await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+  if (check.rows[0].n !== TASKS || done !== TASKS)
+    throw new Error(`omoi completed ${check.rows[0].n}/${TASKS}`);
+  return TASKS / seconds;
+}
+
+async function pgBoss(admin) {
+  const schema = `bench_boss_${randomBytes(4).toString('hex')}`;
+  const boss = new PgBoss({
+    connectionString: URL_,
+    schema,
+    max: CLAIMERS + 1,
+    supervise: false,
+    schedule: false,
+  });
+  boss.on('error', () => {});
+  await boss.start();
+  await boss.createQueue('bench');
+  for (let i = 0; i < TASKS; i += 1000) {
+    await boss.insert(Array.from({ length: 1000 }, (_, j) => ({ name: 'bench', data: { n: i + j } })));
+  }
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLAIMERS }, async () => {
+      for (;;) {
+        const [job] = await boss.fetch('bench');
+        if (!job) return;
+        await boss.complete('bench', job.id);
+        done += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await boss.stop({ graceful: false, wait: true });
+  await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+  if (done !== TASKS) throw new Error(`pg-boss completed ${done}/${TASKS}`);
+  return TASKS / seconds;
+}
+
+export default async function () {
+  const admin = new pg.Client({ connectionString: URL_ });
+  await admin.connect();
+  try {
+    const ours = await omoi(admin);
+    const theirs = await pgBoss(admin);
+    console.log(
+      `claim+complete, ${TASKS} tasks, ${CLAIMERS} concurrent claimers, PostgreSQL at ${new URL(URL_).host}`,
+    );
+    console.log(`  omoi queue (lease, per-project limit, depends_on gating): ${ours.toFixed(0)} tasks/s`);
+    console.log(`  pg-boss 10 fetch+complete (baseline):                    ${theirs.toFixed(0)} jobs/s`);
+    console.log(`  ratio omoi / pg-boss: ${(ours / theirs).toFixed(2)}`);
+  } finally {
+    await admin.end();
+  }
+}
