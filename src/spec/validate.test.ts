@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { codes, edit, find, lineOf, type Tree, toFiles, validTree } from '../../test/spec/tree.js';
+import { codes, edit, find, largeTree, lineOf, type Tree, toFiles, validTree } from '../../test/spec/tree.js';
+import { buildSpecGraph } from './graph.js';
 import type { IssueCode } from './types.js';
 import { validateSpecFiles } from './validate.js';
 
@@ -95,6 +96,23 @@ describe('the valid base tree', () => {
       'ENUM_INVALID',
     )[0];
     expect(line?.line).toBe(lineOf(tree[T1]!, 'status:'));
+  });
+});
+
+describe('a large generated tree', () => {
+  it('40 tickets with 10 tasks each is valid, and its graph orders every dependency first', () => {
+    const report = check(largeTree(40, 10));
+    expect(report.issues).toEqual([]);
+    expect(report.summary.files).toBe(8 + 40 + 400);
+    const graph = buildSpecGraph(report.documents);
+    expect(graph.order).toHaveLength(403);
+    const at = new Map(graph.order.map((id, i) => [id, i]));
+    for (const task of graph.tasks.values())
+      for (const dep of task.dependsOn) expect(at.get(dep)!).toBeLessThan(at.get(task.id)!);
+    expect(graph.ticketOrder.slice(0, 3)).toEqual(['TKT-001', 'TKT-002', 'TKT-BIG-001']);
+    // Status cycles done/pending/pending: task 2 waits on task 1 (done), task 4 on 2 and 3 (pending).
+    expect(graph.ready).toContain('TSK-BIG-002');
+    expect(graph.ready).not.toContain('TSK-BIG-004');
   });
 });
 

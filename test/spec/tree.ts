@@ -196,3 +196,66 @@ export function codes(report: SpecValidation): string[] {
 export function find(report: SpecValidation, code: string): ValidationIssue[] {
   return report.issues.filter((i) => i.code === code);
 }
+
+/**
+ * A generated valid tree: `tickets` tickets chained by blocked_by, each with `perTicket` tasks
+ * (a diamond, then a chain), all mirrors in place.
+ */
+export function largeTree(tickets: number, perTicket: number): Tree {
+  const tree = validTree();
+  const pad = (n: number) => String(n).padStart(3, '0');
+  for (let t = 1; t <= tickets; t++) {
+    const id = `TKT-BIG-${pad(t)}`;
+    const tasks = Array.from({ length: perTicket }, (_, k) => `TSK-BIG-${pad((t - 1) * perTicket + k + 1)}`);
+    const depsOf = (k: number) =>
+      k === 0 ? [] : k <= 2 ? [tasks[0]!] : k === 3 ? [tasks[1]!, tasks[2]!] : [tasks[k - 1]!];
+    tree[`.omoi_os/tickets/${id}.md`] = [
+      '---',
+      `id: ${id}`,
+      `title: Big ticket ${t}`,
+      'status: backlog',
+      'priority: MEDIUM',
+      'estimate: L',
+      'created: 2026-11-01',
+      'updated: 2026-11-01',
+      `tasks: [${tasks.join(', ')}]`,
+      'dependencies:',
+      `  blocked_by: [${t > 1 ? `TKT-BIG-${pad(t - 1)}` : ''}]`,
+      `  blocks: [${t < tickets ? `TKT-BIG-${pad(t + 1)}` : ''}]`,
+      '---',
+      '',
+      '## Description',
+      '',
+      `Part ${t}.`,
+      '',
+      '- [ ] Done',
+      '',
+    ].join('\n');
+    tasks.forEach((task, k) => {
+      const blocks = tasks.filter((_, j) => depsOf(j).includes(task));
+      tree[`.omoi_os/tasks/${task}.md`] = [
+        '---',
+        `id: ${task}`,
+        `title: ${task}`,
+        k % 3 === 0 ? 'status: done' : 'status: pending',
+        `parent_ticket: ${id}`,
+        'estimate: S',
+        'created: 2026-11-01',
+        'requirements: [REQ-AUTH-LOGIN-002]',
+        'dependencies:',
+        '  depends_on:',
+        ...depsOf(k).map((d) => `    - ${d}`),
+        `  blocks: [${blocks.join(', ')}]`,
+        '---',
+        '',
+        '## Objective',
+        '',
+        `Step ${k + 1}.`,
+        '',
+        '- [ ] Works',
+        '',
+      ].join('\n');
+    });
+  }
+  return tree;
+}
