@@ -1,11 +1,41 @@
+import { readFileSync } from 'node:fs';
+import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { createDockerProvider, dockerConnection, FrameDemuxer } from '../../src/sandbox/docker.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { CONTRACT_WORKER, contractEnv, describeProviderContract } from './contract.js';
 
-// No Docker daemon can run on this machine, so dockerode talks to a fake Engine API on a unix
-// socket; the container's command runs as a local child process.
+// Always against a fake Engine API on a unix socket (dockerode talks to it for real; a container's
+// command runs as a local child process), and also against a real Docker daemon when one answers at
+// DOCKER_HOST (or the default socket). No daemon could run where this was written.
 const IMAGE = 'omoi-worker:contract';
+const LIVE_HOST = process.env.DOCKER_HOST || undefined;
+const LIVE_IMAGE = process.env.OMOI_TEST_DOCKER_IMAGE || 'node:20-bookworm-slim';
+const live = await createDockerProvider({ host: LIVE_HOST, image: LIVE_IMAGE }).availability();
+
+if (live.available) {
+  describeProviderContract(`docker (live engine, ${LIVE_IMAGE})`, async () => {
+    const docker = new Docker(dockerConnection(LIVE_HOST));
+    return {
+      // The script goes in as `node -e`, so any image with Node runs it without a bind mount.
+      provider: createDockerProvider({
+        host: LIVE_HOST,
+        image: LIVE_IMAGE,
+        stopGraceSeconds: 5,
+        command: ['node', '--input-type=module', '-e', readFileSync(CONTRACT_WORKER, 'utf8')],
+      }),
+      leftovers: async () =>
+        (await docker.listContainers({ all: true, filters: { label: ['omoi.managed=true'] } })).map(
+          (c) => c.Id,
+        ),
+      close: async () => undefined,
+    };
+  });
+} else {
+  describe('docker (live engine)', () => {
+    it.skip(`not run: no Docker daemon reachable (${live.reason})`, () => undefined);
+  });
+}
 
 describeProviderContract('docker (fake Docker Engine API)', async () => {
   const engine = await startFakeDockerEngine({ images: { [IMAGE]: ['node', CONTRACT_WORKER] } });
