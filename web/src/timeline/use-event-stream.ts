@@ -48,8 +48,8 @@ function parseFrame(frame: MessageEvent<string>): OmoiEvent | null {
  * Follows an SSE stream of Omoi events. The browser's EventSource reconnects by itself after a
  * dropped connection and sends Last-Event-ID, so the server resumes where it stopped; when the
  * stream ends for good (the server refused it or restarted), this opens a new one after a pause
- * that grows to 15 s. Callers dedupe by event id (see timeline-reducer), so a replay after a
- * fresh connection never shows an event twice.
+ * that grows to 15 s, resuming after the last id seen (`last_event_id`). Callers still dedupe by
+ * event id (see timeline-reducer): whatever a server replays, nothing shows twice.
  */
 export function useEventStream(
   url: string | null,
@@ -66,12 +66,18 @@ export function useEventStream(
     let delay = 1000;
     let stopped = false;
 
+    let lastId = 0;
+
     const onFrame = (frame: Event) => {
       const event = parseFrame(frame as MessageEvent<string>);
-      if (event) handlers.current.onEvents([event]);
+      if (!event) return;
+      lastId = Math.max(lastId, Number(event.id) || 0);
+      handlers.current.onEvents([event]);
     };
     const open = () => {
-      const current = new EventSource(url);
+      // a new EventSource cannot send Last-Event-ID itself: the server takes it as a parameter
+      const resume = lastId > 0 ? `${url.includes('?') ? '&' : '?'}last_event_id=${lastId}` : '';
+      const current = new EventSource(url + resume);
       source = current;
       current.onopen = () => {
         delay = 1000;
