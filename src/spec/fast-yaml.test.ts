@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validTree } from '../../test/spec/tree.js';
+import { random, validTree } from '../../test/spec/tree.js';
 import { parseFrontmatterFast } from './fast-yaml.js';
 import { readYaml } from './parse.js';
 
@@ -21,16 +21,6 @@ function expectSameAsLibrary(source: string): boolean {
   expect(fast.value, source).toEqual(slow.frontmatter);
   expect([...fast.keyLines].sort(), source).toEqual([...slow.keyLines].sort());
   return true;
-}
-
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('the frontmatter fast path', () => {

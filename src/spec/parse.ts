@@ -86,38 +86,28 @@ function decode(content: string | Uint8Array): string | null {
   }
 }
 
+function noFrontmatter(path: string, message: string, fix: string): ParseResult {
+  return { document: null, issues: [issue('FRONTMATTER_MISSING', path, 1, message, fix)] };
+}
+
 function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array): ParseResult {
   const contentHash = createHash('sha256').update(content).digest('hex');
   let text = decode(content);
   if (text === null || text.includes('\u0000')) {
-    return {
-      document: null,
-      issues: [
-        issue(
-          'FRONTMATTER_MISSING',
-          path,
-          1,
-          'the file is not UTF-8 text, so it has no frontmatter',
-          'save it as UTF-8 Markdown',
-        ),
-      ],
-    };
+    return noFrontmatter(
+      path,
+      'the file is not UTF-8 text, so it has no frontmatter',
+      'save it as UTF-8 Markdown',
+    );
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   const lines = text.split(/\r?\n/);
   if (lines[0]?.trimEnd() !== '---') {
-    return {
-      document: null,
-      issues: [
-        issue(
-          'FRONTMATTER_MISSING',
-          path,
-          1,
-          'the file does not start with a `---` frontmatter block',
-          'start the file with `---`, the YAML fields, and a closing `---` line',
-        ),
-      ],
-    };
+    return noFrontmatter(
+      path,
+      'the file does not start with a `---` frontmatter block',
+      'start the file with `---`, the YAML fields, and a closing `---` line',
+    );
   }
   let close = -1;
   for (let i = 1; i < lines.length; i++) {
@@ -127,18 +117,11 @@ function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array):
     }
   }
   if (close < 0) {
-    return {
-      document: null,
-      issues: [
-        issue(
-          'FRONTMATTER_MISSING',
-          path,
-          1,
-          'the frontmatter block opened on line 1 is never closed',
-          'add a line `---` after the last field',
-        ),
-      ],
-    };
+    return noFrontmatter(
+      path,
+      'the frontmatter block opened on line 1 is never closed',
+      'add a line `---` after the last field',
+    );
   }
   const source = lines.slice(1, close).join('\n');
   const fast = parseFrontmatterFast(source, 2);

@@ -3,22 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { find, toFiles, validTree } from '../../test/spec/tree.js';
+import { find, random, toFiles, validTree } from '../../test/spec/tree.js';
 import { loadSpecFiles } from './load.js';
 import { parseSpecFile } from './parse.js';
 import type { SpecFile } from './types.js';
 import { validateSpecDir, validateSpecFiles } from './validate.js';
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TASK = '.omoi_os/tasks/TSK-001.md';
 

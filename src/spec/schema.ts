@@ -28,15 +28,22 @@ function described<T extends Record<string, z.ZodType>>(kind: SpecKind, shape: T
   return out as T;
 }
 
-/** Frontmatter of `docs/prd-<feature>.md`. */
-export const PrdFrontmatter = z.looseObject(
-  described('prd', {
-    id: z.string().regex(KINDS.prd.idPattern),
+/** The fields prd, requirements and design documents share. */
+function documentFields(kind: 'prd' | 'requirements' | 'design') {
+  return {
+    id: z.string().regex(KINDS[kind].idPattern),
     title: text,
     feature: text,
     status: z.enum(DOC_STATUSES),
     created: date,
     updated: date,
+  };
+}
+
+/** Frontmatter of `docs/prd-<feature>.md`. */
+export const PrdFrontmatter = z.looseObject(
+  described('prd', {
+    ...documentFields('prd'),
     author: text.optional(),
   }),
 );
@@ -45,12 +52,7 @@ export type PrdFrontmatter = z.infer<typeof PrdFrontmatter>;
 /** Frontmatter of `requirements/<feature>.md`. */
 export const RequirementsFrontmatter = z.looseObject(
   described('requirements', {
-    id: z.string().regex(KINDS.requirements.idPattern),
-    title: text,
-    feature: text,
-    status: z.enum(DOC_STATUSES),
-    created: date,
-    updated: date,
+    ...documentFields('requirements'),
     category: z.enum(REQUIREMENT_CATEGORIES),
     priority: z.enum(PRIORITIES),
     prd_ref: text.optional(),
@@ -62,12 +64,7 @@ export type RequirementsFrontmatter = z.infer<typeof RequirementsFrontmatter>;
 /** Frontmatter of `designs/<feature>.md`. */
 export const DesignFrontmatter = z.looseObject(
   described('design', {
-    id: z.string().regex(KINDS.design.idPattern),
-    title: text,
-    feature: text,
-    status: z.enum(DOC_STATUSES),
-    created: date,
-    updated: date,
+    ...documentFields('design'),
     requirements: ids.min(1),
     components: z.array(z.unknown()).optional(),
     api_endpoints: z.array(z.unknown()).optional(),
