@@ -18,6 +18,8 @@ const turnSchema = z.object({
   /** Files to remove. */
   remove: z.array(z.string()).optional(),
   message: z.string().optional(),
+  /** Wait this long first (abortable), so tests can act on a worker mid-run. */
+  sleepMs: z.number().int().min(0).optional(),
   /** End the turn with `result.ok = false` and this error. */
   fail: z.string().optional(),
 });
@@ -46,6 +48,20 @@ class ScriptedSession implements AgentSession {
     const step = this.script.turns[Math.min(this.turn, this.script.turns.length - 1)]!;
     this.turn += 1;
     if (step.message) yield { type: 'message', text: step.message };
+    if (step.sleepMs) {
+      yield { type: 'message', text: `scripted: sleeping ${step.sleepMs} ms` };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, step.sleepMs);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (signal?.aborted) {
+        yield { type: 'result', ok: false, error: 'cancelled', turns: this.turn };
+        return;
+      }
+    }
     for (const path of step.remove ?? []) {
       await rm(inside(this.options.workspace, path), { force: true });
       yield { type: 'tool_use', name: 'remove_file', input: { path } };

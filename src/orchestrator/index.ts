@@ -70,6 +70,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     provider,
     emit: options.emit,
     mintToken: options.mintToken,
+    ...(options.revokeTokens ? { onFinished: options.revokeTokens } : {}),
     ...(options.listen && !env.OMOI_DISABLE_NOTIFY ? { listen: options.listen } : {}),
     log: options.log,
     config: {

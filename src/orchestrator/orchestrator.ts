@@ -47,6 +47,8 @@ export interface OrchestratorDeps {
     ticketId: string | null;
     ttlMs: number;
   }) => Promise<string>;
+  /** Called when a run is over, whatever its outcome (revokes the task's worker tokens). */
+  onFinished?: (taskId: string) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
   listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
   log: (message: string, fields?: Record<string, unknown>) => void;

@@ -116,7 +116,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
           const limit = row.limit === null ? defaultLimit : Number(row.limit);
           if (Number(counted[0]?.active ?? 0) >= limit) continue;
           const claimed = await tx.query(
-            `UPDATE tasks SET status = 'claimed', claimed_by = $1, lease_until = now() + ${lease},
+            `UPDATE tasks SET updated_at = now(), status = 'claimed', claimed_by = $1, lease_until = now() + ${lease},
                     attempts = attempts + 1, started_at = now(), finished_at = NULL, error = NULL
               WHERE id = (SELECT t.id FROM tasks t WHERE t.project_id = $3 AND ${READY}
                            ORDER BY ${PRIORITY_ORDER}, t.created_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
@@ -132,7 +132,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     /** Marks a claimed task as running (its sandbox started). */
     async markRunning(taskId: string, claimer: string): Promise<boolean> {
       const rows = await sql.query(
-        `UPDATE tasks SET status = 'running' WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
+        `UPDATE tasks SET updated_at = now(), status = 'running' WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
         [taskId, claimer],
       );
       return rows.length > 0;
@@ -151,7 +151,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     /** Completes a task this claimer holds; false (a no-op) when it is not held any more. */
     async complete(taskId: string, claimer: string, result: unknown): Promise<boolean> {
       const rows = await sql.query(
-        `UPDATE tasks SET status = 'completed', finished_at = now(), lease_until = NULL, result = $3::jsonb, error = NULL
+        `UPDATE tasks SET updated_at = now(), status = 'completed', finished_at = now(), lease_until = NULL, result = $3::jsonb, error = NULL
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
         [taskId, claimer, JSON.stringify(result ?? {})],
       );
@@ -161,7 +161,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     /** Fails a task this claimer holds, for good; false (a no-op) when it is not held any more. */
     async fail(taskId: string, claimer: string, error: string, result?: unknown): Promise<boolean> {
       const rows = await sql.query(
-        `UPDATE tasks SET status = 'failed', finished_at = now(), lease_until = NULL, error = $3,
+        `UPDATE tasks SET updated_at = now(), status = 'failed', finished_at = now(), lease_until = NULL, error = $3,
                 result = COALESCE($4::jsonb, result)
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
         [taskId, claimer, error, result === undefined ? null : JSON.stringify(result)],
@@ -175,7 +175,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
      */
     async retryOrFail(taskId: string, claimer: string, error: string): Promise<'pending' | 'failed' | null> {
       const rows = await sql.query<{ status: 'pending' | 'failed' }>(
-        `UPDATE tasks SET
+        `UPDATE tasks SET updated_at = now(),
             status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
             claimed_by = NULL, lease_until = NULL, error = $3,
             finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END,
@@ -189,7 +189,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     /** Gives a held task back untouched (graceful shutdown): pending, the attempt not counted. */
     async release(taskId: string, claimer: string): Promise<boolean> {
       const rows = await sql.query(
-        `UPDATE tasks SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+        `UPDATE tasks SET updated_at = now(), status = 'pending', claimed_by = NULL, lease_until = NULL,
                 attempts = greatest(attempts - 1, 0), run_after = NULL
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
         [taskId, claimer],
@@ -208,7 +208,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
            SELECT id, claimed_by FROM tasks
             WHERE status IN ${ACTIVE} AND (${opts.all ? 'true' : 'lease_until < now()'})
             FOR UPDATE SKIP LOCKED)
-         UPDATE tasks t SET
+         UPDATE tasks t SET updated_at = now(),
             status = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END,
             claimed_by = NULL, lease_until = NULL,
             error = 'the lease ran out (the orchestrator or its worker stopped)',

@@ -10,7 +10,7 @@ CREATE TABLE tasks (id uuid PRIMARY KEY, project_id uuid NOT NULL REFERENCES pro
   claimed_by text, lease_until timestamptz, attempts int NOT NULL DEFAULT 0, max_attempts int NOT NULL DEFAULT 3,
   run_after timestamptz, started_at timestamptz, finished_at timestamptz, execution_config jsonb,
   task_type text, execution_mode text, branch text, result jsonb, error text,
-  created_at timestamptz NOT NULL DEFAULT now());
+  created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE task_dependencies (task_id uuid NOT NULL REFERENCES tasks(id),
   depends_on_task_id uuid NOT NULL REFERENCES tasks(id), PRIMARY KEY (task_id, depends_on_task_id));
 CREATE TABLE sandboxes (id uuid PRIMARY KEY, task_id uuid NOT NULL REFERENCES tasks(id), provider text NOT NULL,
