@@ -142,7 +142,9 @@ function readMap(
     if (inline !== '' || rest.startsWith('"') || rest.startsWith("'")) {
       if (nested) fail(); // a multi-line scalar or a mapping after a value
       const parsed = scalarOrFlow(rest);
-      if (Array.isArray(parsed)) parsed.forEach((_, k) => keyLines.set(`${name}#${k}`, line.line));
+      if (Array.isArray(parsed)) {
+        for (let k = 0; k < parsed.length; k++) keyLines.set(`${name}#${k}`, line.line);
+      }
       value[key] = parsed;
       continue;
     }
