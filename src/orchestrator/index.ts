@@ -25,6 +25,8 @@ export interface StartOrchestratorOptions {
     ticketId: string | null;
     ttlMs: number;
   }) => Promise<string>;
+  /** Revokes a finished task's worker tokens. */
+  revokeTokens?: (taskId: string) => Promise<void>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
   dataDir: string;
