@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { find, random, toFiles, validTree } from '../../test/spec/tree.js';
-import { loadSpecFiles } from './load.js';
+import { loadSpecFiles, MAX_SPEC_FILE_BYTES } from './load.js';
 import { parseSpecFile } from './parse.js';
 import type { SpecFile } from './types.js';
 import { validateSpecDir, validateSpecFiles } from './validate.js';
@@ -196,6 +196,26 @@ describe('loadSpecFiles and validateSpecDir on disk', () => {
     expect(find(report, 'FRONTMATTER_MISSING').map((i) => i.path)).toEqual(['.omoi_os/tasks/bin.md']);
     // The in-tree copy of the PRD repeats its id.
     expect(find(report, 'ID_DUPLICATE').map((i) => i.path)).toEqual(['.omoi_os/docs/prd-auth.md']);
+  });
+
+  it('a Markdown file over the size limit is reported, not read', async () => {
+    const dir = join(outside, 'big');
+    mkdirSync(join(dir, '.omoi_os', 'tasks'), { recursive: true });
+    writeFileSync(join(dir, '.omoi_os', 'tasks', 'TSK-001.md'), validTree()[TASK]!);
+    writeFileSync(join(dir, '.omoi_os', 'tasks', 'TSK-002.md'), Buffer.alloc(MAX_SPEC_FILE_BYTES + 1, 0x61));
+    const skipped: string[] = [];
+    const files = await loadSpecFiles(dir, { onSkip: (path) => skipped.push(path) });
+    expect(files.map((f) => f.path)).toEqual([TASK]);
+    expect(skipped).toEqual(['.omoi_os/tasks/TSK-002.md']);
+    const report = await validateSpecDir(dir);
+    expect(find(report, 'FILE_UNEXPECTED')).toEqual([
+      expect.objectContaining({
+        path: '.omoi_os/tasks/TSK-002.md',
+        line: null,
+        message: expect.stringMatching(/larger than 16 MB/),
+      }),
+    ]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a folder without .omoi_os/ (or missing altogether) is DIR_MISSING', async () => {
