@@ -342,8 +342,17 @@ function checkField(
   keyLines: KeyLines,
 ): ValidationIssue[] {
   const line = keyLines.get(name) ?? 1;
+  // A list or number where a string belongs is usually YAML reading `[x]` or `001` literally.
   const wrongType = (expected: string, at = line, label = name) =>
-    issue('FIELD_TYPE', path, at, `'${label}' must be ${expected}, not ${typeName(value)}`);
+    issue(
+      'FIELD_TYPE',
+      path,
+      at,
+      `'${label}' must be ${expected}, not ${typeName(value)}`,
+      expected.startsWith('a list') || expected.startsWith('a mapping')
+        ? undefined
+        : `quote the value: ${label}: "…"`,
+    );
   const rule = field.rule;
   switch (rule.type) {
     case 'string':
