@@ -3,6 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { chooseRuntimeName } from '../agents/registry.js';
 import { runtimeEnv } from '../agents/runtime-config.js';
+import type { Services } from '../core/services.js';
+import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
 import { createProvider } from '../sandbox/registry.js';
 import type { OrchestratorEnv } from './config.js';
@@ -93,4 +95,40 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     `orchestrator started: sandbox ${provider.name}, agent runtime ${runtimeName}${runtimeName === 'offline' ? ' (offline, no model)' : ''}, up to ${env.OMOI_MAX_CONCURRENCY} at once`,
   );
   return orchestrator;
+}
+
+/**
+ * The orchestrator of `omoi start`, wired to the server's database and services: events through
+ * the events service (so SSE sees them), tokens from the keys service, NOTIFY from the database.
+ *
+ * @example
+ * const orchestrator = await startServerOrchestrator({ db, services, env: orchestratorEnvSchema.parse(process.env), apiUrl: server.url, dataDir, path: process.env.PATH ?? '', log: console.log });
+ */
+export async function startServerOrchestrator(options: {
+  db: Db;
+  services: Pick<Services, 'events' | 'keys'>;
+  env: OrchestratorEnv;
+  apiUrl: string;
+  dataDir: string;
+  path: string;
+  providerSettings?: Readonly<Record<string, unknown>>;
+  log: (message: string) => void;
+}): Promise<Orchestrator> {
+  const { db, services } = options;
+  return startOrchestrator({
+    sql: db,
+    listen: (channel, handler) => db.listen(channel, handler),
+    emit: async (event) => {
+      await services.events.append(event);
+    },
+    mintToken: (args) => services.keys.mintWorkerToken(args),
+    revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),
+    apiUrl: options.apiUrl,
+    dataDir: options.dataDir,
+    exclusive: db.kind === 'pglite',
+    env: options.env,
+    path: options.path,
+    log: options.log,
+    ...(options.providerSettings ? { providerSettings: options.providerSettings } : {}),
+  });
 }

@@ -21,6 +21,8 @@ export function register(program: Command): void {
         return;
       }
       const config = parsed.config;
+      // Names only, never values: shows at a glance that nothing of the server's env came in.
+      process.stdout.write(`environment: ${Object.keys(process.env).sort().join(' ')}\n`);
       const { createWorkerApiClient } = await import('../../worker/api-client.js');
       const { runWorker } = await import('../../worker/run.js');
       const controller = new AbortController();
