@@ -6,7 +6,7 @@
 // Fan-out: each append NOTIFYs `omoi_events` (the payload is the id) on commit; the one EventHub of
 // a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
 // to its subscribers. Appends made in this process also poke the hub directly after commit.
-import type { Db, Queryable, Tx } from '../db/client.js';
+import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { plain } from './rows.js';
 
 export const EVENTS_CHANNEL = 'omoi_events';
@@ -173,7 +173,13 @@ export function createEventsService(db: Db, hub: EventHub) {
     const rows = await tx.query<Record<string, unknown>>(
       `INSERT INTO events (type, project_id, ticket_id, task_id, data)
        VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING ${COLUMNS}`,
-      [input.type, input.projectId ?? null, input.ticketId ?? null, input.taskId ?? null, input.data ?? {}],
+      [
+        input.type,
+        input.projectId ?? null,
+        input.ticketId ?? null,
+        input.taskId ?? null,
+        json(input.data ?? {}),
+      ],
     );
     const event = plain<OmoiEvent>(rows[0]!);
     await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(event.id)]);

@@ -1,7 +1,7 @@
 // Spec sync: the documents a run (or `omoi spec sync push`) sends are checked by the one validator
 // of src/spec; an invalid set is refused whole, a valid set is upserted by (project, spec id) with
 // its content hash, and the references between documents are stored resolved to rows.
-import type { Db, Queryable, Tx } from '../db/client.js';
+import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { validateSpecFiles } from '../spec/index.js';
 import type { SpecDocument, SpecFile, ValidationIssue } from '../spec/types.js';
 import { AppError } from './errors.js';
@@ -278,7 +278,7 @@ export function createSpecsService(db: Db, events: EventsService) {
                 doc.frontmatter,
                 doc.body,
                 doc.contentHash,
-                doc.items ?? null,
+                json(doc.items ?? null),
               ],
             );
             rowId = rows[0]!.id;
@@ -299,7 +299,7 @@ export function createSpecsService(db: Db, events: EventsService) {
                 doc.frontmatter,
                 doc.body,
                 doc.contentHash,
-                doc.items ?? null,
+                json(doc.items ?? null),
               ],
             );
             rowId = prior.id;

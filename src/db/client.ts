@@ -1,7 +1,8 @@
 // One database handle over two drivers: embedded PGlite (a data folder, or memory) when no URL is
 // given, a `pg` Pool against PostgreSQL when one is. Everything above this file sees the same rows:
-// int8 as numbers, jsonb as values, timestamps as Dates; and passes the same parameters: objects and
-// arrays are sent as JSON text (pg rejects JS arrays for jsonb), undefined as null.
+// int8 as numbers, jsonb as values, timestamps as Dates; and passes the same parameters: plain objects
+// as JSON text, arrays as PostgreSQL arrays (wrap a jsonb array in `json()`: pg rejects JS arrays
+// for jsonb), undefined as null.
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -61,13 +62,37 @@ export interface OpenDatabaseOptions {
   template?: Blob;
 }
 
+/** Marks a value to be sent as JSON text (for a jsonb parameter that is an array or a scalar). */
+export class JsonParam {
+  constructor(readonly value: unknown) {}
+}
+
+/**
+ * Wraps a value for a jsonb parameter. Plain objects are sent as JSON anyway; arrays are sent as
+ * PostgreSQL arrays (for `uuid[]`, `text[]` parameters) unless wrapped.
+ *
+ * @example
+ * await db.query('INSERT INTO events (type, data) VALUES ($1, $2::jsonb)', ['x', json([1, 2])]);
+ */
+export function json(value: unknown): JsonParam {
+  return new JsonParam(value);
+}
+
 /** Parameters both drivers accept the same way. */
 export function normaliseParams(params: readonly unknown[] | undefined): unknown[] | undefined {
   if (!params) return undefined;
   return params.map((p) => {
     if (p === undefined) return null;
     if (typeof p === 'bigint') return p.toString();
-    if (p === null || typeof p !== 'object' || p instanceof Date || p instanceof Uint8Array) return p;
+    if (p instanceof JsonParam) return p.value === undefined ? null : JSON.stringify(p.value);
+    if (
+      p === null ||
+      typeof p !== 'object' ||
+      p instanceof Date ||
+      p instanceof Uint8Array ||
+      Array.isArray(p)
+    )
+      return p;
     return JSON.stringify(p);
   });
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
+import { json, openDatabase } from '../../src/db/client.js';
 import { acquireDataDirLock, LOCK_FILE } from '../../src/db/lock.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { describeEachDatabase } from '../support/db.js';
@@ -24,7 +24,7 @@ describeEachDatabase('database client', (getDb) => {
     expect(typeof count?.n).toBe('number');
     const [row] = await db.query<{ id: unknown; data: unknown }>(
       `INSERT INTO events (type, data) VALUES ('test.json', $1) RETURNING id, data`,
-      [[1, { a: 'b' }, null]],
+      [json([1, { a: 'b' }, null])],
     );
     expect(typeof row?.id).toBe('number');
     expect(row?.data).toEqual([1, { a: 'b' }, null]);

@@ -1,0 +1,91 @@
+// The HTTP API as a Hono app (no server: `app.request()` in tests, `startServer` to listen).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AppError } from '../core/errors.js';
+import { authMiddleware } from './auth.js';
+import type { AppDeps, AppEnv } from './context.js';
+import { errorBody, errorResponse, validationError } from './errors.js';
+import { registerEvents } from './routes/events.js';
+import { registerKeys } from './routes/keys.js';
+import { registerProjects } from './routes/projects.js';
+import { registerTasks } from './routes/tasks.js';
+import { registerTickets } from './routes/tickets.js';
+import { serveWeb } from './static.js';
+
+export const API_VERSION = '0.1.0';
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * Builds the app.
+ *
+ * @example
+ * const app = createApp({ services, config });
+ * const res = await app.request('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ name: 'demo', repo_url: '/srv/git/demo' }) });
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const { services, config, log } = deps;
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+
+  app.onError((error, c) => errorResponse(c, error, log));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+
+  const health = (c: Context<AppEnv>) =>
+    c.json({ status: 'ok', version: API_VERSION, database: services.db.kind });
+  app.get('/health', health);
+  app.get('/api/v1/health', health);
+
+  // Body checks before any route reads it: JSON only, and bounded (spec sync may send more).
+  app.use('/api/*', async (c, next) => {
+    if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
+      const limit = c.req.path.endsWith('/specs/sync') ? config.syncBodyLimit : config.bodyLimit;
+      const length = c.req.header('content-length');
+      const type = c.req.header('content-type');
+      const hasBody =
+        (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      if (hasBody && (!type || !JSON_TYPE.test(type.split(';')[0]!.trim())))
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+      if (length !== undefined && Number(length) > limit)
+        throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+      if (hasBody && length === undefined) {
+        // A chunked body: read it here, bounded, and hand the bytes on.
+        const buffer = await c.req.arrayBuffer();
+        if (buffer.byteLength > limit)
+          throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+      }
+    }
+    return next();
+  });
+  app.use('/api/*', authMiddleware(services.keys, config));
+
+  registerProjects(app, deps);
+  registerTickets(app, deps);
+  registerTasks(app, deps);
+  registerEvents(app, deps);
+  registerKeys(app, deps);
+
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Omoi API',
+      version: API_VERSION,
+      description:
+        'Projects, tickets, tasks, spec documents and events of Omoi. Errors are {error: {code, message, issues?}}. ' +
+        'Send X-API-Key or Authorization: Bearer when the server is not on a loopback address; worker tokens reach ' +
+        'only their own task.',
+    },
+    servers: [{ url: '/' }],
+  });
+  // Unknown API paths are a JSON 404, never the web UI.
+  app.all('/api/*', (c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+
+  if (config.webDir && existsSync(join(config.webDir, 'index.html'))) app.use('*', serveWeb(config.webDir));
+  return app;
+}

@@ -1,0 +1,95 @@
+// Listening: the API app on a Node HTTP server. Used by `omoi start`, tests and benchmarks.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import type { ServerConfig } from '../core/config.js';
+import { AppError } from '../core/errors.js';
+import { createServices, type Services } from '../core/services.js';
+import { openDatabase } from '../db/client.js';
+import { createApp } from './app.js';
+
+/** web/dist of this installation (from dist/api/ or src/api/ alike). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: Services;
+  /** Stops accepting, ends open streams, and (when it opened them) stops the services and closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  /** Services over an open database; when absent the server opens (and on close, closes) its own. */
+  services?: Services;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Serves the API (and the web UI when built). Refuses to listen on a non-loopback address when no
+ * API key exists, because every request there must carry one.
+ *
+ * @example
+ * const server = await startServer(loadServerConfig(process.env));
+ * console.log(server.url); // http://127.0.0.1:7878
+ * await server.close();
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  let services = options.services;
+  let ownDb: Awaited<ReturnType<typeof openDatabase>> | null = null;
+  if (!services) {
+    ownDb = await openDatabase(
+      config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+    );
+    services = await createServices(ownDb, config.apiKey ? { envApiKey: config.apiKey } : {});
+  }
+  const cleanupOwn = async () => {
+    if (!ownDb) return;
+    await services!.stop();
+    await ownDb.close();
+  };
+  try {
+    if (config.requireAuth && !(await services.keys.anyKey()))
+      throw new AppError(
+        'CONFIG_INVALID',
+        `refusing to serve on ${config.host} without an API key: every request there must carry one. ` +
+          'Create one with `omoi key create` (or set OMOI_API_KEY), or bind 127.0.0.1.',
+      );
+  } catch (error) {
+    await cleanupOwn();
+    throw error;
+  }
+  const app = createApp({ services, config, ...(options.log ? { log: options.log } : {}) });
+  let server: Server;
+  const info = await new Promise<AddressInfo>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, resolve) as Server;
+    server.once('error', reject);
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await cleanupOwn();
+    if (error.code === 'EADDRINUSE')
+      throw new AppError('CONFIG_INVALID', `port ${config.port} on ${config.host} is in use (try --port)`);
+    throw error;
+  });
+  const host = info.address.includes(':') ? `[${info.address}]` : info.address;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${info.port}`,
+    port: info.port,
+    services,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // SSE streams never end by themselves: drop every connection so close() returns.
+          server.closeAllConnections();
+        });
+        await cleanupOwn();
+      })();
+      return closing;
+    },
+  };
+}

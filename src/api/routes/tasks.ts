@@ -1,0 +1,156 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../core/errors.js';
+import type { App, AppDeps } from '../context.js';
+import { send } from '../context.js';
+import {
+  AddDependencies,
+  CreateTask,
+  Event,
+  IdParam,
+  PostEvents,
+  Project,
+  Task,
+  TaskQuery,
+  Ticket,
+} from '../schemas.js';
+import { errors, jsonBody, jsonResponse } from './common.js';
+
+/** Lifecycle events only the server writes; a client posting them would misreport a task. */
+const SERVER_OWNED = /^(ticket|task|project)\./;
+
+export function registerTasks(app: App, { services }: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/tasks',
+      tags: ['tasks'],
+      summary: 'Add a task to a ticket',
+      request: { body: jsonBody(CreateTask) },
+      responses: {
+        201: jsonResponse(Task, 'The task'),
+        400: errors[400],
+        404: errors[404],
+      },
+    }),
+    async (c) => send(c, await services.tasks.create(c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tasks',
+      tags: ['tasks'],
+      summary: 'List tasks, oldest first',
+      request: { query: TaskQuery },
+      responses: { 200: jsonResponse(z.object({ tasks: z.array(Task) }), 'Tasks'), 400: errors[400] },
+    }),
+    async (c) => {
+      const { limit, ...filter } = c.req.valid('query');
+      return send(c, { tasks: await services.tasks.list(filter, limit) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tasks/{id}',
+      tags: ['tasks'],
+      summary: 'A task with its ticket and project (what a worker needs to run it)',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(
+          Task.extend({
+            ticket: Ticket.nullable(),
+            project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }),
+          }),
+          'The task',
+        ),
+        403: errors[403],
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const task = await services.tasks.get(c.req.valid('param').id);
+      const [ticket, project] = await Promise.all([
+        task.ticket_id ? services.tickets.find(task.ticket_id) : null,
+        services.projects.get(task.project_id),
+      ]);
+      const { id, name, repo_url, default_branch } = project;
+      return send(c, { ...task, ticket, project: { id, name, repo_url, default_branch } });
+    },
+  );
+
+  for (const action of ['cancel', 'retry'] as const)
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/api/v1/tasks/{id}/${action}`,
+        tags: ['tasks'],
+        summary:
+          action === 'cancel'
+            ? 'Cancel a task that has not finished'
+            : 'Queue a failed or cancelled task again',
+        request: { params: IdParam },
+        responses: { 200: jsonResponse(Task, 'The task'), 404: errors[404], 409: errors[409] },
+      }),
+      async (c) => send(c, await services.tasks[action](c.req.valid('param').id)),
+    );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/tasks/{id}/dependencies',
+      tags: ['tasks'],
+      summary: 'Add dependencies to a task that has not started (cycles are refused)',
+      request: { params: IdParam, body: jsonBody(AddDependencies) },
+      responses: {
+        200: jsonResponse(Task, 'The task'),
+        400: errors[400],
+        404: errors[404],
+        409: errors[409],
+        422: errors[400],
+      },
+    }),
+    async (c) =>
+      send(c, await services.tasks.addDependencies(c.req.valid('param').id, c.req.valid('json').depends_on)),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/tasks/{id}/events',
+      tags: ['events'],
+      summary: "Record events of a task's run (what a worker reports)",
+      description:
+        'One `{type, data}` or a batch `{events: [{type, data}, …]}`, stored in order in one transaction.',
+      request: { params: IdParam, body: jsonBody(PostEvents) },
+      responses: {
+        201: jsonResponse(z.object({ events: z.array(Event) }), 'The stored events'),
+        400: errors[400],
+        403: errors[403],
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const task = await services.tasks.get(c.req.valid('param').id);
+      const body = c.req.valid('json');
+      const posted = 'events' in body ? body.events : [body];
+      const reserved = posted.find((e) => SERVER_OWNED.test(e.type));
+      if (reserved)
+        throw new AppError(
+          'FORBIDDEN',
+          `${reserved.type}: ticket.*, task.* and project.* events are written by the server`,
+        );
+      const stored = await services.events.appendMany(
+        posted.map((e) => ({
+          type: e.type,
+          projectId: task.project_id,
+          ticketId: task.ticket_id,
+          taskId: task.id,
+          data: e.data ?? {},
+        })),
+      );
+      return send(c, { events: stored }, 201);
+    },
+  );
+}

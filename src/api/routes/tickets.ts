@@ -1,0 +1,102 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { App, AppDeps } from '../context.js';
+import { send } from '../context.js';
+import { CreateTicket, Event, IdParam, SpecDocument, Task, Ticket, TicketQuery } from '../schemas.js';
+import { errors, jsonBody, jsonResponse } from './common.js';
+
+export function registerTickets(app: App, { services }: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/tickets',
+      tags: ['tickets'],
+      summary: 'Create a ticket and its first task',
+      description:
+        'spec_driven: the task has execution_config {require_spec_skill: true, selected_skill: "spec-driven-dev"}, ' +
+        'task_type create_spec, execution mode exploration. quick: {require_spec_skill: false}, an implementation ' +
+        'task. The title is derived from the description when absent; the TKT ref is assigned by the server.',
+      request: { body: jsonBody(CreateTicket) },
+      responses: {
+        201: jsonResponse(z.object({ ticket: Ticket, task: Task }), 'The ticket and its first task'),
+        400: errors[400],
+        404: errors[404],
+      },
+    }),
+    async (c) => send(c, await services.tickets.create(c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tickets',
+      tags: ['tickets'],
+      summary: 'List tickets, newest first',
+      request: { query: TicketQuery },
+      responses: { 200: jsonResponse(z.object({ tickets: z.array(Ticket) }), 'Tickets'), 400: errors[400] },
+    }),
+    async (c) => {
+      const { limit, ...filter } = c.req.valid('query');
+      return send(c, { tickets: await services.tickets.list(filter, limit) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tickets/{id}',
+      tags: ['tickets'],
+      summary: 'A ticket with its tasks, spec documents and latest events',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(
+          Ticket.extend({
+            tasks: z.array(Task),
+            spec_documents: z.array(SpecDocument),
+            events: z.array(Event),
+          }),
+          'The ticket',
+        ),
+        404: errors[404],
+      },
+    }),
+    async (c) => send(c, await services.tickets.detail(c.req.valid('param').id)),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tickets/{id}/specs',
+      tags: ['specs'],
+      summary: "The spec documents a ticket's run synced",
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(z.object({ documents: z.array(SpecDocument) }), 'Documents'),
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await services.tickets.get(id);
+      return send(c, { documents: await services.specs.listForTicket(id) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/tickets/{id}/approve',
+      tags: ['tickets'],
+      summary: "Turn the ticket's spec tasks into executable tasks (dependencies resolved)",
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(
+          z.object({ ticket: Ticket, tasks: z.array(Task) }),
+          'The approved ticket and new tasks',
+        ),
+        404: errors[404],
+        409: errors[409],
+      },
+    }),
+    async (c) => send(c, await services.tickets.approve(c.req.valid('param').id)),
+  );
+}
