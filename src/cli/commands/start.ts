@@ -1,0 +1,86 @@
+// `omoi start`: open the database → services → HTTP server (API + web UI) → [orchestrator] → wait
+// for SIGINT/SIGTERM, then close in reverse order (which releases the data folder's lock).
+import type { Command } from 'commander';
+import { usageError } from '../output.js';
+
+const USAGE = 'omoi start [--port 7878] [--data DIR] [--host 127.0.0.1] [--no-web] [--json]';
+
+interface StartFlags {
+  port?: string;
+  data?: string;
+  host?: string;
+  web: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('Serve the API and the web UI (embedded database in --data unless DATABASE_URL is set)')
+    .option('--port <port>', 'port to listen on (default 7878, env OMOI_PORT; 0 picks a free one)')
+    .option('--data <dir>', 'data folder for the embedded database (default ./.omoi, env OMOI_DATA_DIR)')
+    .option('--host <address>', 'address to bind (default 127.0.0.1; any other needs an API key)')
+    .option('--no-web', 'do not serve the web UI')
+    .option('--json', 'print the listening address as one JSON line')
+    .action(async (flags: StartFlags) => {
+      const port = flags.port === undefined ? undefined : Number(flags.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+        return usageError(`--port must be a port number (got ${flags.port})`, USAGE);
+
+      const { loadServerConfig } = await import('../../core/config.js');
+      const { openDatabase } = await import('../../db/client.js');
+      const { createServices } = await import('../../core/services.js');
+      const { startServer, DEFAULT_WEB_DIR } = await import('../../api/main.js');
+      const { resolve } = await import('node:path');
+
+      const config = loadServerConfig(
+        process.env,
+        {
+          ...(port === undefined ? {} : { port }),
+          ...(flags.data ? { dataDir: flags.data } : {}),
+          ...(flags.host ? { host: flags.host } : {}),
+          ...(flags.web ? {} : { webDir: null }),
+        },
+        DEFAULT_WEB_DIR,
+      );
+      const log = (message: string, fields?: Record<string, unknown>) =>
+        process.stderr.write(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+
+      // 1. the database (migrated; PGlite takes the data folder's lock)
+      const db = await openDatabase(
+        config.databaseUrl ? { url: config.databaseUrl } : { dataDir: resolve(config.dataDir) },
+      );
+      // 2. the services
+      const services = await createServices(db, config.apiKey ? { envApiKey: config.apiKey } : {});
+      const closers: Array<() => Promise<unknown>> = [() => db.close(), () => services.stop()];
+      const shutdown = async () => {
+        for (const close of closers.reverse())
+          await close().catch((e) => log(`while stopping: ${String(e)}`));
+      };
+      try {
+        // 3. the HTTP server
+        const server = await startServer(config, { services, log });
+        closers.push(() => server.close());
+        // 4. [orchestrator]: started here once it exists, after the server (workers call its URL).
+
+        const where = config.databaseUrl
+          ? 'PostgreSQL (DATABASE_URL)'
+          : `embedded database in ${resolve(config.dataDir)}`;
+        if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
+        else process.stdout.write(`Omoi is listening on ${server.url} (${where})\n`);
+      } catch (error) {
+        await shutdown();
+        throw error;
+      }
+
+      // 5. wait for a signal, then stop everything and release the lock
+      await new Promise<void>((done) => {
+        const stop = (signal: string) => {
+          log(`${signal}: stopping`);
+          void shutdown().then(done);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}
