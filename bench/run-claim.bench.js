@@ -2,56 +2,29 @@
 // with Omoi's queue, next to pg-boss fetching and completing 10,000 jobs on the same server in the
 // same run. Uses OMOI_TEST_DATABASE_URL (or DATABASE_URL), default postgres://postgres@127.0.0.1:5432/test.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { openDatabase } from '../dist/db/client.js';
 import { createQueue } from '../dist/queue/queue.js';
 
 const URL_ =
   process.env.OMOI_TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const TASKS = 10_000;
 const CLAIMERS = 4;
-const SCHEMA_SQL = readFileSync(new URL('../test/e2e-run/support/queue-schema.sql', import.meta.url), 'utf8');
-
-function sqlFor(pool) {
-  return {
-    query: async (text, params) => (await pool.query(text, params)).rows,
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn({ query: async (t, p) => (await client.query(t, p)).rows });
-        await client.query('COMMIT');
-        return out;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-  };
-}
-
 async function omoi(admin) {
+  // The real schema (the migrations of src/db) in a throwaway PostgreSQL schema.
   const schema = `bench_claim_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema};`);
-  await admin.query(SCHEMA_SQL);
-  await admin.query(
-    `INSERT INTO projects (id, name, repo_url, settings) VALUES (gen_random_uuid(), 'bench', '/tmp/x', '{"concurrency_limit": 100000}')`,
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const db = await openDatabase({ url: URL_, searchPath: schema, poolSize: CLAIMERS + 1, migrate: true });
+  await db.query(
+    `INSERT INTO projects (name, repo_url, settings) VALUES ('bench', '/tmp/x', '{"concurrency_limit": 100000}')`,
   );
-  await admin.query(
-    `INSERT INTO tasks (id, project_id, title, created_at)
-     SELECT gen_random_uuid(), (SELECT id FROM projects LIMIT 1), 't' || g, now() + g * interval '1 microsecond'
+  await db.query(
+    `INSERT INTO tasks (project_id, title, created_at)
+     SELECT (SELECT id FROM projects LIMIT 1), 't' || g, now() + g * interval '1 microsecond'
        FROM generate_series(1, ${TASKS}) g`,
   );
-  await admin.query('RESET search_path');
-  const pool = new pg.Pool({
-    connectionString: URL_,
-    max: CLAIMERS + 1,
-    options: `-c search_path=${schema}`,
-  });
-  const queue = createQueue(sqlFor(pool), { leaseMs: 60_000 });
+  const queue = createQueue(db, { leaseMs: 60_000 });
   let done = 0;
   const started = performance.now();
   await Promise.all(
@@ -65,11 +38,10 @@ async function omoi(admin) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const check = await pool.query(`SELECT count(*)::int AS n FROM tasks WHERE status = 'completed'`);
-  await pool.end();
+  const [check] = await db.query(`SELECT count(*)::int AS n FROM tasks WHERE status = 'completed'`);
+  await db.close();
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-  if (check.rows[0].n !== TASKS || done !== TASKS)
-    throw new Error(`omoi completed ${check.rows[0].n}/${TASKS}`);
+  if (check.n !== TASKS || done !== TASKS) throw new Error(`omoi completed ${check.n}/${TASKS}`);
   return TASKS / seconds;
 }
 

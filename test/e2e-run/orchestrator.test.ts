@@ -49,7 +49,7 @@ beforeAll(async () => {
   await mkdir(scripts);
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
   db = await openQueueTestDatabase();
-  const queue = createQueue(db.sql, { leaseMs: 3_000, backoffBaseMs: 0 });
+  const queue = createQueue(db.db, { leaseMs: 3_000, backoffBaseMs: 0 });
   const provider = createLocalProvider({
     dataDir: join(root, 'data'),
     omoiBin: SCRIPT_WORKER,
@@ -58,7 +58,7 @@ beforeAll(async () => {
   });
   orchestrator = createOrchestrator({
     queue,
-    store: createOrchestratorStore(db.sql),
+    store: createOrchestratorStore(db.db),
     provider,
     emit: async (event) => {
       events.push(event);
@@ -89,7 +89,7 @@ afterAll(async () => {
 
 async function project(limit: number): Promise<string> {
   const id = randomUUID();
-  await db.sql.query(`INSERT INTO projects (id, name, repo_url, settings) VALUES ($1, $2, $3, $4::jsonb)`, [
+  await db.db.query(`INSERT INTO projects (id, name, repo_url, settings) VALUES ($1, $2, $3, $4::jsonb)`, [
     id,
     `p-${id.slice(0, 6)}`,
     remote,
@@ -106,12 +106,12 @@ async function specTicket(
   const ticketId = randomUUID();
   const taskId = randomUUID();
   ticketNumber += 1;
-  await db.sql.query(
-    `INSERT INTO tickets (id, project_id, ref, title, workflow_mode) VALUES ($1, $2, $3, 'T', 'spec_driven')`,
-    [ticketId, projectId, `TKT-${String(ticketNumber).padStart(3, '0')}`],
+  await db.db.query(
+    `INSERT INTO tickets (id, project_id, number, ref, title, workflow_mode) VALUES ($1, $2, $3, $4, 'T', 'spec_driven')`,
+    [ticketId, projectId, ticketNumber, `TKT-${String(ticketNumber).padStart(3, '0')}`],
   );
   await writeFile(join(scripts, taskId), behaviour);
-  await db.sql.query(
+  await db.db.query(
     `INSERT INTO tasks (id, project_id, ticket_id, title, execution_mode, execution_config)
      VALUES ($1, $2, $3, 'Plan', 'exploration', $4::jsonb)`,
     [
@@ -128,7 +128,7 @@ async function specTicket(
 const of = (taskId: string) => events.filter((e) => e.taskId === taskId);
 const types = (taskId: string) => of(taskId).map((e) => e.type);
 async function status(taskId: string) {
-  const rows = await db.sql.query<{ status: string; attempts: number; error: string | null }>(
+  const rows = await db.db.query<{ status: string; attempts: number; error: string | null }>(
     `SELECT status, attempts, error FROM tasks WHERE id = $1`,
     [taskId],
   );
@@ -168,11 +168,11 @@ describe('orchestrator', () => {
       ]),
     );
     expect(await status(taskId)).toMatchObject({ status: 'completed' });
-    const tickets = await db.sql.query<{ status: string }>(`SELECT status FROM tickets WHERE id = $1`, [
+    const tickets = await db.db.query<{ status: string }>(`SELECT status FROM tickets WHERE id = $1`, [
       ticketId,
     ]);
     expect(tickets[0]?.status).toBe('analyzing');
-    const sandboxes = await db.sql.query<{ status: string; destroyed_at: unknown }>(
+    const sandboxes = await db.db.query<{ status: string; destroyed_at: unknown }>(
       `SELECT status, destroyed_at FROM sandboxes WHERE task_id = $1`,
       [taskId],
     );
@@ -191,7 +191,7 @@ describe('orchestrator', () => {
 
   it('fails clearly on an unreachable repository, once', async () => {
     const p = await project(4);
-    await db.sql.query(`UPDATE projects SET repo_url = $2 WHERE id = $1`, [p, join(root, 'gone.git')]);
+    await db.db.query(`UPDATE projects SET repo_url = $2 WHERE id = $1`, [p, join(root, 'gone.git')]);
     const { taskId } = await specTicket(p);
     await eventually(() => types(taskId).includes('task.failed'), 'task.failed');
     const failed = of(taskId).find((e) => e.type === 'task.failed')!;
@@ -233,7 +233,7 @@ describe('orchestrator', () => {
     let maxSeen = 0;
     await eventually(
       async () => {
-        const rows = await db.sql.query<{ active: string | number; done: string | number }>(
+        const rows = await db.db.query<{ active: string | number; done: string | number }>(
           `SELECT count(*) FILTER (WHERE status IN ('claimed', 'running')) AS active,
                   count(*) FILTER (WHERE status = 'completed') AS done
              FROM tasks WHERE project_id = $1`,

@@ -23,7 +23,7 @@ describe.each(targets)('queue on %s', (_name, open) => {
 
   beforeAll(async () => {
     db = await open();
-    sql = db.sql;
+    sql = db.db;
   });
   afterAll(async () => {
     await db?.close();
