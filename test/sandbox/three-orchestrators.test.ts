@@ -1,0 +1,202 @@
+// Several orchestrators share one PostgreSQL: three `omoi start --no-web` processes, many
+// spec_driven tickets run by the offline runtime in local sandboxes, one process killed with
+// `kill -9` in the middle. Every task must complete exactly once and every ticket's specs must be
+// synced, the killed process's tasks being handed to the others after their lease ran out.
+//
+// Needs PostgreSQL (OMOI_TEST_DATABASE_URL; CI sets it): an embedded PGlite database cannot be
+// shared between processes. OMOI_TEST_SCALE_TICKETS sets the ticket count (the issue's 300 by
+// default; a smaller number for a quick local run).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitRemote } from '../support/fakes/git-remote.js';
+
+const DATABASE_URL = process.env.OMOI_TEST_DATABASE_URL || undefined;
+const TICKETS = Number(process.env.OMOI_TEST_SCALE_TICKETS || 300);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const omoiBin = join(repoRoot, 'bin', 'omoi.js');
+const LEASE_MS = 4_000;
+
+interface Orchestrator {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+describe.skipIf(!DATABASE_URL)('three orchestrators on one PostgreSQL', () => {
+  let root: string;
+  let databaseUrl: string;
+  let admin: pg.Client;
+  let db: pg.Client;
+  const databaseName = `omoi_three_${process.pid}_${Date.now()}`;
+  const orchestrators: Orchestrator[] = [];
+
+  const start = async (name: string): Promise<Orchestrator> => {
+    const port = await freePort();
+    const output: string[] = [];
+    const child = spawn(process.execPath, [omoiBin, 'start', '--no-web', '--port', String(port)], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? root,
+        DATABASE_URL: databaseUrl,
+        OMOI_DATA_DIR: join(root, name),
+        OMOI_SANDBOX: 'local',
+        AGENT_RUNTIME: 'offline',
+        OMOI_LEASE_MS: String(LEASE_MS),
+        OMOI_POLL_MS: '1000',
+        OMOI_MAX_CONCURRENCY: '3',
+        OMOI_PROJECT_CONCURRENCY: '100',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(
+      async () => child.exitCode === null && (await fetch(`${url}/api/v1/health`)).ok,
+      `${name} to serve (${output.join('')})`,
+      60_000,
+    );
+    const orchestrator = { name, url, child, output };
+    orchestrators.push(orchestrator);
+    return orchestrator;
+  };
+
+  beforeAll(async () => {
+    expect(existsSync(join(repoRoot, 'dist', 'cli', 'main.js')), 'run `npm run build` first').toBe(true);
+    root = mkdtempSync(join(tmpdir(), 'omoi-three-'));
+    admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${databaseName}`);
+    const url = new URL(DATABASE_URL ?? '');
+    url.pathname = `/${databaseName}`;
+    databaseUrl = url.toString();
+    db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const { child } of orchestrators) if (child.exitCode === null) child.kill('SIGKILL');
+    await db?.end().catch(() => undefined);
+    await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => undefined);
+    await admin?.end().catch(() => undefined);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it(
+    `runs ${TICKETS} spec tickets exactly once while one of three processes is killed with kill -9`,
+    async () => {
+      const remote = createGitRemote(root);
+      const [a, b, c] = [await start('a'), await start('b'), await start('c')];
+      if (!a || !b || !c) throw new Error('three orchestrators did not start');
+      const { project } = await api<{ project: { id: string } }>(a.url, 'POST', '/projects', {
+        name: 'shop',
+        repo_url: remote,
+      }).then((body) => ('project' in body ? body : { project: body as unknown as { id: string } }));
+
+      for (let i = 0; i < TICKETS; i += 1) {
+        await api(orchestrators[i % 3]?.url ?? a.url, 'POST', '/tickets', {
+          project_id: project.id,
+          title: `Feature ${i + 1}`,
+          description: `As a shopper I want feature number ${i + 1} so that ordering is easier; it must be logged.`,
+          workflow_mode: 'spec_driven',
+        });
+      }
+
+      const completed = async () =>
+        Number(
+          (await db.query(`SELECT count(*) AS n FROM tasks WHERE status = 'completed'`)).rows[0]?.n ?? 0,
+        );
+      // Kill one process while it holds work, a third of the way through.
+      const held = await eventually(
+        async () => {
+          if ((await completed()) < Math.ceil(TICKETS / 3)) return false;
+          const rows = await db.query(
+            `SELECT id FROM tasks WHERE status IN ('claimed', 'running') AND claimed_by LIKE $1`,
+            [`%:${b.child.pid}:%`],
+          );
+          return rows.rows.length ? rows.rows.map((row: { id: string }) => row.id) : false;
+        },
+        'a third of the tasks done and the victim busy',
+        20 * 60_000,
+      );
+      b.child.kill('SIGKILL');
+      await eventually(async () => (await completed()) === TICKETS, 'every task to complete', 30 * 60_000);
+
+      const statuses = await db.query(`SELECT status, count(*)::int AS n FROM tasks GROUP BY status`);
+      expect(statuses.rows).toEqual([{ status: 'completed', n: TICKETS }]);
+      const twice = await db.query(
+        `SELECT task_id, count(*)::int AS n FROM events WHERE type = 'task.completed' GROUP BY task_id HAVING count(*) <> 1`,
+      );
+      expect(twice.rows).toEqual([]);
+      const completions = await db.query(
+        `SELECT count(*)::int AS n FROM events WHERE type = 'task.completed'`,
+      );
+      expect(completions.rows[0]?.n).toBe(TICKETS);
+      // Every ticket's run synced its specs: each ticket has its ticket document, none twice.
+      const ticketDocs = await db.query(
+        `SELECT count(DISTINCT ticket_id)::int AS tickets, count(*)::int AS docs FROM spec_documents WHERE kind = 'ticket'`,
+      );
+      expect(ticketDocs.rows[0]?.tickets).toBe(TICKETS);
+      const duplicated = await db.query(
+        `SELECT spec_id FROM spec_documents GROUP BY project_id, spec_id HAVING count(*) > 1`,
+      );
+      expect(duplicated.rows).toEqual([]);
+      // The killed process's tasks went back to the queue when their lease ran out, and the
+      // others ran them.
+      const retried = await db.query(
+        `SELECT DISTINCT task_id FROM events WHERE type = 'task.retrying' AND task_id = ANY($1::uuid[])`,
+        [held],
+      );
+      expect(retried.rows.length).toBeGreaterThan(0);
+      const finishers = await db.query(`SELECT DISTINCT claimed_by FROM tasks WHERE id = ANY($1::uuid[])`, [
+        held,
+      ]);
+      for (const row of finishers.rows as { claimed_by: string | null }[]) {
+        expect(row.claimed_by ?? '').not.toContain(`:${b.child.pid}:`);
+      }
+      expect(a.child.exitCode).toBeNull();
+      expect(c.child.exitCode).toBeNull();
+    },
+    60 * 60_000,
+  );
+});
