@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../core/errors.js';
 import { authMiddleware } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
@@ -43,25 +44,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.get('/api/v1/health', health);
 
   // Body checks before any route reads it: JSON only, and bounded (spec sync may send more).
+  const tooLarge = (limit: number) => () => {
+    throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+  };
+  const limitBody = bodyLimit({ maxSize: config.bodyLimit, onError: tooLarge(config.bodyLimit) });
+  const limitSync = bodyLimit({ maxSize: config.syncBodyLimit, onError: tooLarge(config.syncBodyLimit) });
   app.use('/api/*', async (c, next) => {
-    if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
-      const limit = c.req.path.endsWith('/specs/sync') ? config.syncBodyLimit : config.bodyLimit;
-      const length = c.req.header('content-length');
-      const type = c.req.header('content-type');
-      const hasBody =
-        (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-      if (hasBody && (!type || !JSON_TYPE.test(type.split(';')[0]!.trim())))
-        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
-      if (length !== undefined && Number(length) > limit)
-        throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
-      if (hasBody && length === undefined) {
-        // A chunked body: read it here, bounded, and hand the bytes on.
-        const buffer = await c.req.arrayBuffer();
-        if (buffer.byteLength > limit)
-          throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
-      }
-    }
-    return next();
+    const method = c.req.method;
+    if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return next();
+    const type = c.req.header('content-type');
+    const empty = c.req.raw.body === null || c.req.header('content-length') === '0';
+    if (!empty && (!type || !JSON_TYPE.test(type.split(';')[0]!.trim())))
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    return (c.req.path.endsWith('/specs/sync') ? limitSync : limitBody)(c, next);
   });
   app.use('/api/*', authMiddleware(services.keys, config));
 

@@ -1,0 +1,206 @@
+// The event stream over a real HTTP server: replay, live delivery, resume after a dropped connection
+// with events written in between (no gap, no duplicate), filters, heartbeats, and delivery of events
+// written by another connection (NOTIFY).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/api/main.js';
+import { loadServerConfig } from '../../src/core/config.js';
+import { createServices, type Services } from '../../src/core/services.js';
+import { openDatabase } from '../../src/db/client.js';
+import { describeEachDatabase } from '../support/db.js';
+import { uniqueName, waitFor } from './support.js';
+
+interface Frame {
+  id: number;
+  event: { id: number; type: string; project_id: string | null; data: Record<string, unknown> };
+}
+
+/** A minimal SSE reader over fetch: frames with ids, comments counted, abortable. */
+function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const frames: Frame[] = [];
+  const comments: string[] = [];
+  let status = 0;
+  const done = (async () => {
+    const res = await fetch(url, {
+      headers: { accept: 'text/event-stream', ...headers },
+      signal: controller.signal,
+    });
+    status = res.status;
+    if (!res.body) return;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let cut = buffer.indexOf('\n\n');
+      while (cut >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let id: string | undefined;
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) comments.push(line.slice(1).trim());
+          else if (line.startsWith('id:')) id = line.slice(3).trim();
+          else if (line.startsWith('data:')) data += line.slice(5).trim();
+        }
+        if (id !== undefined && data) frames.push({ id: Number(id), event: JSON.parse(data) });
+        cut = buffer.indexOf('\n\n');
+      }
+    }
+  })().catch(() => {
+    // aborted by close(), or the server went away: the frames read so far are what the test checks
+  });
+  return {
+    frames,
+    comments,
+    status: () => status,
+    async close() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
+  let services: Services;
+  let server: RunningServer;
+  let base: string;
+
+  beforeAll(async () => {
+    services = await createServices(getDb(), { eventPollMs: 1000 });
+    server = await startServer(
+      { ...loadServerConfig({ OMOI_PORT: '0' }, { webDir: null }), heartbeatMs: 150 },
+      { services },
+    );
+    base = server.url;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await services?.stop();
+  });
+
+  async function post(path: string, body: unknown) {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBeLessThan(300);
+    return res.json() as Promise<any>;
+  }
+
+  async function setup() {
+    const project = await post('/projects', { name: uniqueName('sse'), repo_url: '/r.git' });
+    const { ticket, task } = await post('/tickets', {
+      project_id: project.id,
+      description: 'Stream me',
+      workflow_mode: 'quick',
+    });
+    return { project: project.id as string, ticket: ticket.id as string, task: task.id as string };
+  }
+
+  const say = (taskId: string, n: number) =>
+    post(`/tasks/${taskId}/events`, { type: 'agent.message', data: { n } });
+
+  it('replays from Last-Event-ID 0, streams live, and resumes after a drop with no gap and no duplicate', async () => {
+    const ids = await setup();
+    const noise = await setup();
+    const first = openStream(`${base}/api/v1/events?project_id=${ids.project}`, { 'last-event-id': '0' });
+    await waitFor(() => first.frames.length >= 3, 'the replay');
+    expect(first.frames.map((f) => f.event.type)).toEqual([
+      'project.created',
+      'ticket.created',
+      'task.created',
+    ]);
+    for (let n = 1; n <= 5; n += 1) await say(ids.task, n);
+    await waitFor(() => first.frames.length >= 8, 'five live events');
+    await first.close();
+
+    // Written while nobody listens, with another project's events interleaved.
+    for (let n = 6; n <= 12; n += 1) {
+      await say(ids.task, n);
+      await say(noise.task, n);
+    }
+    const lastSeen = first.frames.at(-1)!.id;
+    const second = openStream(`${base}/api/v1/events?project_id=${ids.project}`, {
+      'last-event-id': String(lastSeen),
+    });
+    await waitFor(() => second.frames.length >= 7, 'the events written in between');
+    for (let n = 13; n <= 15; n += 1) await say(ids.task, n);
+    await waitFor(() => second.frames.length >= 10, 'live events after the resume');
+    await second.close();
+
+    const received = [...first.frames, ...second.frames];
+    const stored = await services.events.list({ project_id: ids.project }, 0, 1000);
+    expect(received.map((f) => f.id)).toEqual(stored.map((e) => e.id));
+    expect(received.filter((f) => f.event.type === 'agent.message').map((f) => f.event.data.n)).toEqual(
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    );
+    expect(received.every((f) => f.event.project_id === ids.project && f.id === f.event.id)).toBe(true);
+  });
+
+  it('without Last-Event-ID replays the latest 500, then streams; filters by ticket and task', async () => {
+    const ids = await setup();
+    await services.events.appendMany(
+      Array.from({ length: 520 }, (_, n) => ({
+        type: 'agent.message',
+        projectId: ids.project,
+        ticketId: ids.ticket,
+        taskId: ids.task,
+        data: { n },
+      })),
+    );
+    const stored = await services.events.list({ ticket_id: ids.ticket }, 0, 1000);
+    const stream = openStream(`${base}/api/v1/events?ticket_id=${ids.ticket}`);
+    await waitFor(() => stream.frames.length >= 500, 'the latest 500');
+    expect(stream.frames.map((f) => f.id)).toEqual(stored.slice(-500).map((e) => e.id));
+    const byTask = openStream(`${base}/api/v1/events?task_id=${ids.task}&last_event_id=0`);
+    await waitFor(() => byTask.frames.length >= 521, 'every event of the task');
+    await say(ids.task, 999);
+    await waitFor(() => stream.frames.length >= 501 && byTask.frames.length >= 522, 'the live event on both');
+    expect(stream.frames.at(-1)!.event.data).toEqual({ n: 999 });
+    await stream.close();
+    await byTask.close();
+  });
+
+  it('sends heartbeat comments on an idle stream', async () => {
+    const ids = await setup();
+    const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`);
+    await waitFor(() => stream.comments.filter((c) => c === 'heartbeat').length >= 2, 'two heartbeats');
+    expect(stream.status()).toBe(200);
+    await stream.close();
+  });
+
+  it('delivers events written by another connection through NOTIFY', async () => {
+    const ids = await setup();
+    const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`, { 'last-event-id': '0' });
+    await waitFor(() => stream.frames.length >= 2, 'the replay');
+    // Written with plain SQL (no in-process poke): only the NOTIFY can bring it to the stream.
+    await getDb().transaction(async (tx) => {
+      const [row] = await tx.query<{ id: number }>(
+        `INSERT INTO events (type, project_id, data) VALUES ('external.note', $1, '{}') RETURNING id`,
+        [ids.project],
+      );
+      await tx.query(`SELECT pg_notify('omoi_events', $1)`, [String(row!.id)]);
+    });
+    await waitFor(() => stream.frames.some((f) => f.event.type === 'external.note'), 'the NOTIFY delivery');
+    if (kind === 'postgres') {
+      // A second process's services against the same database.
+      const { url, searchPath } = getTestDatabase();
+      const otherDb = await openDatabase({ url: url!, searchPath: searchPath!, migrate: false, poolSize: 2 });
+      const other = await createServices(otherDb);
+      try {
+        await other.events.append({ type: 'remote.note', projectId: ids.project });
+        await waitFor(
+          () => stream.frames.some((f) => f.event.type === 'remote.note'),
+          'the cross-process event',
+        );
+      } finally {
+        await other.stop();
+        await otherDb.close();
+      }
+    }
+    await stream.close();
+  });
+});
