@@ -61,7 +61,33 @@ export function register(program: Command): void {
         // 3. the HTTP server
         const server = await startServer(config, { services, log });
         closers.push(() => server.close());
-        // 4. [orchestrator]: started here once it exists, after the server (workers call its URL).
+        // 4. the orchestrator, after the server (workers call its URL); stopped first on shutdown,
+        //    handing running tasks back. OMOI_ORCHESTRATOR=false leaves the work to other processes.
+        const { orchestratorEnvSchema, startServerOrchestrator } = await import(
+          '../../orchestrator/index.js'
+        );
+        const runEnv = orchestratorEnvSchema.safeParse(process.env);
+        if (!runEnv.success) {
+          const { AppError } = await import('../../core/errors.js');
+          throw new AppError(
+            'CONFIG_INVALID',
+            runEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          );
+        }
+        if (runEnv.data.OMOI_ORCHESTRATOR) {
+          const publicUrl = process.env.OMOI_PUBLIC_URL;
+          const orchestrator = await startServerOrchestrator({
+            db,
+            services,
+            env: runEnv.data,
+            apiUrl: publicUrl || server.url.replace('://0.0.0.0:', '://127.0.0.1:'),
+            dataDir: resolve(config.dataDir),
+            path: process.env.PATH ?? '',
+            providerSettings: process.env,
+            log,
+          });
+          closers.push(() => orchestrator.stop());
+        }
 
         const where = config.databaseUrl
           ? 'PostgreSQL (DATABASE_URL)'

@@ -1,7 +1,7 @@
 // Real `omoi start` processes, real git remotes and the API over HTTP, for the end-to-end run suites.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,7 @@ export async function startOmoi(options: {
   env?: Record<string, string>;
 }): Promise<OmoiServer> {
   const port = await freePort();
+  await mkdir(options.dataDir, { recursive: true });
   const output: string[] = [];
   const child = spawn(
     process.execPath,
@@ -114,7 +115,17 @@ export async function startOmoi(options: {
   );
   child.stdout?.setEncoding('utf8').on('data', (d: string) => output.push(d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => output.push(d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let ended = false;
+  child.once('error', (error) => {
+    ended = true;
+    output.push(String(error));
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      ended = true;
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${url}/api/v1${path}`, {
