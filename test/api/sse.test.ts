@@ -87,7 +87,7 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
       body: JSON.stringify(body),
     });
     expect(res.status).toBeLessThan(300);
-    return res.json() as Promise<any>;
+    return (await res.json()) as { id: string; ticket: { id: string }; task: { id: string } };
   }
 
   async function setup() {
