@@ -137,13 +137,15 @@ export async function startOmoi(options: {
     if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
     return (text ? JSON.parse(text) : {}) as T;
   };
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`omoi start exited: ${output.join('')}`);
-    return (await fetch(`${url}/api/v1/health`)).ok;
-  }, 'omoi start to answer /health').catch((error) => {
+  // A server that exits (or cannot be spawned) ends the wait at once, with its output.
+  await eventually(
+    async () => ended || (await fetch(`${url}/api/v1/health`)).ok,
+    'omoi start to answer /health',
+  ).catch((error) => {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}\n${output.join('')}`);
   });
+  if (ended) throw new Error(`omoi start exited:\n${output.join('')}`);
   return {
     url,
     child,
