@@ -260,26 +260,26 @@ export function createSpecsService(db: Db, events: EventsService) {
           );
           const prior = existing[0];
           const status = typeof doc.frontmatter.status === 'string' ? doc.frontmatter.status : null;
+          // $2..$10 in both statements below
+          const fields = [
+            doc.kind,
+            doc.path,
+            ticketId,
+            doc.title,
+            status,
+            doc.frontmatter,
+            doc.body,
+            doc.contentHash,
+            json(doc.items ?? null),
+          ];
           let action: 'created' | 'updated' | 'unchanged';
           let rowId: string;
           if (!prior) {
             const rows = await tx.query<{ id: string }>(
-              `INSERT INTO spec_documents (project_id, spec_id, kind, path, ticket_id, title, status, frontmatter, body,
-                                           content_hash, items)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11::jsonb) RETURNING id::text AS id`,
-              [
-                projectId,
-                doc.id,
-                doc.kind,
-                doc.path,
-                ticketId,
-                doc.title,
-                status,
-                doc.frontmatter,
-                doc.body,
-                doc.contentHash,
-                json(doc.items ?? null),
-              ],
+              `INSERT INTO spec_documents (project_id, kind, path, ticket_id, title, status, frontmatter, body,
+                                           content_hash, items, spec_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11) RETURNING id::text AS id`,
+              [projectId, ...fields, doc.id],
             );
             rowId = rows[0]!.id;
             action = 'created';
@@ -289,18 +289,7 @@ export function createSpecsService(db: Db, events: EventsService) {
                       status = $6, frontmatter = $7::jsonb, body = $8, content_hash = $9, items = $10::jsonb,
                       updated_at = now()
                 WHERE id = $1`,
-              [
-                prior.id,
-                doc.kind,
-                doc.path,
-                ticketId,
-                doc.title,
-                status,
-                doc.frontmatter,
-                doc.body,
-                doc.contentHash,
-                json(doc.items ?? null),
-              ],
+              [prior.id, ...fields],
             );
             rowId = prior.id;
             action = 'updated';

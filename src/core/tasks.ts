@@ -105,6 +105,10 @@ async function assertNoCycle(q: Queryable, taskId: string, dependsOn: string[]):
 }
 
 export function createTasksService(db: Db, events: EventsService) {
+  /** Appends one event about `task`, in `tx`. */
+  const record = (tx: Tx, task: Task, type: string, data: Record<string, unknown>) =>
+    events.append({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data }, tx);
+
   async function find(id: string, q: Queryable = db): Promise<Task | null> {
     if (!isUuid(id)) return null;
     const rows = await q.query<Record<string, unknown>>(`SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1`, [
@@ -180,23 +184,14 @@ export function createTasksService(db: Db, events: EventsService) {
       );
     }
     const task = await get(id, tx);
-    await events.append(
-      {
-        type: 'task.created',
-        projectId: task.project_id,
-        ticketId: task.ticket_id,
-        taskId: task.id,
-        data: {
-          title: task.title,
-          task_type: task.task_type,
-          execution_mode: task.execution_mode,
-          execution_config: task.execution_config,
-          depends_on: task.depends_on,
-          status: task.status,
-        },
-      },
-      tx,
-    );
+    await record(tx, task, 'task.created', {
+      title: task.title,
+      task_type: task.task_type,
+      execution_mode: task.execution_mode,
+      execution_config: task.execution_config,
+      depends_on: task.depends_on,
+      status: task.status,
+    });
     if (status === 'pending') await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, task.project_id]);
     return task;
   }
@@ -274,16 +269,7 @@ export function createTasksService(db: Db, events: EventsService) {
           [taskId, ids],
         );
         const updated = await get(taskId, tx);
-        await events.append(
-          {
-            type: 'task.updated',
-            projectId: task.project_id,
-            ticketId: task.ticket_id,
-            taskId,
-            data: { depends_on: updated.depends_on },
-          },
-          tx,
-        );
+        await record(tx, task, 'task.updated', { depends_on: updated.depends_on });
         return updated;
       });
     },
@@ -299,16 +285,7 @@ export function createTasksService(db: Db, events: EventsService) {
           [taskId, reason],
         );
         if (rows.length === 0) throw new AppError('CONFLICT', `task ${taskId} is already ${task.status}`);
-        await events.append(
-          {
-            type: 'task.cancelled',
-            projectId: task.project_id,
-            ticketId: task.ticket_id,
-            taskId,
-            data: { previous_status: task.status, reason },
-          },
-          tx,
-        );
+        await record(tx, task, 'task.cancelled', { previous_status: task.status, reason });
         await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, task.project_id]);
         return get(taskId, tx);
       });
@@ -329,16 +306,11 @@ export function createTasksService(db: Db, events: EventsService) {
             'CONFLICT',
             `task ${taskId} is ${task.status}; only failed or cancelled tasks can be retried`,
           );
-        await events.append(
-          {
-            type: 'task.retrying',
-            projectId: task.project_id,
-            ticketId: task.ticket_id,
-            taskId,
-            data: { previous_status: task.status, previous_error: task.error, by: 'user' },
-          },
-          tx,
-        );
+        await record(tx, task, 'task.retrying', {
+          previous_status: task.status,
+          previous_error: task.error,
+          by: 'user',
+        });
         await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, task.project_id]);
         return get(taskId, tx);
       });
