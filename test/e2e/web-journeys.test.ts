@@ -182,6 +182,16 @@ describe('web journeys', () => {
         await alert.waitFor();
         expect(await alert.textContent()).toMatch(/NOT_FOUND/);
         await screenshot(page, 'web-05-api-error');
+
+        // a request the API refuses, from a form: its message appears beside the form
+        await page.getByRole('link', { name: 'Projects' }).click();
+        await page.getByLabel('Repository', { exact: true }).fill(bare);
+        await page.getByLabel('Name', { exact: true }).fill('team/demo');
+        await page.getByRole('button', { name: 'Add project' }).click();
+        const formAlert = page.getByRole('form', { name: 'Add a repository' }).getByRole('alert');
+        await formAlert.waitFor();
+        expect(await formAlert.textContent()).toMatch(/VALIDATION_FAILED/);
+        await screenshot(page, 'web-06-form-error');
       },
       /status of 4\d\d/,
     );
