@@ -1,6 +1,7 @@
 // The Spec Driven run end to end: a real `omoi start` (PGlite, and PostgreSQL when
 // OMOI_TEST_DATABASE_URL is set), a temporary bare repository as the project's remote, real
 // workers in the local sandbox, the offline runtime and a scripted test runtime.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   git,
   type OmoiEvent,
   type OmoiServer,
+  ROOT,
   startOmoi,
   ticketEvents,
 } from './support/harness.js';
@@ -151,6 +153,44 @@ describe.each(databases)('spec run end to end on %s', (database) => {
     expect(specs.documents.length).toBeGreaterThanOrEqual(report.summary.files);
     const detail = await server.api<{ status: string }>('GET', `/tasks/${task.id}`);
     expect(detail.status).toBe('completed');
+  });
+
+  it('omoi project add + omoi ticket create --wait show the progress and end with pushed specs', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin', 'omoi.js'), ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', OMOIOS_API_URL: server.url },
+        timeout: 180_000,
+      });
+    const added = cli('project', 'add', remote, '--name', 'cli-demo');
+    expect(added.status, added.stderr).toBe(0);
+    const run = cli(
+      'ticket',
+      'create',
+      'Let users pin favourite dashboards.',
+      '--project',
+      'cli-demo',
+      '--mode',
+      'spec_driven',
+      '--wait',
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    const step = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const order = [
+      /claimed/,
+      /Spec skill enforcement enabled/,
+      /skill spec-driven-dev injected/,
+      /Spec validation PASSED/,
+      /pushed omoi\/TKT-\d+/,
+      /specs synced: \d+ created/,
+      /completed$/,
+    ].map(step);
+    expect(
+      order.every((i) => i >= 0),
+      run.stdout,
+    ).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   it('feeds a failed validation back to the agent: FAILED on attempt 1, PASSED on attempt 2', async () => {

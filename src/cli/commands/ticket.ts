@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { printJson, usageError } from '../output.js';
 
 const USAGE =
-  'omoi ticket create "<prompt>" --project P [--mode quick|spec_driven] [--title T] [--priority P] [--json]';
+  'omoi ticket create "<prompt>" --project P [--mode quick|spec_driven] [--title T] [--priority P] [--json] [--wait]';
 const MODES = ['quick', 'spec_driven'];
 const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 
@@ -14,6 +14,7 @@ interface CreateFlags {
   title?: string;
   priority?: string;
   json?: boolean;
+  wait?: boolean;
 }
 
 export function register(program: Command): void {
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option('--title <title>', 'title (default: derived from the prompt)')
     .option('--priority <priority>', 'CRITICAL, HIGH, MEDIUM or LOW')
     .option('--json', 'print {ticket, task} as JSON')
+    .option('--wait', 'show progress until the task completes (exit 0) or fails (exit 1)')
     .action(async (prompt: string, flags: CreateFlags) => {
       if (!MODES.includes(flags.mode))
         return usageError(`--mode must be one of ${MODES.join(', ')} (got ${flags.mode})`, USAGE);
@@ -57,11 +59,24 @@ export function register(program: Command): void {
         ...(flags.title ? { title: flags.title } : {}),
         ...(priority ? { priority } : {}),
       });
-      if (flags.json) return printJson(created);
-      process.stdout.write(
-        `${created.ticket.ref} ${created.ticket.title} (${created.ticket.id})\n` +
-          `  task ${created.task.id} ${created.task.status}, mode ${flags.mode}, ` +
-          `execution_config ${JSON.stringify(created.task.execution_config)}\n`,
-      );
+      if (flags.json) printJson(created);
+      else
+        process.stdout.write(
+          `${created.ticket.ref} ${created.ticket.title} (${created.ticket.id})\n` +
+            `  task ${created.task.id} ${created.task.status}, mode ${flags.mode}, ` +
+            `execution_config ${JSON.stringify(created.task.execution_config)}\n`,
+        );
+      if (flags.wait) {
+        const { followTicket } = await import('../wait-progress.js');
+        const ok = await followTicket({
+          baseUrl: env.OMOIOS_API_URL,
+          key: env.OMOIOS_API_KEY,
+          ticketId: created.ticket.id,
+          taskId: created.task.id,
+          // with --json, progress goes to stderr so stdout stays one JSON document
+          write: (line) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`),
+        });
+        if (!ok) process.exitCode = 1;
+      }
     });
 }
