@@ -79,6 +79,35 @@ describe('web journeys', () => {
     });
   });
 
+  it('launches a Quick run with the keyboard alone', async () => {
+    await withPage(1280, async ({ page }) => {
+      await page.goto('/command');
+      await page.getByPlaceholder('Describe what you want to build…').waitFor();
+      // Tab from the top of the page to the prompt box
+      for (let i = 0; i < 30; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate<boolean>("document.activeElement?.tagName === 'TEXTAREA'")) break;
+      }
+      expect(
+        await page.evaluate<string | null>("document.activeElement?.getAttribute('placeholder') ?? null"),
+      ).toBe('Describe what you want to build…');
+      await page.getByText('An agent starts implementing right away').waitFor();
+      await page.getByRole('button', { name: 'Launch' }).waitFor();
+      await page.keyboard.type('Add a health check endpoint');
+      await page.keyboard.press('Control+Enter');
+      await page.waitForURL(/\/tickets\/[^/]+$/);
+      await page.getByText('Quick', { exact: true }).first().waitFor();
+      await waitForEntry(page, /^Pushed omoi\//);
+      await waitForEntry(page, 'Task completed');
+      expect(
+        await timeline(page)
+          .locator('.event-title', { hasText: /^Spec validation/ })
+          .count(),
+      ).toBe(0);
+      await screenshot(page, 'web-02-quick-ticket');
+    });
+  });
+
   it('creates a spec, follows the run live, reads the spec tabs and finds it on the board', async () => {
     await withPage(1280, async ({ page }) => {
       await page.goto('/command');
@@ -131,45 +160,19 @@ describe('web journeys', () => {
         .getByText(/Spec validation PASSED/)
         .last()
         .waitFor();
-      await page.getByRole('button', { name: 'Approve' }).waitFor();
       await tabs.getByRole('tab', { name: 'Tasks' }).click();
-      await screenshot(page, 'web-02-spec-driven-ticket');
+      await screenshot(page, 'web-03-spec-driven-ticket');
+
+      await page.getByRole('button', { name: 'Approve' }).click();
+      await waitForEntry(page, /^Spec approved: \d+ tasks? queued/);
+      await page.getByRole('button', { name: 'Approved' }).waitFor();
 
       await page.getByRole('link', { name: 'Board' }).click();
       const card = page.locator('.board-card', { hasText: ref });
       await card.waitFor();
       await card.locator('.badge.mode-spec_driven').waitFor();
       await card.locator('.badge.spec').waitFor();
-      await screenshot(page, 'web-03-board');
-    });
-  });
-
-  it('launches a Quick run with the keyboard alone', async () => {
-    await withPage(1280, async ({ page }) => {
-      await page.goto('/command');
-      await page.getByPlaceholder('Describe what you want to build…').waitFor();
-      // Tab from the top of the page to the prompt box
-      for (let i = 0; i < 30; i++) {
-        await page.keyboard.press('Tab');
-        if (await page.evaluate<boolean>("document.activeElement?.tagName === 'TEXTAREA'")) break;
-      }
-      expect(
-        await page.evaluate<string | null>("document.activeElement?.getAttribute('placeholder') ?? null"),
-      ).toBe('Describe what you want to build…');
-      await page.getByText('An agent starts implementing right away').waitFor();
-      await page.getByRole('button', { name: 'Launch' }).waitFor();
-      await page.keyboard.type('Add a health check endpoint');
-      await page.keyboard.press('Control+Enter');
-      await page.waitForURL(/\/tickets\/[^/]+$/);
-      await page.getByText('Quick', { exact: true }).first().waitFor();
-      await waitForEntry(page, /^Pushed omoi\//);
-      await waitForEntry(page, 'Task completed');
-      expect(
-        await timeline(page)
-          .locator('.event-title', { hasText: /^Spec validation/ })
-          .count(),
-      ).toBe(0);
-      await screenshot(page, 'web-04-quick-ticket');
+      await screenshot(page, 'web-04-board');
     });
   });
 

@@ -42,6 +42,7 @@ export interface Ticket {
   workflow_mode: WorkflowMode;
   status: TicketStatus | string;
   priority?: string;
+  approved_at?: string | null;
   created_at?: string;
   updated_at?: string;
   /** Present on GET /tickets/:id. */

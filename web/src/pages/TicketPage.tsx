@@ -13,7 +13,7 @@ import { useEventStream } from '../timeline/use-event-stream';
 // Events after which the ticket's row, tasks or specs have changed on the server.
 const REFRESHING = /^(task\.|ticket\.|spec\.synced|git\.pushed)/;
 const ACTIVE = new Set(['pending', 'claimed', 'running']);
-const RETRYABLE = new Set(['failed', 'cancelled', 'blocked']);
+const RETRYABLE = new Set(['failed', 'cancelled']);
 
 function latestTask(tasks: Task[]): Task | undefined {
   return [...tasks]
@@ -137,7 +137,11 @@ function TicketView({ id }: { id: string }) {
               </button>
             </>
           ) : null}
-          {specValid ? (
+          {t.approved_at ? (
+            <button type="button" disabled title={`Approved ${new Date(t.approved_at).toLocaleString()}`}>
+              Approved
+            </button>
+          ) : specValid ? (
             <button
               type="button"
               className="primary"

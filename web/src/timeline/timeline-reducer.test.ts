@@ -165,6 +165,9 @@ describe('describeEvent', () => {
     expect(describeEvent(ev(5, 'task.failed', { error: 'repository unreachable' })).title).toBe(
       'Task failed: repository unreachable',
     );
+    expect(describeEvent(ev(6, 'ticket.approved', { tasks: ['a', 'b', 'c'] })).title).toBe(
+      'Spec approved: 3 tasks queued',
+    );
   });
 });
 

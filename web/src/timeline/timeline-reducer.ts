@@ -244,7 +244,11 @@ export function describeEvent(event: OmoiEvent): EventView {
     case 'task.retrying':
       return { title: 'Task retrying', tone: 'info', ...(message ? { notes: [message] } : {}) };
     case 'task.cancelled':
-      return { title: 'Task cancelled', tone: 'bad' };
+      return { title: 'Task cancelled', tone: 'bad', ...(data.reason ? { notes: [str(data.reason)] } : {}) };
+    case 'ticket.approved': {
+      const count = Array.isArray(data.tasks) ? data.tasks.length : 0;
+      return { title: `Spec approved: ${count} task${count === 1 ? '' : 's'} queued`, tone: 'ok' };
+    }
     default:
       return {
         title: message ? `${event.type}: ${message}` : event.type,
