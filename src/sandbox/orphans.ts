@@ -42,3 +42,24 @@ export function createOrphanSweeper(
     },
   };
 }
+
+/**
+ * The `live` check for the sweeper on the server's database: a sandbox is live while the task it
+ * was recorded for (the `sandboxes` table) is claimed or running. `pg` returns the ids as strings;
+ * the array goes in as a text[] literal because `pg` refuses a JS array for some parameter types.
+ *
+ * @example
+ * const sweeper = createOrphanSweeper(provider, liveSandboxesIn(db), log);
+ */
+export function liveSandboxesIn(sql: {
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}): LiveSandboxes {
+  return async (ids) => {
+    const rows = await sql.query<{ external_id: string }>(
+      `SELECT s.external_id FROM sandboxes s JOIN tasks t ON t.id = s.task_id
+        WHERE s.external_id = ANY($1::text[]) AND t.status IN ('claimed', 'running')`,
+      [`{${ids.map((id) => `"${id.replace(/["\\]/g, '\\$&')}"`).join(',')}}`],
+    );
+    return new Set(rows.map((row) => row.external_id));
+  };
+}

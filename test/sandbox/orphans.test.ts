@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerProvider } from '../../src/sandbox/docker.js';
-import { createOrphanSweeper } from '../../src/sandbox/orphans.js';
+import { createOrphanSweeper, liveSandboxesIn } from '../../src/sandbox/orphans.js';
+import { describeEachDatabase } from '../support/db.js';
 import { type FakeDockerEngine, startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { CONTRACT_WORKER, contractEnv } from './contract.js';
 
@@ -35,5 +36,37 @@ describe('orphan sweeper', () => {
 
     await owned.cancel();
     await owned.destroy();
+  });
+});
+
+describeEachDatabase('live sandboxes in the database', (getDb) => {
+  it('counts a sandbox live while its task is claimed or running, and quotes ids safely', async () => {
+    const db = getDb();
+    const [project] = await db.query<{ id: string }>(
+      `INSERT INTO projects (name, repo_url) VALUES ($1, $2) RETURNING id`,
+      [`orphans-${Date.now()}`, '/tmp/repo.git'],
+    );
+    const sandboxFor = async (status: string, externalId: string) => {
+      const [task] = await db.query<{ id: string }>(
+        `INSERT INTO tasks (project_id, title, execution_mode, status) VALUES ($1, 't', 'exploration', $2) RETURNING id`,
+        [project?.id, status],
+      );
+      await db.query(
+        `INSERT INTO sandboxes (task_id, provider, external_id, status) VALUES ($1, 'docker', $2, 'running')`,
+        [task?.id, externalId],
+      );
+    };
+    await sandboxFor('running', 'c-running');
+    await sandboxFor('claimed', 'c-claimed');
+    await sandboxFor('completed', 'c-done');
+    await sandboxFor('running', 'odd "id", with\\ quotes');
+    const live = await liveSandboxesIn(db)([
+      'c-running',
+      'c-claimed',
+      'c-done',
+      'c-unknown',
+      'odd "id", with\\ quotes',
+    ]);
+    expect([...live].sort()).toEqual(['c-claimed', 'c-running', 'odd "id", with\\ quotes'].sort());
   });
 });
