@@ -1,5 +1,5 @@
 import type { OmoiEvent } from '../api/types';
-import { describeEvent, groupEntries, type TimelineState } from '../timeline/timeline-reducer';
+import { describeEvent, groupEntries, type TimelineState, toolSummary } from '../timeline/timeline-reducer';
 import { ValidationIssues } from './ValidationIssues';
 
 function time(ts: string | undefined): string {
@@ -56,6 +56,29 @@ function LogEntry({ events }: { events: OmoiEvent[] }) {
   );
 }
 
+function ToolsEntry({ events }: { events: OmoiEvent[] }) {
+  return (
+    <li className="event tone-muted" data-type="agent.tool_use" data-event-id={String(events[0]!.id)}>
+      <span className="event-dot" aria-hidden="true" />
+      <div className="event-body">
+        <div className="event-head">
+          <details>
+            <summary>
+              Tool uses · {events.length} ({toolSummary(events)})
+            </summary>
+            <ol className="events nested">
+              {events.map((event) => (
+                <TimelineEntry key={String(event.id)} event={event} />
+              ))}
+            </ol>
+          </details>
+          <time dateTime={events[0]!.ts}>{time(events[0]!.ts)}</time>
+        </div>
+      </div>
+    </li>
+  );
+}
+
 const CONNECTION: Record<TimelineState['connection'], string> = {
   connecting: 'connecting…',
   open: 'live',
@@ -79,6 +102,8 @@ export function Timeline({ state }: { state: TimelineState }) {
           {groupEntries(state.events).map((entry) =>
             entry.kind === 'log' ? (
               <LogEntry key={`log-${entry.events[0]!.id}`} events={entry.events} />
+            ) : entry.kind === 'tools' ? (
+              <ToolsEntry key={`tools-${entry.events[0]!.id}`} events={entry.events} />
             ) : (
               <TimelineEntry key={String(entry.event.id)} event={entry.event} />
             ),

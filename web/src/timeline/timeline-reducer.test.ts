@@ -7,6 +7,7 @@ import {
   summarize,
   type TimelineState,
   timelineReducer,
+  toolSummary,
 } from './timeline-reducer';
 
 const ev = (id: number | string, type: string, data: Record<string, unknown> = {}): OmoiEvent => ({
@@ -195,11 +196,25 @@ describe('groupEntries', () => {
       ev(4, 'spec.validation', { passed: true }),
       ev(5, 'sandbox.log', { text: 'c' }),
     ]);
-    expect(entries.map((e) => (e.kind === 'log' ? e.events.map((x) => x.id) : e.event.id))).toEqual([
+    expect(entries.map((e) => (e.kind === 'event' ? e.event.id : e.events.map((x) => x.id)))).toEqual([
       1,
       [2, 3],
       4,
       [5],
     ]);
+  });
+
+  it('folds runs of two or more tool uses, and leaves a single one alone', () => {
+    const entries = groupEntries([
+      ev(1, 'agent.tool_use', { name: 'read_file' }),
+      ev(2, 'agent.message', { text: 'x' }),
+      ev(3, 'agent.tool_use', { name: 'write_file' }),
+      ev(4, 'agent.tool_use', { name: 'write_file' }),
+      ev(5, 'agent.tool_use', { name: 'list_files' }),
+      ev(6, 'spec.validation', { passed: true }),
+    ]);
+    expect(entries.map((e) => e.kind)).toEqual(['event', 'event', 'tools', 'event']);
+    const tools = entries[2]!;
+    expect(tools.kind === 'tools' && toolSummary(tools.events)).toBe('write_file ×2, list_files');
   });
 });

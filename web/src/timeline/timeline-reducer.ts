@@ -42,8 +42,14 @@ export function timelineReducer(state: TimelineState, action: TimelineAction): T
   return { ...state, events, lastId: eventId(events[events.length - 1]!) };
 }
 
-/** Consecutive sandbox log lines fold into one entry: the run's story stays readable. */
-export type TimelineEntry = { kind: 'event'; event: OmoiEvent } | { kind: 'log'; events: OmoiEvent[] };
+/**
+ * Consecutive sandbox log lines fold into one entry, and so do runs of tool uses (an agent writing
+ * ten files): the run's story stays readable, and every line is still one click away.
+ */
+export type TimelineEntry =
+  | { kind: 'event'; event: OmoiEvent }
+  | { kind: 'log'; events: OmoiEvent[] }
+  | { kind: 'tools'; events: OmoiEvent[] };
 
 export function groupEntries(events: OmoiEvent[]): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
@@ -52,9 +58,27 @@ export function groupEntries(events: OmoiEvent[]): TimelineEntry[] {
     if (event.type === 'sandbox.log') {
       if (last?.kind === 'log') last.events.push(event);
       else entries.push({ kind: 'log', events: [event] });
+    } else if (event.type === 'agent.tool_use' && last?.kind === 'tools') {
+      last.events.push(event);
+    } else if (
+      event.type === 'agent.tool_use' &&
+      last?.kind === 'event' &&
+      last.event.type === 'agent.tool_use'
+    ) {
+      entries[entries.length - 1] = { kind: 'tools', events: [last.event, event] };
     } else entries.push({ kind: 'event', event });
   }
   return entries;
+}
+
+/** "write_file ×9, read_file" for a run of tool uses. */
+export function toolSummary(events: OmoiEvent[]): string {
+  const counts = new Map<string, number>();
+  for (const event of events) {
+    const name = str(event.data?.tool ?? event.data?.name) || 'tool';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
 }
 
 export type RunPhase = 'idle' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
