@@ -1,9 +1,11 @@
 // The issue's end-to-end runs: a real `omoi start` (PGlite, or PostgreSQL when
 // OMOI_TEST_DATABASE_URL is set), a bare repository as the project's remote, real workers in the
 // local sandbox, and the `claude` or `openai` runtime pointed at the scripted fake model server.
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
 import {
@@ -13,6 +15,7 @@ import {
   git,
   type OmoiEvent,
   type OmoiServer,
+  ROOT,
   startOmoi,
   ticketEvents,
 } from '../e2e-run/support/harness.js';
@@ -24,6 +27,8 @@ import {
   systemTextOf,
 } from '../support/fake-model-server.js';
 import { REQUEST_PROMPT } from './spec-scenario.js';
+
+const run = promisify(execFile);
 
 interface Created {
   ticket: { id: string; ref: string };
@@ -166,6 +171,31 @@ describe.each(['openai', 'claude'] as const)(
       expect(systemTextOf(requests[0]!)).not.toContain('Skill: spec-driven');
       const branch = String(events.find((e) => e.type === 'git.pushed')?.data.branch);
       expect(git(remote, 'show', `${branch}:src/limit.txt`)).toBe('five per minute');
+    }, 240_000);
+
+    it('the CLI: omoi ticket create --mode spec_driven --wait shows the run and exits 0', async () => {
+      const request = parseRequest(REQUEST_PROMPT.replace('TKT-042', 'TKT-077'));
+      const valid = draftSpecSet(request, '2026-01-15');
+      model.addTurns([{ toolCalls: valid.map(write) }, { text: 'Planned.' }]);
+      const before = model.modelRequests().length;
+      const cli = await run(
+        process.execPath,
+        [
+          path.join(ROOT, 'bin/omoi.js'),
+          'ticket',
+          'create',
+          'Show the login limit in the UI.',
+          '--project',
+          'demo',
+          '--mode',
+          'spec_driven',
+          '--wait',
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: root, OMOIOS_API_URL: server.url }, timeout: 200_000 },
+      ).catch((error: { code?: number; stdout?: string; stderr?: string }) => error);
+      expect('code' in cli ? cli.code : 0, `${cli.stdout}\n${cli.stderr}`).toBe(0);
+      expect(cli.stdout).toMatch(/Spec validation PASSED/);
+      expect(model.modelRequests().length - before).toBe(2);
     }, 240_000);
 
     it.runIf(runtime === 'openai')(

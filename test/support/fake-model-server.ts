@@ -90,6 +90,8 @@ export interface FakeModelServer {
   modelRequests(): RecordedRequest[];
   /** How many scripted turns were played so far. */
   turnsPlayed(): number;
+  /** Appends turns to the script (for a later run against the same server). */
+  addTurns(turns: ScriptTurn[]): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ function defaultIsConversation(request: RecordedRequest): boolean {
 
 export async function startFakeModelServer(options: FakeModelServerOptions): Promise<FakeModelServer> {
   const requests: RecordedRequest[] = [];
+  const script = [...options.turns];
   let next = 0;
   const isConversation = options.isConversation ?? defaultIsConversation;
   const fallback = options.fallback ?? { text: 'Nothing more to do.' };
@@ -165,7 +168,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions): Pro
   function takeTurn(request: RecordedRequest): ScriptTurn {
     const index = next++;
     request.turn = index;
-    return options.turns[index] ?? fallback;
+    return script[index] ?? fallback;
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -175,7 +178,10 @@ export async function startFakeModelServer(options: FakeModelServerOptions): Pro
     url: `http://127.0.0.1:${port}`,
     requests,
     modelRequests: () => requests.filter((r) => r.turn !== undefined),
-    turnsPlayed: () => Math.min(next, options.turns.length),
+    turnsPlayed: () => Math.min(next, script.length),
+    addTurns: (turns) => {
+      script.push(...turns);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
