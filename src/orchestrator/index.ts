@@ -6,6 +6,7 @@ import { runtimeEnv } from '../agents/runtime-config.js';
 import type { Services } from '../core/services.js';
 import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
+import { startOrphanSweeper } from '../sandbox/orphans.js';
 import { createProvider } from '../sandbox/registry.js';
 import type { OrchestratorEnv } from './config.js';
 import { createOrchestrator, type Orchestrator, type OrchestratorEvent } from './orchestrator.js';
@@ -94,7 +95,21 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
   options.log(
     `orchestrator started: sandbox ${provider.name}, agent runtime ${runtimeName}${runtimeName === 'offline' ? ' (offline, no model)' : ''}, up to ${env.OMOI_MAX_CONCURRENCY} at once`,
   );
-  return orchestrator;
+  // Remote sandboxes a crashed orchestrator (this one or another on the same database) left behind.
+  const stopSweeper = startOrphanSweeper({
+    provider,
+    sql: options.sql,
+    settings: options.providerSettings ?? {},
+    keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
+    log: options.log,
+  });
+  return {
+    ...orchestrator,
+    async stop() {
+      stopSweeper();
+      await orchestrator.stop();
+    },
+  };
 }
 
 /**

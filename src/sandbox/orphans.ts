@@ -1,3 +1,4 @@
+import { parseSandboxSettings } from './config.js';
 import type { SandboxProvider } from './provider.js';
 
 /** Which of these provider ids belong to a task that is still claimed or running (from the database). */
@@ -62,4 +63,39 @@ export function liveSandboxesIn(sql: {
     );
     return new Set(rows.map((row) => row.external_id));
   };
+}
+
+/**
+ * Starts sweeping orphans every OMOI_ORPHAN_SWEEP_MS for a remote provider (an orchestrator calls
+ * this once); returns the function that stops it. Not for `local` (its workspaces end with their
+ * process) nor when failed sandboxes are kept on purpose for debugging.
+ */
+export function startOrphanSweeper(options: {
+  provider: SandboxProvider;
+  sql: Parameters<typeof liveSandboxesIn>[0];
+  settings: Readonly<Record<string, unknown>>;
+  keepOnFailure: boolean;
+  log: (message: string) => void;
+}): () => void {
+  const { provider, log } = options;
+  if (provider.name === 'local' || options.keepOnFailure || !provider.list || !provider.destroyById) {
+    return () => undefined;
+  }
+  const every = parseSandboxSettings(options.settings).OMOI_ORPHAN_SWEEP_MS;
+  const sweeper = createOrphanSweeper(provider, liveSandboxesIn(options.sql), log);
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweeper
+      .sweep()
+      .catch((error: unknown) =>
+        log(`orphan sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => {
+        running = false;
+      });
+  }, every);
+  timer.unref();
+  return () => clearInterval(timer);
 }

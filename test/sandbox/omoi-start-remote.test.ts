@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDockerProvider } from '../../src/sandbox/docker.js';
 import { WORKER_COMMAND, workerUploads } from '../../src/sandbox/worker-files.js';
 import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
@@ -183,12 +184,19 @@ describe('omoi start with a remote sandbox provider', () => {
       images: { 'omoi-worker:e2e': [node ?? 'node', join(image, bundle ?? ''), ...args] },
     });
     try {
+      // A container a crashed orchestrator left behind: no task owns it, the sweeper removes it.
+      const orphan = await createDockerProvider({ host: engine.host, image: 'omoi-worker:e2e' }).create({
+        taskId: 'tsk_gone',
+        env: {},
+      });
       const run = await runTicket('docker', {
         OMOI_SANDBOX: 'docker',
         DOCKER_HOST: engine.host,
         OMOI_DOCKER_IMAGE: 'omoi-worker:e2e',
+        OMOI_ORPHAN_SWEEP_MS: '300',
       });
       expectSpecRun('docker', run);
+      expect(engine.containers.has(orphan.id), 'the orphan was swept').toBe(false);
       expect(engine.containers.size, 'the container was removed').toBe(0);
     } finally {
       await engine.close();
