@@ -265,4 +265,30 @@ describe('orchestrator', () => {
       expect(types(id).filter((t) => t === 'task.completed')).toHaveLength(1);
     }
   });
+
+  it('stops the sandbox of a task cancelled through the API and leaves the cancellation alone', async () => {
+    const p = await project(4);
+    const { taskId } = await specTicket(p, 'hang');
+    await eventually(() => of(taskId).some((e) => e.data.text === 'HANGING'), 'the worker to hang');
+    // What POST /tasks/:id/cancel does to the row; the orchestrator notices on its next heartbeat.
+    await db.db.query(`UPDATE tasks SET status = 'cancelled', finished_at = now() WHERE id = $1`, [taskId]);
+    const sandbox = await eventually(async () => {
+      const rows = await db.db.query<{ status: string }>(`SELECT status FROM sandboxes WHERE task_id = $1`, [
+        taskId,
+      ]);
+      return rows[0]?.status === 'cancelled' ? rows[0] : null;
+    }, 'the sandbox to be stopped');
+    expect(sandbox.status).toBe('cancelled');
+    expect(await status(taskId)).toMatchObject({ status: 'cancelled' });
+    expect(types(taskId).filter((t) => t === 'task.completed' || t === 'task.failed')).toEqual([]);
+  });
+
+  it('hands running tasks back on stop(), their attempt uncounted', async () => {
+    const p = await project(4);
+    const { taskId } = await specTicket(p, 'hang');
+    await eventually(() => of(taskId).some((e) => e.data.text === 'HANGING'), 'the worker to hang');
+    await orchestrator.stop();
+    expect(await status(taskId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(types(taskId).at(-1)).toBe('task.retrying');
+  });
 });
