@@ -43,6 +43,16 @@ async function withPage(
   expect(watched.errors.filter((e) => !allowErrors?.test(e))).toEqual([]);
 }
 
+async function post<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(omoi.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
 const timeline = (page: Page) => page.getByRole('region', { name: 'Timeline' });
 
 /** A timeline entry's headline (not the folded sandbox log, which repeats some of the words). */
@@ -176,6 +186,58 @@ describe('web journeys', () => {
     });
   });
 
+  it('keeps the timeline whole, without repeats, across a server restart', async () => {
+    // its own project, so the tasks the approval above queued do not run ahead of this one
+    const remote = createBareRepo(omoi.tmp, 'restart.git');
+    const project = await post<{ id: string }>('/api/v1/projects', { name: 'restart', repo_url: remote });
+    const { ticket } = await post<{ ticket: { id: string } }>('/api/v1/tickets', {
+      project_id: project.id,
+      description: 'Plan a changelog page listing every release',
+      workflow_mode: 'spec_driven',
+    });
+    await withPage(
+      1280,
+      async ({ page }) => {
+        await page.goto(`/tickets/${ticket.id}`);
+        await waitForEntry(page, 'Task claimed');
+        const connection = timeline(page).getByRole('status');
+        await connection.filter({ hasText: 'live' }).waitFor();
+
+        await omoi.halt();
+        await connection.filter({ hasText: 'reconnecting' }).waitFor({ timeout: 60_000 });
+        await omoi.resume();
+        await connection.filter({ hasText: 'live' }).waitFor({ timeout: 60_000 });
+
+        await waitForEntry(page, 'Task completed');
+        // the page shows exactly the stored events: none lost, none twice
+        const stored = async () => {
+          const detail = (await (await fetch(`${omoi.url}/api/v1/tickets/${ticket.id}`)).json()) as {
+            events: { id: number }[];
+          };
+          return detail.events.map((e) => e.id).sort((a, b) => a - b);
+        };
+        const shown = async () => {
+          const lists = await page
+            .locator('.timeline > ol.events > li')
+            .evaluateAll((items) => items.map((item) => item.getAttribute('data-event-ids') ?? ''));
+          return lists.flatMap((list) => list.split(' ').map(Number));
+        };
+        let want: number[] = [];
+        let got: number[] = [];
+        for (let i = 0; i < 120; i++) {
+          [want, got] = [await stored(), await shown()];
+          if (want.join() === got.join()) break;
+          await page.waitForTimeout(500);
+        }
+        expect(new Set(got).size).toBe(got.length);
+        expect(got).toEqual(want);
+        await screenshot(page, 'web-05-after-restart');
+      },
+      // the dropped stream and the refused reconnects while the server is down
+      /ERR_(INCOMPLETE_CHUNKED_ENCODING|CONNECTION_REFUSED|EMPTY_RESPONSE|CONNECTION_RESET)/,
+    );
+  });
+
   it('shows API errors with their message', async () => {
     await withPage(
       1280,
@@ -184,7 +246,7 @@ describe('web journeys', () => {
         const alert = page.getByRole('alert');
         await alert.waitFor();
         expect(await alert.textContent()).toMatch(/NOT_FOUND/);
-        await screenshot(page, 'web-05-api-error');
+        await screenshot(page, 'web-06-api-error');
 
         // a request the API refuses, from a form: its message appears beside the form
         await page.getByRole('link', { name: 'Projects' }).click();
@@ -194,7 +256,7 @@ describe('web journeys', () => {
         const formAlert = page.getByRole('form', { name: 'Add a repository' }).getByRole('alert');
         await formAlert.waitFor();
         expect(await formAlert.textContent()).toMatch(/VALIDATION_FAILED/);
-        await screenshot(page, 'web-06-form-error');
+        await screenshot(page, 'web-07-form-error');
       },
       /status of 4\d\d/,
     );
@@ -205,12 +267,12 @@ describe('web journeys', () => {
       await page.goto('/command');
       await page.getByPlaceholder(/Describe/).waitFor();
       await noSideways(page);
-      await screenshot(page, 'web-07-command-390');
+      await screenshot(page, 'web-08-command-390');
       await page.goto('/board');
       await page.locator('.board-card').first().waitFor();
       await noSideways(page);
       if (specTicketRef) await page.locator('.board-card', { hasText: specTicketRef }).waitFor();
-      await screenshot(page, 'web-08-board-390');
+      await screenshot(page, 'web-09-board-390');
     });
   });
 });

@@ -62,6 +62,10 @@ export interface RunningOmoi {
   dataDir: string;
   tmp: string;
   output: () => string;
+  /** Stops the server (SIGTERM, as a person would) without removing its data folder. */
+  halt: () => Promise<void>;
+  /** Starts it again after halt(), on the same port and data folder. */
+  resume: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -69,12 +73,58 @@ export interface RunningOmoi {
 const MODEL_VARIABLES =
   /^(ANTHROPIC_|OPENAI_|OMOI_MODEL$|OMOI_TEST_RUNTIME_SCRIPT$|AGENT_RUNTIME$|DATABASE_URL$)/;
 
+interface Launched {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+async function launch(
+  tmp: string,
+  dataDir: string,
+  port: number,
+  log: (text: string) => void,
+): Promise<Launched> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!MODEL_VARIABLES.test(key)) env[key] = value;
+  env.AGENT_RUNTIME = 'offline';
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'omoi.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir],
+    { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (chunk) => log(String(chunk)));
+  child.stderr?.on('data', (chunk) => log(String(chunk)));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`omoi start exited with ${child.exitCode}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('omoi start did not answer /api/v1/health within 120 s');
+    }
+    try {
+      if ((await fetch(`${url}/api/v1/health`)).ok) return { child, exited };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function terminate({ child, exited }: Launched): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /**
  * Starts the built `omoi start` on a free port with a temporary data folder and the offline
  * runtime, and waits until /api/v1/health answers. Needs `npm run build` first.
  */
 export async function startOmoi(): Promise<RunningOmoi> {
-  const bin = join(ROOT, 'bin', 'omoi.js');
   if (
     !existsSync(join(ROOT, 'dist', 'cli', 'main.js')) ||
     !existsSync(join(ROOT, 'web', 'dist', 'index.html'))
@@ -84,52 +134,25 @@ export async function startOmoi(): Promise<RunningOmoi> {
   const tmp = mkdtempSync(join(tmpdir(), 'omoi-web-e2e-'));
   const dataDir = join(tmp, 'data');
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { AGENT_RUNTIME: 'offline' };
-  for (const [key, value] of Object.entries(process.env)) if (!MODEL_VARIABLES.test(key)) env[key] = value;
-  env.AGENT_RUNTIME = 'offline';
-  let log = '';
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [bin, 'start', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir],
-    { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.on('data', (chunk) => {
-    log += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    log += chunk;
-  });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const url = `http://127.0.0.1:${port}`;
-
-  const deadline = Date.now() + 120_000;
-  let ready = false;
-  while (!ready) {
-    if (child.exitCode !== null) throw new Error(`omoi start exited with ${child.exitCode}:\n${log}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`omoi start did not answer /api/v1/health within 120 s:\n${log}`);
-    }
-    try {
-      ready = (await fetch(`${url}/api/v1/health`)).ok;
-    } catch {
-      // not listening yet
-    }
-    if (!ready) await new Promise((r) => setTimeout(r, 250));
-  }
-
+  let output = '';
+  const log = (text: string) => {
+    output += text;
+  };
+  const fail = (error: unknown): never => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${output}`);
+  };
+  let current = await launch(tmp, dataDir, port, log).catch(fail);
   return {
-    url,
+    url: `http://127.0.0.1:${port}`,
     dataDir,
     tmp,
-    output: () => log,
+    output: () => output,
+    halt: () => terminate(current),
+    resume: async () => {
+      current = await launch(tmp, dataDir, port, log).catch(fail);
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await terminate(current);
       rmSync(tmp, { recursive: true, force: true });
     },
   };

@@ -11,7 +11,7 @@ function time(ts: string | undefined): string {
 function TimelineEntry({ event }: { event: OmoiEvent }) {
   const view = describeEvent(event);
   return (
-    <li className={`event tone-${view.tone}`} data-type={event.type} data-event-id={String(event.id)}>
+    <li className={`event tone-${view.tone}`} data-type={event.type} data-event-ids={String(event.id)}>
       <span className="event-dot" aria-hidden="true" />
       <div className="event-body">
         <div className="event-head">
@@ -39,7 +39,11 @@ function TimelineEntry({ event }: { event: OmoiEvent }) {
 function LogEntry({ events }: { events: OmoiEvent[] }) {
   const lines = events.map((e) => String(e.data?.text ?? e.data?.line ?? e.data?.message ?? ''));
   return (
-    <li className="event tone-muted log" data-type="sandbox.log" data-event-id={String(events[0]!.id)}>
+    <li
+      className="event tone-muted log"
+      data-type="sandbox.log"
+      data-event-ids={events.map((e) => e.id).join(' ')}
+    >
       <span className="event-dot" aria-hidden="true" />
       <div className="event-body">
         <div className="event-head">
@@ -58,7 +62,11 @@ function LogEntry({ events }: { events: OmoiEvent[] }) {
 
 function ToolsEntry({ events }: { events: OmoiEvent[] }) {
   return (
-    <li className="event tone-muted" data-type="agent.tool_use" data-event-id={String(events[0]!.id)}>
+    <li
+      className="event tone-muted"
+      data-type="agent.tool_use"
+      data-event-ids={events.map((e) => e.id).join(' ')}
+    >
       <span className="event-dot" aria-hidden="true" />
       <div className="event-body">
         <div className="event-head">

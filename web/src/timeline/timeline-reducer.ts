@@ -265,8 +265,10 @@ export function describeEvent(event: OmoiEvent): EventView {
       };
     case 'worker.failed':
       return { title: `Worker failed: ${str(data.error ?? data.message) || 'no reason given'}`, tone: 'bad' };
-    case 'task.retrying':
-      return { title: 'Task retrying', tone: 'info', ...(message ? { notes: [message] } : {}) };
+    case 'task.retrying': {
+      const reason = str(data.error ?? data.reason) || message;
+      return { title: 'Task retrying', tone: 'info', ...(reason ? { notes: [reason] } : {}) };
+    }
     case 'task.cancelled':
       return { title: 'Task cancelled', tone: 'bad', ...(data.reason ? { notes: [str(data.reason)] } : {}) };
     case 'ticket.approved': {
