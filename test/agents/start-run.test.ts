@@ -89,6 +89,7 @@ describe.each(['openai', 'claude'] as const)(
         env: {
           AGENT_RUNTIME: runtime,
           OMOI_LEASE_MS: '5000',
+          OMOI_MAX_TURNS: '6',
           ...(database ? { DATABASE_URL: database.url } : {}),
           ...(runtime === 'openai'
             ? { OPENAI_BASE_URL: `${model.url}/v1`, OPENAI_API_KEY: 'sk-test-openai', OMOI_MODEL: 'gpt-fake' }
@@ -196,6 +197,37 @@ describe.each(['openai', 'claude'] as const)(
       expect('code' in cli ? cli.code : 0, `${cli.stdout}\n${cli.stderr}`).toBe(0);
       expect(cli.stdout).toMatch(/Spec validation PASSED/);
       expect(model.modelRequests().length - before).toBe(2);
+    }, 240_000);
+
+    it('a 429, a broken stream and a tool call with bad arguments: the task still completes', async () => {
+      model.addTurns([
+        { fault: 'rate_limit' },
+        { fault: 'malformed_stream' },
+        { toolCalls: [{ name: runtime === 'openai' ? 'write_file' : 'Write', rawArguments: '{"path": ' }] },
+        { toolCalls: [write({ path: 'src/retry.txt', content: 'recovered\n' })] },
+        { text: 'Done.' },
+      ]);
+      const { ticket, task } = await create('quick', 'Write the retry note.');
+      const events = await ticketEvents(server, ticket.id, finished(task.id));
+      expect(lifecycle(events, task.id).at(-1), server.output.join('')).toBe('task.completed');
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'agent.tool_use', data: expect.objectContaining({ ok: false }) }),
+      );
+      const branch = String(events.find((e) => e.type === 'git.pushed')?.data.branch);
+      expect(git(remote, 'show', `${branch}:src/retry.txt`)).toBe('recovered');
+    }, 240_000);
+
+    it('the turn limit (OMOI_MAX_TURNS=6): the task fails with max_turns', async () => {
+      model.addTurns(
+        Array.from({ length: 6 }, () => ({
+          toolCalls: [write({ path: 'src/loop.txt', content: 'again\n' })],
+        })),
+      );
+      const { ticket, task } = await create('quick', 'Loop forever.');
+      const events = await ticketEvents(server, ticket.id, finished(task.id));
+      const failed = events.find((e) => e.task_id === task.id && e.type === 'task.failed');
+      expect(failed, server.output.join('')).toBeDefined();
+      expect(failed?.data.error).toMatch(/max_turns/);
     }, 240_000);
 
     it.runIf(runtime === 'openai')(
