@@ -238,6 +238,33 @@ describe('web journeys', () => {
     );
   });
 
+  it('shows why a run failed and retries it', async () => {
+    const project = await post<{ id: string }>('/api/v1/projects', {
+      name: 'gone',
+      repo_url: `${omoi.tmp}/no-such-repo.git`,
+    });
+    const { ticket } = await post<{ ticket: { id: string } }>('/api/v1/tickets', {
+      project_id: project.id,
+      description: 'Add a footer',
+      workflow_mode: 'quick',
+    });
+    await withPage(1280, async ({ page }) => {
+      await page.goto(`/tickets/${ticket.id}`);
+      await waitForEntry(page, /^Task failed: \S/);
+      await page.locator('.facts .phase-failed').waitFor();
+      const retry = page.getByRole('button', { name: 'Retry' });
+      await expect.poll(() => retry.isEnabled(), { timeout: RUN_TIMEOUT, interval: 250 }).toBe(true);
+      await screenshot(page, 'web-06-failed-run');
+      await retry.click();
+      await waitForEntry(page, 'Task retrying');
+      // the retried run fails the same way: a second failure entry, still with its reason
+      await page
+        .locator('.timeline .event-title', { hasText: /^Task failed: \S/ })
+        .nth(1)
+        .waitFor({ timeout: RUN_TIMEOUT });
+    });
+  });
+
   it('shows API errors with their message', async () => {
     await withPage(
       1280,
@@ -246,7 +273,7 @@ describe('web journeys', () => {
         const alert = page.getByRole('alert');
         await alert.waitFor();
         expect(await alert.textContent()).toMatch(/NOT_FOUND/);
-        await screenshot(page, 'web-06-api-error');
+        await screenshot(page, 'web-07-api-error');
 
         // a request the API refuses, from a form: its message appears beside the form
         await page.getByRole('link', { name: 'Projects' }).click();
@@ -256,7 +283,7 @@ describe('web journeys', () => {
         const formAlert = page.getByRole('form', { name: 'Add a repository' }).getByRole('alert');
         await formAlert.waitFor();
         expect(await formAlert.textContent()).toMatch(/VALIDATION_FAILED/);
-        await screenshot(page, 'web-07-form-error');
+        await screenshot(page, 'web-08-form-error');
       },
       /status of 4\d\d/,
     );
@@ -267,12 +294,25 @@ describe('web journeys', () => {
       await page.goto('/command');
       await page.getByPlaceholder(/Describe/).waitFor();
       await noSideways(page);
-      await screenshot(page, 'web-08-command-390');
+      await screenshot(page, 'web-09-command-390');
       await page.goto('/board');
       await page.locator('.board-card').first().waitFor();
       await noSideways(page);
+      // live: a ticket created elsewhere appears without a reload
+      const projects = (await (await fetch(`${omoi.url}/api/v1/projects`)).json()) as {
+        projects: { id: string }[];
+      };
+      await post('/api/v1/tickets', {
+        project_id: projects.projects[0]!.id,
+        title: 'Arrives while the board is open',
+        description: 'Arrives while the board is open',
+        workflow_mode: 'quick',
+      });
+      await page
+        .locator('.board-card', { hasText: 'Arrives while the board is open' })
+        .waitFor({ timeout: 60_000 });
       if (specTicketRef) await page.locator('.board-card', { hasText: specTicketRef }).waitFor();
-      await screenshot(page, 'web-09-board-390');
+      await screenshot(page, 'web-10-board-390');
     });
   });
 });
