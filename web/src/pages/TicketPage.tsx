@@ -104,7 +104,9 @@ function TicketView({ id }: { id: string }) {
   const description = t.description?.trim() ?? '';
   const details = description.startsWith(t.title) ? description.slice(t.title.length).trim() : description;
   const docs = specs.data ?? (t.spec_documents?.length ? t.spec_documents : []);
-  const specValid = summary.validation?.passed === true && docs.length > 0;
+  // the API stores only spec sets that pass the validator; a later failed run hides Approve again
+  const specValid =
+    docs.length > 0 && t.workflow_mode === 'spec_driven' && summary.validation?.passed !== false;
   const actionError = cancel.error ?? retry.error ?? approve.error;
 
   return (
