@@ -126,8 +126,10 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
         );
         await sandbox.process.createSession(session);
         const command = (options.command ?? WORKER_COMMAND).map(shellQuote).join(' ');
+        // A child shell writes its pid and becomes the worker (exec), so cancel can signal exactly
+        // the worker; the session's own shell stays, waits, and records the exit code.
         const started = await sandbox.process.executeSessionCommand(session, {
-          command: `cd ${shellQuote(workdir)} && echo $$ > ${PID_FILE} && exec ${command}`,
+          command: `cd ${shellQuote(workdir)} && sh -c 'echo $$ > ${PID_FILE} && exec "$@"' omoi-worker ${command}`,
           runAsync: true,
         });
         if (!started.cmdId) throw new Error('the toolbox returned no command id');

@@ -113,7 +113,9 @@ export function createE2BProvider(options: E2BProviderOptions): SandboxProvider 
           })),
         );
         await sandbox.files.write(files, { useOctetStream: true });
-        handle = await sandbox.commands.run((options.command ?? WORKER_COMMAND).map(shellQuote).join(' '), {
+        // `exec`: the shell E2B starts becomes the worker, so its pid is the worker's for SIGTERM.
+        const command = `exec ${(options.command ?? WORKER_COMMAND).map(shellQuote).join(' ')}`;
+        handle = await sandbox.commands.run(command, {
           background: true,
           cwd: workdir,
           envs: create.env,

@@ -69,7 +69,7 @@ describe('e2b provider specifics', () => {
       expect((await sandbox.wait()).exitCode).toBe(0);
       const start = e2b.http.requests.find((r) => r.path === '/process.Process/Start');
       expect(start?.body.toString()).toContain('"cwd":"/home/user/omoi"');
-      expect(start?.body.toString()).toContain(`node ${WORKER_BUNDLE_PATH} worker`);
+      expect(start?.body.toString()).toContain(`exec node ${WORKER_BUNDLE_PATH} worker`);
       await sandbox.destroy();
     } finally {
       await e2b.close();
