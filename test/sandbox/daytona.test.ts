@@ -74,6 +74,10 @@ describe('daytona provider specifics', () => {
         autoDeleteInterval: 0,
         domainAllowList: 'omoi.example.com,github.com',
       });
+      // The sandbox came back `starting`: the SDK read it again until it was `started`.
+      expect(
+        daytona.http.requests.some((r) => r.method === 'GET' && r.path === `/api/sandbox/${sandbox.id}`),
+      ).toBe(true);
       expect((await sandbox.wait()).exitCode).toBe(0);
       await sandbox.destroy();
     } finally {

@@ -105,7 +105,8 @@ export async function startFakeDaytona(options: { apiKey?: string } = {}): Promi
         sessions: new Map(),
       };
       sandboxes.set(id, sandbox);
-      return json(res, 200, dto(sandbox));
+      // Like Daytona, a new sandbox is still starting; the SDK waits until a read says `started`.
+      return json(res, 200, dto(sandbox, 'starting'));
     }
     if (method === 'GET' && path === '/sandbox') {
       const wanted = parseJson<Record<string, string>>(Buffer.from(request.query.get('labels') ?? '{}'));
