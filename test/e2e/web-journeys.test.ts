@@ -1,6 +1,7 @@
 // Browser journeys: Debian's Chromium against a real `omoi start` (temporary data folder, offline
 // runtime, a temporary bare repository as the project's remote). Each journey saves a screenshot
-// under test-results/. Needs `npm run build` first.
+// under test-results/. Needs `npm run build` first. The journeys share one server (starting one costs
+// seconds) and run in order, each building on what the earlier ones created, as a person's day would.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, screenshot, type WatchedPage } from './support/browser.js';
