@@ -22,6 +22,10 @@ const turnSchema = z.object({
   sleepMs: z.number().int().min(0).optional(),
   /** End the turn with `result.ok = false` and this error. */
   fail: z.string().optional(),
+  /** Only for sessions in this execution mode (spec runs explore, approved tasks implement). */
+  mode: z.enum(['exploration', 'implementation']).optional(),
+  /** Only for sessions whose first prompt contains this text (for example a spec task id). */
+  match: z.string().optional(),
 });
 const scriptSchema = z.object({ turns: z.array(turnSchema).min(1) });
 export type RuntimeScript = z.infer<typeof scriptSchema>;
@@ -35,6 +39,8 @@ function inside(workspace: string, path: string): string {
 class ScriptedSession implements AgentSession {
   private turn = 0;
   private readonly offline: AgentSession;
+  /** The turns this session plays, chosen by mode and by its first prompt. */
+  private turns: RuntimeScript['turns'] | null = null;
 
   constructor(
     private readonly script: RuntimeScript,
@@ -45,7 +51,12 @@ class ScriptedSession implements AgentSession {
 
   async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
     // After the last scripted turn, the last turn repeats.
-    const step = this.script.turns[Math.min(this.turn, this.script.turns.length - 1)]!;
+    this.turns ??= this.script.turns.filter(
+      (t) => (!t.mode || t.mode === this.options.mode) && (!t.match || prompt.includes(t.match)),
+    );
+    const step = this.turns[Math.min(this.turn, this.turns.length - 1)] ?? {
+      fail: 'no scripted turn matches',
+    };
     this.turn += 1;
     if (step.message) yield { type: 'message', text: step.message };
     if (step.sleepMs) {

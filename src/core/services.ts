@@ -1,6 +1,7 @@
 // The domain services over one database, built once per process by the entry point.
 import type { Db } from '../db/client.js';
 import { createEventsService, EventHub } from './events.js';
+import { createFlowService } from './flow.js';
 import { createKeysService } from './keys.js';
 import { createProjectsService } from './projects.js';
 import { createSpecsService } from './specs.js';
@@ -32,6 +33,7 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
   const tasks = createTasksService(db, events);
   const specs = createSpecsService(db, events);
   const tickets = createTicketsService(db, { events, tasks, specs });
+  const flow = createFlowService(db, { events, approval: tickets.approval });
   const keys = createKeysService(db, options.envApiKey ? { envApiKey: options.envApiKey } : {});
   return {
     db,
@@ -41,6 +43,8 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
     events,
     specs,
     keys,
+    /** Status flowing back after task changes (src/core/flow.ts). */
+    flow,
     /** Stops the event hub (subscribers get nothing more). */
     stop: () => hub.stop(),
   };

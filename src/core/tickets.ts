@@ -2,6 +2,7 @@
 // the workflow mode decides that task's execution config (DESIGN.md, "The flow").
 import type { Db, Queryable } from '../db/client.js';
 import type { ExecutionConfig } from '../db/schema.js';
+import { createApprovalService } from './approval.js';
 import { AppError } from './errors.js';
 import type { EventsService, OmoiEvent } from './events.js';
 import { isUuid } from './projects.js';
@@ -91,6 +92,7 @@ export function createTicketsService(
   deps: { events: EventsService; tasks: TasksService; specs: SpecsService },
 ) {
   const { events, tasks } = deps;
+  const approval = createApprovalService(db, { events, tasks });
 
   async function find(id: string, q: Queryable = db): Promise<Ticket | null> {
     if (!isUuid(id)) return null;
@@ -193,101 +195,15 @@ export function createTicketsService(
       return { ...ticket, tasks: ticketTasks, spec_documents: documents, events: latest };
     },
 
-    /**
-     * Approves a spec-driven ticket's synced spec: every spec task of the ticket becomes an executable
-     * task (implementation mode), its `depends_on` resolved to the new rows, all in one transaction.
-     */
-    async approve(id: string): Promise<{ ticket: Ticket; tasks: Task[] }> {
-      return db.transaction(async (tx) => {
-        const locked = isUuid(id)
-          ? await tx.query<Record<string, unknown>>(
-              `SELECT ${COLUMNS} FROM tickets WHERE id = $1 FOR UPDATE`,
-              [id],
-            )
-          : [];
-        if (!locked[0]) throw new AppError('NOT_FOUND', `no ticket with id ${id}`);
-        const ticket = plain<Ticket>(locked[0]);
-        if (ticket.approved_at) throw new AppError('CONFLICT', `ticket ${ticket.ref} is already approved`);
-        const specTasks = await tx.query<{
-          spec_id: string;
-          title: string | null;
-          body: string;
-          frontmatter: Record<string, unknown>;
-        }>(
-          `SELECT spec_id, title, body, frontmatter FROM spec_documents
-            WHERE ticket_id = $1 AND kind = 'task' ORDER BY spec_id`,
-          [id],
-        );
-        if (specTasks.length === 0)
-          throw new AppError('CONFLICT', `ticket ${ticket.ref} has no synced spec tasks to approve`);
-        const order = topological(
-          specTasks.map((t) => ({ id: t.spec_id, dependsOn: specDependsOn(t.frontmatter) })),
-        );
-        const bySpec = new Map(specTasks.map((t) => [t.spec_id, t]));
-        const created = new Map<string, Task>();
-        for (const specId of order) {
-          const spec = bySpec.get(specId)!;
-          const dependsOn = specDependsOn(spec.frontmatter)
-            .map((d) => created.get(d)?.id)
-            .filter((d): d is string => d !== undefined);
-          const task = await tasks.insert(tx, {
-            projectId: ticket.project_id,
-            ticketId: ticket.id,
-            title: `${specId}: ${spec.title ?? specId}`,
-            description: spec.body,
-            taskType: typeof spec.frontmatter.type === 'string' ? spec.frontmatter.type : 'implementation',
-            executionMode: 'implementation',
-            executionConfig: { require_spec_skill: false },
-            priority: ticket.priority,
-            branch: `omoi/${ticket.ref}/${specId}`,
-            specTaskId: specId,
-            dependsOn,
-          });
-          created.set(specId, task);
-        }
-        const rows = await tx.query<Record<string, unknown>>(
-          `UPDATE tickets SET approved_at = now(), status = 'building', updated_at = now() WHERE id = $1
-           RETURNING ${COLUMNS}`,
-          [id],
-        );
-        const approved = plain<Ticket>(rows[0]!);
-        await events.append(
-          {
-            type: 'ticket.approved',
-            projectId: ticket.project_id,
-            ticketId: ticket.id,
-            data: { ref: ticket.ref, tasks: [...created.values()].map((t) => t.id), spec_tasks: order },
-          },
-          tx,
-        );
-        return { ticket: approved, tasks: [...created.values()] };
-      });
+    /** Spec tasks -> executable tasks (src/core/approval.ts): idempotent, 409 with the reason. */
+    async approve(id: string, options: { by?: 'user' | 'auto' } = {}) {
+      const outcome = await approval.approve(id, options);
+      return { ...outcome, ticket: outcome.ticket as unknown as Ticket };
     },
+
+    /** The approval service behind `approve` (the flow service auto-approves through it). */
+    approval,
   };
-}
-
-function specDependsOn(frontmatter: Record<string, unknown>): string[] {
-  const deps = frontmatter.dependencies as { depends_on?: unknown } | undefined;
-  const list = deps?.depends_on;
-  return Array.isArray(list) ? list.filter((d): d is string => typeof d === 'string') : [];
-}
-
-/** Dependencies first, by id among equals; ids outside the set are ignored (the validator refused cycles). */
-function topological(nodes: { id: string; dependsOn: string[] }[]): string[] {
-  const ids = new Set(nodes.map((n) => n.id));
-  const remaining = new Map(nodes.map((n) => [n.id, new Set(n.dependsOn.filter((d) => ids.has(d)))]));
-  const order: string[] = [];
-  while (remaining.size > 0) {
-    const ready = [...remaining.entries()].filter(([, d]) => d.size === 0).map(([id]) => id);
-    // A cycle cannot reach here through a validated sync; take the rest in id order rather than loop.
-    const next = (ready.length ? ready : [...remaining.keys()]).sort();
-    for (const id of next) {
-      order.push(id);
-      remaining.delete(id);
-      for (const d of remaining.values()) d.delete(id);
-    }
-  }
-  return order;
 }
 
 export type TicketsService = ReturnType<typeof createTicketsService>;

@@ -30,6 +30,8 @@ export interface StartOrchestratorOptions {
   }) => Promise<string>;
   /** Revokes a finished task's worker tokens. */
   revokeTokens?: (taskId: string) => Promise<void>;
+  /** After a task's status changed: dependants blocked or released, the ticket moved (flow.settle). */
+  onTaskChanged?: (taskId: string) => Promise<unknown>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
   dataDir: string;
@@ -76,6 +78,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     emit: options.emit,
     mintToken: options.mintToken,
     ...(options.revokeTokens ? { onFinished: options.revokeTokens } : {}),
+    ...(options.onTaskChanged ? { onTaskChanged: options.onTaskChanged } : {}),
     ...(options.listen && !env.OMOI_DISABLE_NOTIFY ? { listen: options.listen } : {}),
     log: options.log,
     config: {
@@ -121,7 +124,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
  */
 export async function startServerOrchestrator(options: {
   db: Db;
-  services: Pick<Services, 'events' | 'keys'>;
+  services: Pick<Services, 'events' | 'keys'> & Partial<Pick<Services, 'flow'>>;
   env: OrchestratorEnv;
   apiUrl: string;
   dataDir: string;
@@ -138,6 +141,7 @@ export async function startServerOrchestrator(options: {
     },
     mintToken: (args) => services.keys.mintWorkerToken(args),
     revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),
+    ...(services.flow ? { onTaskChanged: (taskId: string) => services.flow!.settle(taskId) } : {}),
     apiUrl: options.apiUrl,
     dataDir: options.dataDir,
     exclusive: db.kind === 'pglite',

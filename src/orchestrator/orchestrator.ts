@@ -47,6 +47,11 @@ export interface OrchestratorDeps {
     ticketId: string | null;
     ttlMs: number;
   }) => Promise<string>;
+  /**
+   * Called after this orchestrator changed a task's status (claimed, completed, failed, handed back,
+   * reaped): dependants are blocked or released and the ticket moves (src/core/flow.ts).
+   */
+  onTaskChanged?: (taskId: string) => Promise<unknown>;
   /** Called when a run is over, whatever its outcome (revokes the task's worker tokens). */
   onFinished?: (taskId: string) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -87,6 +92,14 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     wakeUp?.();
   };
 
+  const changed = async (taskId: string) => {
+    try {
+      await deps.onTaskChanged?.(taskId);
+    } catch (error) {
+      log(`could not settle task ${taskId}: ${String(error)}`);
+    }
+  };
+
   const emit = async (task: ClaimedTask, type: string, data: Record<string, unknown>) => {
     try {
       await deps.emit({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data });
@@ -110,6 +123,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         },
       };
       await deps.emit(event).catch(() => {});
+      await changed(task.id);
     }
     if (reaped.some((t) => t.status === 'pending')) wake();
   }
@@ -194,7 +208,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       ...(requireSkill ? { REQUIRE_SPEC_SKILL: 'true', SELECTED_SKILL: skill } : {}),
       AGENT_RUNTIME: config.runtimeName,
       REPO_URL: context.repoUrl,
-      BASE_BRANCH: context.defaultBranch,
+      BASE_BRANCH: context.baseBranch,
       WORK_BRANCH: branch,
       MAX_TURNS: String(config.maxTurns),
       SPEC_MAX_ATTEMPTS: String(config.specMaxAttempts),
@@ -211,6 +225,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     run.sandbox = sandbox;
     if (run.stopping) await sandbox.cancel();
     await queue.markRunning(task.id, claimer);
+    await changed(task.id);
     await store
       .sandboxCreated({ id: sandboxId, taskId: task.id, provider: provider.name, externalId: sandbox.id })
       .catch((error) => log(`could not record sandbox ${sandboxId}: ${String(error)}`));
@@ -272,6 +287,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       }
       const exit = await sandbox.wait();
       await finish(run, exit, outcome, stderrTail);
+      await changed(task.id);
       await store
         .sandboxFinished(sandboxId, run.stopping ? 'cancelled' : exit.exitCode === 0 ? 'exited' : 'failed')
         .catch(() => {});
@@ -298,7 +314,11 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     if (run.stopping === 'cancel' || run.stopping === 'lease-lost') return; // whoever took it reports
     if (exit.exitCode === 0 && !exit.error) {
       const result = { ...(outcome ?? {}), ok: true };
-      if (await queue.complete(task.id, claimer, result)) await emit(task, 'task.completed', result);
+      if (await queue.complete(task.id, claimer, result)) {
+        // Its dependants may be ready now: claim them at once, not after the sandbox is removed.
+        wake();
+        await emit(task, 'task.completed', result);
+      }
       return;
     }
     if (exit.signal && !exit.error && !outcome) {

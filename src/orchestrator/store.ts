@@ -8,6 +8,8 @@ export interface RunContext {
   ticketRef: string | null;
   ticketTitle: string | null;
   workflowMode: string | null;
+  /** The branch the work branch starts from: the spec branch `omoi/<ref>` for an approved spec task. */
+  baseBranch: string;
 }
 
 export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
@@ -19,8 +21,9 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         ref: string | null;
         title: string | null;
         workflow_mode: string | null;
+        spec_task_id: string | null;
       }>(
-        `SELECT p.repo_url, p.default_branch, k.ref, k.title, k.workflow_mode
+        `SELECT p.repo_url, p.default_branch, k.ref, k.title, k.workflow_mode, t.spec_task_id
            FROM tasks t JOIN projects p ON p.id = t.project_id
            LEFT JOIN tickets k ON k.id = t.ticket_id
           WHERE t.id = $1`,
@@ -34,6 +37,7 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         ticketRef: row.ref,
         ticketTitle: row.title,
         workflowMode: row.workflow_mode,
+        baseBranch: row.spec_task_id && row.ref ? `omoi/${row.ref}` : row.default_branch || 'main',
       };
     },
 

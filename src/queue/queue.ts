@@ -152,9 +152,12 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     async complete(taskId: string, claimer: string, result: unknown): Promise<boolean> {
       const rows = await sql.query(
         `UPDATE tasks SET updated_at = now(), status = 'completed', finished_at = now(), lease_until = NULL, result = $3::jsonb, error = NULL
-          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
+          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING project_id::text AS project_id`,
         [taskId, claimer, JSON.stringify(result ?? {})],
       );
+      // Its dependants may be ready now: wake every orchestrator (another process may hold the slots).
+      const project = (rows[0] as { project_id?: string } | undefined)?.project_id;
+      if (project) await sql.query(`SELECT pg_notify('omoi_tasks', $1)`, [project]);
       return rows.length > 0;
     },
 

@@ -10,6 +10,8 @@ export interface WorkerTask {
   project_id: string;
   ticket_id: string | null;
   execution_mode?: string;
+  /** The spec task (TSK-…) an approved implementation task was created from. */
+  spec_task_id?: string | null;
   execution_config?: { require_spec_skill?: boolean; selected_skill?: string } | null;
   ticket?: { id: string; ref?: string; title?: string; description?: string; workflow_mode?: string } | null;
   project?: { id: string; name?: string; repo_url?: string } | null;

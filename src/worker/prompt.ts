@@ -21,6 +21,13 @@ export function buildUserPrompt(task: WorkerTask, mode: 'exploration' | 'impleme
       `Ids must be unique in the project: put the ticket number in the feature word (e.g. FEATURE${number ?? ''}).`,
     );
   }
+  // An approved spec task carries its own context (task spec, ticket, requirements, design) as its
+  // description (src/core/approval.ts); other tasks do the ticket's request.
+  if (mode === 'implementation' && task.spec_task_id) {
+    lines.push(`Spec task: ${task.spec_task_id}`);
+    lines.push('', '## Request', '', task.description.trim(), '');
+    return lines.join('\n');
+  }
   lines.push('', '## Request', '', (ticket?.description || task.description || task.title).trim(), '');
   return lines.join('\n');
 }

@@ -93,7 +93,13 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         request: { params: IdParam },
         responses: { 200: jsonResponse(Task, 'The task'), 404: errors[404], 409: errors[409] },
       }),
-      async (c) => send(c, await services.tasks[action](c.req.valid('param').id)),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        await services.tasks[action](id);
+        // Dependants are blocked (cancel) or released (retry) and the ticket moves with them.
+        await services.flow.settle(id);
+        return send(c, await services.tasks.get(id));
+      },
     );
 
   app.openapi(

@@ -87,11 +87,14 @@ export function registerTickets(app: App, { services }: AppDeps): void {
       path: '/api/v1/tickets/{id}/approve',
       tags: ['tickets'],
       summary: "Turn the ticket's spec tasks into executable tasks (dependencies resolved)",
+      description:
+        'Idempotent: approving an approved ticket creates nothing. 409 with the reason for a quick ticket, a spec ' +
+        'run still going, an unsynced or invalid spec, unresolvable dependencies, or an approval already running.',
       request: { params: IdParam },
       responses: {
         200: jsonResponse(
-          z.object({ ticket: Ticket, tasks: z.array(Task) }),
-          'The approved ticket and new tasks',
+          z.object({ ticket: Ticket, tasks: z.array(Task), created: z.number().int() }),
+          'The approved ticket and its tasks (created is 0 when it was already approved)',
         ),
         404: errors[404],
         409: errors[409],

@@ -1,0 +1,232 @@
+// Status flows back: after a task changes state, its dependants are blocked (or released), its spec
+// task follows it, and its ticket moves across the board. Idempotent: calling `settle` twice for one
+// change does nothing the second time, so every place that changes a task may call it.
+import type { Db, Queryable } from '../db/client.js';
+import type { ApprovalService } from './approval.js';
+import type { EventsService } from './events.js';
+import { isUuid } from './projects.js';
+import type { TicketStatus } from './rows.js';
+
+/** The prefix of the error a task blocked by a failed dependency carries (and loses on release). */
+export const BLOCKED_PREFIX = 'blocked: ';
+
+/** A task's status as the spec task status enum of SPEC_FORMAT.md. */
+export function specTaskStatus(status: string): 'pending' | 'in_progress' | 'done' | 'blocked' {
+  if (status === 'completed') return 'done';
+  if (status === 'claimed' || status === 'running') return 'in_progress';
+  if (status === 'failed' || status === 'cancelled' || status === 'blocked') return 'blocked';
+  return 'pending';
+}
+
+interface ChangedRow {
+  id: string;
+  ticket_id: string | null;
+  spec_task_id: string | null;
+}
+
+interface FlowTask {
+  id: string;
+  status: string;
+  task_type: string;
+  execution_mode: string;
+  spec_task_id: string | null;
+  error: string | null;
+  title: string;
+}
+
+/**
+ * The board column a ticket belongs in, from its tasks: spec work → analyzing; implementation
+ * tasks → building, then testing once only `test` tasks remain, then done; a failed, cancelled or
+ * blocked task → blocked. Null leaves the ticket where it is.
+ */
+export function ticketStatusFor(
+  tasks: Pick<FlowTask, 'status' | 'task_type' | 'execution_mode'>[],
+  approved: boolean,
+): TicketStatus | null {
+  const work = tasks.filter((t) => t.execution_mode === 'implementation');
+  const spec = tasks.filter((t) => t.execution_mode !== 'implementation');
+  const stuck = (t: { status: string }) => ['failed', 'cancelled', 'blocked'].includes(t.status);
+  if (work.length === 0) {
+    const last = spec.at(-1);
+    if (!last) return null;
+    if (stuck(last)) return 'blocked';
+    if (['pending', 'claimed', 'running'].includes(last.status) || !approved) return 'analyzing';
+    return null;
+  }
+  if (work.some(stuck)) return 'blocked';
+  if (work.every((t) => t.status === 'completed')) return 'done';
+  const open = work.filter((t) => t.status !== 'completed');
+  if (open.every((t) => t.task_type === 'test') && work.some((t) => t.task_type !== 'test')) return 'testing';
+  if (work.every((t) => t.status === 'pending') && !approved) return 'backlog';
+  return 'building';
+}
+
+/**
+ * The flow service.
+ *
+ * @example
+ * const flow = createFlowService(db, { events, approval });
+ * await flow.settle(taskId); // after the queue completed, failed, retried or cancelled it
+ */
+export function createFlowService(db: Db, deps: { events: EventsService; approval?: ApprovalService }) {
+  const { events } = deps;
+
+  async function descendants(q: Queryable, taskId: string): Promise<string[]> {
+    const rows = await q.query<{ id: string }>(
+      `WITH RECURSIVE down(id) AS (
+         SELECT task_id FROM task_dependencies WHERE depends_on_task_id = $1
+         UNION SELECT d.task_id FROM task_dependencies d JOIN down ON d.depends_on_task_id = down.id)
+       SELECT id::text AS id FROM down`,
+      [taskId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Blocks the pending tasks downstream of a failed one, with the reason. */
+  async function blockDependants(
+    q: Queryable,
+    task: FlowTask & { project_id: string; ticket_id: string | null },
+  ) {
+    const ids = await descendants(q, task.id);
+    if (ids.length === 0) return;
+    const name = task.spec_task_id ?? task.title;
+    const reason = `${BLOCKED_PREFIX}${name} ${task.status}${task.error ? `: ${task.error}` : ''}`.slice(
+      0,
+      2000,
+    );
+    const blocked = await q.query<ChangedRow>(
+      `UPDATE tasks SET status = 'blocked', error = $2, updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND status = 'pending'
+        RETURNING id::text AS id, ticket_id::text AS ticket_id, spec_task_id`,
+      [ids, reason],
+    );
+    await announce(q, task.project_id, blocked, 'task.blocked', { reason, blocked_by: task.id }, 'blocked');
+  }
+
+  /** Records what happened to each changed dependant and lets its spec task follow. */
+  async function announce(
+    q: Queryable,
+    projectId: string,
+    rows: ChangedRow[],
+    type: string,
+    data: Record<string, unknown>,
+    specStatus: string,
+  ) {
+    for (const row of rows) {
+      await events.append({
+        type,
+        projectId,
+        ticketId: row.ticket_id,
+        taskId: row.id,
+        data: { ...data, spec_task_id: row.spec_task_id },
+      });
+      await followSpec(q, projectId, row.spec_task_id, specStatus);
+    }
+  }
+
+  /** Releases blocked tasks downstream of a task that runs again, unless another failure still holds them. */
+  async function releaseDependants(q: Queryable, task: { id: string; project_id: string }) {
+    const ids = await descendants(q, task.id);
+    if (ids.length === 0) return;
+    const released = await q.query<ChangedRow>(
+      `WITH RECURSIVE up(task_id, id) AS (
+         SELECT t, d.depends_on_task_id FROM unnest($1::uuid[]) AS t JOIN task_dependencies d ON d.task_id = t
+         UNION SELECT up.task_id, d.depends_on_task_id FROM up JOIN task_dependencies d ON d.task_id = up.id)
+       UPDATE tasks SET status = 'pending', error = NULL, updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND status = 'blocked' AND error LIKE '${BLOCKED_PREFIX}%'
+          AND NOT EXISTS (SELECT 1 FROM up JOIN tasks a ON a.id = up.id
+                           WHERE up.task_id = tasks.id AND a.status IN ('failed', 'cancelled'))
+        RETURNING id::text AS id, ticket_id::text AS ticket_id, spec_task_id`,
+      [ids],
+    );
+    await announce(q, task.project_id, released, 'task.unblocked', { released_by: task.id }, 'pending');
+  }
+
+  /** The spec task's status (column and frontmatter, which the UI shows) follows its execution task. */
+  async function followSpec(q: Queryable, projectId: string, specTaskId: string | null, status: string) {
+    if (!specTaskId) return;
+    await q.query(
+      `UPDATE spec_documents SET status = $3, frontmatter = jsonb_set(frontmatter, '{status}', to_jsonb($3::text)),
+              updated_at = now()
+        WHERE project_id = $1 AND spec_id = $2 AND kind = 'task' AND status IS DISTINCT FROM $3`,
+      [projectId, specTaskId, status],
+    );
+  }
+
+  /** Moves the ticket to the column its tasks put it in; records the move. */
+  async function moveTicket(q: Queryable, ticketId: string): Promise<TicketStatus | null> {
+    const tickets = await q.query<{ status: TicketStatus; approved_at: unknown; project_id: string }>(
+      `SELECT status, approved_at, project_id::text AS project_id FROM tickets WHERE id = $1`,
+      [ticketId],
+    );
+    const ticket = tickets[0];
+    if (!ticket) return null;
+    const rows = await q.query<FlowTask>(
+      `SELECT id::text AS id, status, task_type, execution_mode, spec_task_id, error, title FROM tasks
+        WHERE ticket_id = $1 ORDER BY created_at, id`,
+      [ticketId],
+    );
+    const next = ticketStatusFor(rows, ticket.approved_at !== null);
+    if (!next || next === ticket.status) return ticket.status;
+    const moved = await q.query(
+      `UPDATE tickets SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id`,
+      [ticketId, next, ticket.status],
+    );
+    if (moved.length === 0) return null; // someone else moved it meanwhile; their settle decides
+    const stuck = rows.find((t) => ['failed', 'cancelled', 'blocked'].includes(t.status));
+    await events.append({
+      type: 'ticket.status_changed',
+      projectId: ticket.project_id,
+      ticketId,
+      data: {
+        from: ticket.status,
+        to: next,
+        ...(next === 'blocked' && stuck
+          ? { reason: `${stuck.spec_task_id ?? stuck.title}: ${stuck.error ?? stuck.status}` }
+          : {}),
+      },
+    });
+    return next;
+  }
+
+  return {
+    ticketStatusFor,
+
+    /**
+     * Applies the consequences of a task's current status. Safe to call at any time and more than
+     * once. Returns the ticket's status afterwards (null without a ticket).
+     */
+    async settle(taskId: string): Promise<TicketStatus | null> {
+      if (!isUuid(taskId)) return null;
+      const rows = await db.query<
+        FlowTask & { project_id: string; ticket_id: string | null; auto: boolean | null }
+      >(
+        `SELECT t.id::text AS id, t.project_id::text AS project_id, t.ticket_id::text AS ticket_id, t.status, t.task_type,
+                t.execution_mode, t.spec_task_id, t.error, t.title, (p.settings->>'auto_approve')::boolean AS auto
+           FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = $1`,
+        [taskId],
+      );
+      const task = rows[0];
+      if (!task) return null;
+      if (task.status === 'failed' || task.status === 'cancelled') await blockDependants(db, task);
+      else if (task.status === 'pending' || task.status === 'claimed' || task.status === 'running')
+        await releaseDependants(db, task);
+      await followSpec(db, task.project_id, task.spec_task_id, specTaskStatus(task.status));
+      if (!task.ticket_id) return null;
+      if (
+        task.status === 'completed' &&
+        task.execution_mode === 'exploration' &&
+        task.auto &&
+        deps.approval
+      ) {
+        // The project skips the gate: the spec run's completion approves its spec.
+        await deps.approval.approve(task.ticket_id, { by: 'auto' }).catch(() => {
+          // not approvable (nothing synced, invalid): the ticket waits for a person, who sees why on Approve
+        });
+      }
+      return moveTicket(db, task.ticket_id);
+    },
+  };
+}
+
+export type FlowService = ReturnType<typeof createFlowService>;
