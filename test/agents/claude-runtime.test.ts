@@ -11,7 +11,15 @@ import {
   startFakeModelServer,
   systemTextOf,
 } from '../support/fake-model-server.js';
-import { collect, fakeModelFixture, feedbackFor, REQUEST_PROMPT, resultOf } from './spec-scenario.js';
+import {
+  collect,
+  fakeModelFixture,
+  feedbackFor,
+  REQUEST_PROMPT,
+  resultOf,
+  SKILL_MARKER,
+  statusLine,
+} from './spec-scenario.js';
 
 const fx = fakeModelFixture();
 let home: string;
@@ -68,7 +76,11 @@ describe('claude runtime (real Claude Code CLI), spec-driven session against the
           toolCalls: [
             {
               name: 'Edit',
-              input: { file_path: abs(good.path), old_string: 'status: todo', new_string: 'status: backlog' },
+              input: {
+                file_path: abs(good.path),
+                old_string: 'status: todo',
+                new_string: statusLine(good.content),
+              },
             },
           ],
         },
@@ -107,7 +119,7 @@ describe('claude runtime (real Claude Code CLI), spec-driven session against the
     expect(requests).toHaveLength(5);
     for (const request of requests) {
       // The Claude Code preset with the skill appended.
-      expect(systemTextOf(request)).toContain('# Skill: spec-driven development');
+      expect(systemTextOf(request)).toContain(SKILL_MARKER);
       expect(systemTextOf(request)).toMatch(/Claude/);
     }
     expect(conversationTextOf(requests[0]!)).toContain('Limit failed logins to five per minute');
@@ -129,7 +141,7 @@ describe('claude runtime (real Claude Code CLI), spec-driven session against the
     expect(resultOf(await collect(agent, 'Implement the task.'))).toMatchObject({ ok: true });
     const system = systemTextOf(fx.server!.modelRequests()[0]!);
     expect(system).toMatch(/Claude/);
-    expect(system).not.toContain('Skill: spec-driven');
+    expect(system).not.toContain(SKILL_MARKER);
   });
 });
 

@@ -9,7 +9,15 @@ import {
   startFakeModelServer,
   systemTextOf,
 } from '../support/fake-model-server.js';
-import { collect, fakeModelFixture, feedbackFor, REQUEST_PROMPT, resultOf } from './spec-scenario.js';
+import {
+  collect,
+  fakeModelFixture,
+  feedbackFor,
+  REQUEST_PROMPT,
+  resultOf,
+  SKILL_MARKER,
+  statusLine,
+} from './spec-scenario.js';
 
 const fx = fakeModelFixture();
 
@@ -50,7 +58,7 @@ describe('openai runtime, spec-driven session against the fake server', () => {
           toolCalls: [
             {
               name: 'edit_file',
-              input: { path: good.path, old_text: 'status: todo', new_text: 'status: backlog' },
+              input: { path: good.path, old_text: 'status: todo', new_text: statusLine(good.content) },
             },
           ],
         },
@@ -86,8 +94,7 @@ describe('openai runtime, spec-driven session against the fake server', () => {
     const requests = fx.server!.modelRequests();
     expect(requests).toHaveLength(4);
     // The skill is in the system prompt of every call; the feedback is the user turn after the finish.
-    for (const request of requests)
-      expect(systemTextOf(request)).toContain('# Skill: spec-driven development');
+    for (const request of requests) expect(systemTextOf(request)).toContain(SKILL_MARKER);
     expect(conversationTextOf(requests[0]!)).toContain('Limit failed logins to five per minute');
     expect(conversationTextOf(requests[1]!)).toMatch(/Wrote \.omoi_os\/tickets\//);
     expect(conversationTextOf(requests[1]!)).not.toContain('Spec validation FAILED');
@@ -109,7 +116,7 @@ describe('openai runtime, spec-driven session against the fake server', () => {
     expect(resultOf(await collect(agent, 'Implement the task.'))).toMatchObject({ ok: true });
     const system = systemTextOf(fx.server!.modelRequests()[0]!);
     expect(system).toContain('implementation work');
-    expect(system).not.toContain('Skill: spec-driven');
+    expect(system).not.toContain(SKILL_MARKER);
   });
 });
 

@@ -22,6 +22,7 @@ import {
   startFakeModelServer,
   systemTextOf,
 } from '../support/fake-model-server.js';
+import { breakStatus, FEEDBACK_MARKER, SKILL_MARKER } from './spec-scenario.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 let root: string;
@@ -124,9 +125,7 @@ describe.each(['openai', 'claude'] as const)(
     it('runs a spec_driven task: skill injected, report fed back, repaired, pushed and synced', async () => {
       const files = draftSpecSet(parseRequest(buildUserPrompt(TASK, 'exploration')), '2026-01-15');
       const ticket = files.find((f) => f.path.includes('/tickets/'))!;
-      const broken = files.map((f) =>
-        f === ticket ? { ...f, content: f.content.replace(/^estimate: \w+$/m, 'estimate: XXL') } : f,
-      );
+      const broken = files.map((f) => (f === ticket ? { ...f, content: breakStatus(f.content) } : f));
       // Tool calls use paths relative to the workspace (openai) or, for Claude Code, the relative
       // path too: the CLI resolves it against its cwd, the sandbox's checkout.
       const call = (f: { path: string; content: string }) =>
@@ -200,8 +199,8 @@ describe.each(['openai', 'claude'] as const)(
 
       const requests = model.modelRequests();
       expect(requests).toHaveLength(4);
-      expect(systemTextOf(requests[0]!)).toContain('# Skill: spec-driven development');
-      expect(conversationTextOf(requests[2]!)).toContain('Spec validation FAILED (attempt 1 of 3)');
+      expect(systemTextOf(requests[0]!)).toContain(SKILL_MARKER);
+      expect(conversationTextOf(requests[2]!)).toContain(FEEDBACK_MARKER);
       expect(conversationTextOf(requests[2]!)).toContain(`${ticket.path}:`);
       expect(git(remote, 'show', `${branch}:${ticket.path}`)).toBe(ticket.content.trim());
       expect(api.synced[0]).toEqual(expect.arrayContaining(files.map((f) => f.path)));

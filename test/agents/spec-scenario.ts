@@ -23,6 +23,22 @@ export const REQUEST_PROMPT = [
   '',
 ].join('\n');
 
+/** The skill's first heading: how a test finds the skill text in a recorded system prompt. */
+export const SKILL_MARKER = /^# .+$/m.exec(await loadSkill('spec-driven-dev'))![0];
+
+/** The phrase every failed validation report starts with (DESIGN.md). */
+export const FEEDBACK_MARKER = 'Spec validation FAILED';
+
+/** A spec file's `status:` line, for scripting an exact repair. */
+export function statusLine(content: string): string {
+  return /^status: .*$/m.exec(content)![0];
+}
+
+/** The same file with a status no kind allows: a realistic first-attempt mistake. */
+export function breakStatus(content: string): string {
+  return content.replace(/^status: .*$/m, 'status: todo');
+}
+
 export interface SpecScenario {
   workspace: string;
   skill: string;
@@ -37,7 +53,7 @@ export async function specScenario(): Promise<SpecScenario> {
   const files = draftSpecSet(parseRequest(REQUEST_PROMPT), '2026-01-15');
   const ticket = files.find((f) => f.path.includes('/tickets/'))!;
   // An enum value the validator rejects: a realistic first-attempt mistake.
-  const broken = { path: ticket.path, content: ticket.content.replace('status: backlog', 'status: todo') };
+  const broken = { path: ticket.path, content: breakStatus(ticket.content) };
   return { workspace, skill: await loadSkill('spec-driven-dev'), files, broken };
 }
 

@@ -26,7 +26,7 @@ import {
   startFakeModelServer,
   systemTextOf,
 } from '../support/fake-model-server.js';
-import { REQUEST_PROMPT } from './spec-scenario.js';
+import { breakStatus, FEEDBACK_MARKER, REQUEST_PROMPT, SKILL_MARKER } from './spec-scenario.js';
 
 const run = promisify(execFile);
 
@@ -52,9 +52,7 @@ describe.each(['openai', 'claude'] as const)(
   (runtime) => {
     const files = draftSpecSet(parseRequest(REQUEST_PROMPT), '2026-01-15');
     const ticketFile = files.find((f) => f.path.includes('/tickets/'))!;
-    const broken = files.map((f) =>
-      f === ticketFile ? { ...f, content: f.content.replace('status: backlog', 'status: todo') } : f,
-    );
+    const broken = files.map((f) => (f === ticketFile ? { ...f, content: breakStatus(f.content) } : f));
     // Paths relative to the checkout: the openai tools require it, Claude Code resolves them against its cwd.
     const write = (f: { path: string; content: string }) =>
       runtime === 'openai'
@@ -148,10 +146,10 @@ describe.each(['openai', 'claude'] as const)(
 
       const requests = model.modelRequests();
       expect(requests).toHaveLength(4);
-      expect(systemTextOf(requests[0]!)).toContain('# Skill: spec-driven development');
+      expect(systemTextOf(requests[0]!)).toContain(SKILL_MARKER);
       expect(conversationTextOf(requests[0]!)).toContain(ticket.ref);
-      expect(conversationTextOf(requests[1]!)).not.toContain('Spec validation FAILED');
-      expect(conversationTextOf(requests[2]!)).toContain('Spec validation FAILED (attempt 1 of 3)');
+      expect(conversationTextOf(requests[1]!)).not.toContain(FEEDBACK_MARKER);
+      expect(conversationTextOf(requests[2]!)).toContain(FEEDBACK_MARKER);
       expect(conversationTextOf(requests[2]!)).toContain(`${ticketFile.path}:`);
 
       const branch = String(events.find((e) => e.type === 'git.pushed')?.data.branch);
@@ -169,7 +167,7 @@ describe.each(['openai', 'claude'] as const)(
       expect(lifecycle(events, task.id)).not.toContain('skill.injected');
       const requests = model.modelRequests().slice(before);
       expect(requests).toHaveLength(2);
-      expect(systemTextOf(requests[0]!)).not.toContain('Skill: spec-driven');
+      expect(systemTextOf(requests[0]!)).not.toContain(SKILL_MARKER);
       const branch = String(events.find((e) => e.type === 'git.pushed')?.data.branch);
       expect(git(remote, 'show', `${branch}:src/limit.txt`)).toBe('five per minute');
     }, 240_000);

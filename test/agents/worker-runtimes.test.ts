@@ -22,6 +22,7 @@ import {
   startFakeModelServer,
   systemTextOf,
 } from '../support/fake-model-server.js';
+import { breakStatus, FEEDBACK_MARKER, SKILL_MARKER } from './spec-scenario.js';
 
 let root: string;
 let remote: string;
@@ -149,7 +150,7 @@ describe.each(['openai', 'claude'] as const)('worker with the %s runtime', (runt
     const ticket = files.find((f) => f.path.includes('/tickets/'))!;
     const brokenTicket = {
       ...ticket,
-      content: ticket.content.replace(/^priority: \w+$/m, 'priority: URGENT'),
+      content: breakStatus(ticket.content),
     };
     expect(brokenTicket.content).not.toBe(ticket.content);
     const run = await runScenario(
@@ -187,12 +188,12 @@ describe.each(['openai', 'claude'] as const)('worker with the %s runtime', (runt
     expect(run.events.at(-1)).toMatchObject({ type: 'spec.synced', data: { created: files.length } });
 
     expect(run.requests).toHaveLength(4);
-    expect(systemTextOf(run.requests[0]!)).toContain('# Skill: spec-driven development');
+    expect(systemTextOf(run.requests[0]!)).toContain(SKILL_MARKER);
     // The worker's validation report is the next user turn, naming the broken file.
     const feedback = conversationTextOf(run.requests[2]!);
-    expect(feedback).toContain('Spec validation FAILED (attempt 1 of 3)');
+    expect(feedback).toContain(FEEDBACK_MARKER);
     expect(feedback).toContain(`${ticket.path}:`);
-    expect(conversationTextOf(run.requests[1]!)).not.toContain('Spec validation FAILED');
+    expect(conversationTextOf(run.requests[1]!)).not.toContain(FEEDBACK_MARKER);
 
     expect(git(remote, 'log', '-1', '--format=%an|%s', run.branch)).toBe(
       `Omoi Worker|docs(spec): ${ref} Export reports`,
@@ -214,7 +215,7 @@ describe.each(['openai', 'claude'] as const)('worker with the %s runtime', (runt
     );
     expect(run.result).toMatchObject({ ok: true, branch: run.branch });
     expect(run.events.map((e) => e.type)).not.toContain('skill.injected');
-    expect(systemTextOf(run.requests[0]!)).not.toContain('Skill: spec-driven');
+    expect(systemTextOf(run.requests[0]!)).not.toContain(SKILL_MARKER);
     expect(git(remote, 'show', `${run.branch}:src/export.txt`)).toBe('csv export');
   });
 });
