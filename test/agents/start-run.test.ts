@@ -228,17 +228,16 @@ describe.each(['openai', 'claude'] as const)(
       expect(failed?.data.error).toMatch(/max_turns/);
     }, 240_000);
 
-    it.runIf(runtime === 'openai')(
-      'model server down: the task fails, naming the endpoint',
-      async () => {
+    // Only for openai here: the Claude Code CLI retries a dead endpoint for minutes by default (its
+    // fast failure is in worker-runtimes.test.ts, with CLAUDE_CODE_MAX_RETRIES lowered).
+    if (runtime === 'openai')
+      it('model server down: the task fails, naming the endpoint', async () => {
         await model.close();
         const { ticket, task } = await create('quick', 'Anything at all.');
         const events = await ticketEvents(server, ticket.id, finished(task.id));
         const failed = events.find((e) => e.task_id === task.id && e.type === 'task.failed');
         expect(failed, server.output.join('')).toBeDefined();
         expect(JSON.stringify(failed?.data)).toMatch(/Cannot reach the model endpoint/);
-      },
-      240_000,
-    );
+      }, 240_000);
   },
 );
