@@ -59,13 +59,20 @@ function whereOf(filter: EventFilter, params: unknown[]): string {
   return parts.length ? ` AND ${parts.join(' AND ')}` : '';
 }
 
+const encoder = new TextEncoder();
+
+/** The Server-Sent Events frame of an event: its id, and its JSON on one data line. */
+export function sseFrame(event: OmoiEvent): Uint8Array {
+  return encoder.encode(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
+}
+
 /**
  * Delivers every committed event, in id order, to this process's subscribers. One per process
  * (createServices makes it); `start()` subscribes to NOTIFY, `stop()` unsubscribes.
  */
 export class EventHub {
   private lastId = 0;
-  private readonly subscribers = new Set<(event: OmoiEvent) => void>();
+  private readonly subscribers = new Set<(event: OmoiEvent, frame: Uint8Array) => void>();
   private running: Promise<void> | null = null;
   private again = false;
   private unlisten: (() => Promise<void>) | null = null;
@@ -94,9 +101,10 @@ export class EventHub {
 
   /**
    * Adds a subscriber that receives every event committed after this call returns (possibly
-   * some earlier ones too: callers dedupe by id). The returned function unsubscribes.
+   * some earlier ones too: callers dedupe by id), with its SSE frame encoded once for all
+   * subscribers. The returned function unsubscribes.
    */
-  async subscribe(handler: (event: OmoiEvent) => void): Promise<() => void> {
+  async subscribe(handler: (event: OmoiEvent, frame: Uint8Array) => void): Promise<() => void> {
     if (this.subscribers.size === 0 && this.stale) {
       // Nobody listened for a while: start from the newest event rather than reading the backlog.
       const rows = await this.db.query<{ max: number | null }>('SELECT max(id) AS max FROM events');
@@ -145,9 +153,10 @@ export class EventHub {
       for (const row of rows) {
         const event = plain<OmoiEvent>(row);
         this.lastId = event.id;
+        const frame = sseFrame(event);
         for (const subscriber of this.subscribers) {
           try {
-            subscriber(event);
+            subscriber(event, frame);
           } catch {
             // one broken subscriber must not starve the others
           }

@@ -166,6 +166,29 @@ describeEachDatabase('HTTP API', (getDb) => {
     expect(detail.body.spec_documents).toEqual([]);
   });
 
+  it('streams events in-process too (app.request, without a Node server)', async () => {
+    const p = await project();
+    const t = await api.request('POST', '/api/v1/tickets', {
+      project_id: p.id,
+      description: 'SSE',
+      workflow_mode: 'quick',
+    });
+    const controller = new AbortController();
+    const res = await api.app.request(`/api/v1/events?ticket_id=${t.body.ticket.id}`, {
+      headers: { 'last-event-id': '0' },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while ((text.match(/^data: /gm) ?? []).length < 2) text += (await reader.read()).value ?? '';
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    const types = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!).type);
+    expect(types).toEqual(['ticket.created', 'task.created']);
+  });
+
   it('NOTIFYs omoi_tasks with the project id when a task becomes pending', async () => {
     const p = await project();
     const seen: string[] = [];
@@ -408,6 +431,8 @@ describeEachDatabase('HTTP API', (getDb) => {
     expect(sync.status).toBe(200);
     const specs = await api.request('GET', `/api/v1/tickets/${ticketId}/specs`);
     expect(specs.body.documents.length).toBe(sync.body.created);
+    // The spec run is over (the orchestrator marks it so in a real run).
+    await getDb().query(`UPDATE tasks SET status = 'completed' WHERE id = $1`, [t.body.task.id]);
     const approved = await api.request('POST', `/api/v1/tickets/${ticketId}/approve`);
     expect(approved.status).toBe(200);
     expect(approved.body.ticket).toMatchObject({ status: 'building' });
@@ -418,7 +443,8 @@ describeEachDatabase('HTTP API', (getDb) => {
     expect(tsk2.depends_on).toEqual([(bySpec.get('TSK-001') as { id: string }).id]);
     expect(tsk2.execution_config).toEqual({ require_spec_skill: false });
     const twice = await api.request('POST', `/api/v1/tickets/${ticketId}/approve`);
-    expect(twice.status).toBe(409);
+    expect(twice.status).toBe(200);
+    expect(twice.body.created).toBe(0);
   });
 });
 

@@ -10,6 +10,7 @@ import type { SpecFile } from '../../src/spec/types.js';
 export const EXAMPLE_ROOT = join(import.meta.dirname, '..', '..', 'examples', 'spec-driven');
 
 export interface TestApi {
+  app: ReturnType<typeof createApp>;
   services: Services;
   config: ServerConfig;
   request(
@@ -46,6 +47,7 @@ export async function makeApi(db: Db, overrides: Partial<ServerConfig> = {}): Pr
     return { status: res.status, body, headers: res.headers };
   };
   return {
+    app,
     services,
     config,
     raw,

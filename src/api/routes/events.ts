@@ -3,10 +3,12 @@
 // subscription starts before the replay, and every frame is sent only if its id is above the last
 // one sent, so nothing is lost or repeated at the seam. A comment line every heartbeat keeps
 // proxies from closing an idle stream.
+import { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError } from '../../core/errors.js';
-import { type EventFilter, matches, type OmoiEvent } from '../../core/events.js';
+import { type EventFilter, matches, type OmoiEvent, sseFrame } from '../../core/events.js';
 import type { App, AppDeps } from '../context.js';
 import { EventQuery } from '../schemas.js';
 import { errors } from './common.js';
@@ -40,58 +42,132 @@ export function registerEvents(app: App, { services, config }: AppDeps): void {
       if (raw !== undefined && !/^\d{1,15}$/.test(raw.trim()))
         throw new AppError('VALIDATION_FAILED', 'Last-Event-ID must be a non-negative integer event id');
       const after = raw === undefined ? null : Number(raw.trim());
-      const hub = services.events.hub;
 
-      return streamSSE(c, async (stream) => {
-        const pending: OmoiEvent[] = [];
-        let wake: (() => void) | null = null;
-        let closed = false;
-        const signal = () => {
-          const w = wake;
-          wake = null;
-          w?.();
-        };
-        stream.onAbort(() => {
-          closed = true;
-          signal();
+      const pump = (sink: SseSink) =>
+        streamEvents(sink, { filter, after, heartbeatMs: config.heartbeatMs, services });
+      // Under the Node server, write to the socket directly: web streams cost more than the
+      // fan-out itself at hundreds of subscribers. Elsewhere (app.request in tests), Hono's SSE.
+      const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+      if (outgoing instanceof ServerResponse) {
+        outgoing.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
         });
-        const unsubscribe = await hub.subscribe((event) => {
-          if (!matches(event, filter)) return;
-          pending.push(event);
-          signal();
-        });
-        const heartbeat = setInterval(() => {
-          void stream.write(': heartbeat\n\n').catch(() => {});
-        }, config.heartbeatMs);
-        let lastSent = after ?? 0;
-        const sendEvent = async (event: OmoiEvent) => {
-          if (event.id <= lastSent) return;
-          await stream.writeSSE({ id: String(event.id), data: JSON.stringify(event) });
-          lastSent = event.id;
-        };
-        try {
-          await stream.write(`retry: 2000\n: connected\n\n`);
-          if (after === null) {
-            for (const event of await services.events.latest(filter, REPLAY_LATEST)) await sendEvent(event);
-          } else {
-            for (;;) {
-              const page = await services.events.list(filter, lastSent, PAGE);
-              for (const event of page) await sendEvent(event);
-              if (page.length < PAGE || closed) break;
-            }
-          }
-          while (!closed) {
-            if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-            for (const event of pending.splice(0)) {
-              if (closed) break;
-              await sendEvent(event);
-            }
-          }
-        } finally {
-          clearInterval(heartbeat);
-          unsubscribe();
-        }
-      });
+        outgoing.flushHeaders();
+        const sink = nodeSink(outgoing);
+        void pump(sink)
+          // The stream's one error frame (a database outage mid-stream); the client reconnects.
+          .catch(() =>
+            sink.write('event: error\ndata: {"code":"INTERNAL","message":"the event stream failed"}\n\n'),
+          )
+          .catch(() => {})
+          .finally(() => outgoing.end());
+        return RESPONSE_ALREADY_SENT;
+      }
+      return streamSSE(c, (stream) =>
+        pump({
+          write: async (chunk) => {
+            await stream.write(chunk);
+          },
+          onClose: (fn) => stream.onAbort(fn),
+        }),
+      );
     }) as never,
   );
+}
+
+/** Where an event stream writes. */
+interface SseSink {
+  write(chunk: Uint8Array | string): Promise<void>;
+  onClose(fn: () => void): void;
+}
+
+function nodeSink(res: ServerResponse): SseSink {
+  let closed = false;
+  const waiters = new Set<() => void>();
+  res.on('close', () => {
+    closed = true;
+    for (const w of waiters) w();
+  });
+  return {
+    async write(chunk) {
+      if (closed || res.write(chunk)) return;
+      // Back-pressure: a slow subscriber waits for its socket to drain (or to close).
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          waiters.delete(done);
+          res.off('drain', done);
+          resolve();
+        };
+        waiters.add(done);
+        res.once('drain', done);
+      });
+    },
+    onClose(fn) {
+      if (closed) fn();
+      else res.on('close', fn);
+    },
+  };
+}
+
+/** Replays stored events after `after`, then streams live ones, until the sink closes. */
+async function streamEvents(
+  sink: SseSink,
+  opts: { filter: EventFilter; after: number | null; heartbeatMs: number; services: AppDeps['services'] },
+): Promise<void> {
+  const { filter, after, services } = opts;
+  const pending: { event: OmoiEvent; frame: Uint8Array }[] = [];
+  let wake: (() => void) | null = null;
+  let closed = false;
+  const signal = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  sink.onClose(() => {
+    closed = true;
+    signal();
+  });
+  const unsubscribe = await services.events.hub.subscribe((event, frame) => {
+    if (!matches(event, filter)) return;
+    pending.push({ event, frame });
+    signal();
+  });
+  const heartbeat = setInterval(() => {
+    void sink.write(': heartbeat\n\n').catch(() => {});
+  }, opts.heartbeatMs);
+  let lastSent = after ?? 0;
+  // Frames queued while a write was in flight go out together, in one write.
+  const sendAll = async (batch: { event: OmoiEvent; frame: Uint8Array }[]) => {
+    const frames: Uint8Array[] = [];
+    for (const { event, frame } of batch) {
+      if (event.id <= lastSent) continue;
+      frames.push(frame);
+      lastSent = event.id;
+    }
+    if (frames.length === 1) await sink.write(frames[0]!);
+    else if (frames.length > 1) await sink.write(Buffer.concat(frames));
+  };
+  const replay = (events: OmoiEvent[]) => sendAll(events.map((event) => ({ event, frame: sseFrame(event) })));
+  try {
+    await sink.write('retry: 2000\n: connected\n\n');
+    if (after === null) {
+      await replay(await services.events.latest(filter, REPLAY_LATEST));
+    } else {
+      for (;;) {
+        const page = await services.events.list(filter, lastSent, PAGE);
+        await replay(page);
+        if (page.length < PAGE || closed) break;
+      }
+    }
+    while (!closed) {
+      if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      if (!closed) await sendAll(pending.splice(0));
+    }
+  } finally {
+    clearInterval(heartbeat);
+    unsubscribe();
+  }
 }
