@@ -4,6 +4,7 @@ import { type Query, query, type SDKMessage, type SDKResultMessage } from '@anth
 import type { RuntimeEnv } from './registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
+import { systemEnv } from './tools/system-env.js';
 
 /** Claude Code tools the agent gets: files, search and a shell. Nothing that waits for a person. */
 export const CLAUDE_TOOLS = ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash', 'TodoWrite'];
@@ -36,16 +37,8 @@ export interface ClaudeRuntimeOptions {
  * for await (const event of session.send(validationReport)) console.log(event); // same conversation
  */
 export function createClaudeRuntime(env: RuntimeEnv, options: ClaudeRuntimeOptions = {}): AgentRuntime {
-  const systemEnv = options.systemEnv ?? {
-    // Why process.env here: the CLI child needs PATH and HOME (its session files live there), and
-    // this runtime is only built by the worker, whose environment is already the sandbox contract.
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: process.env.LANG,
-    TMPDIR: process.env.TMPDIR,
-  };
   const childEnv: Record<string, string | undefined> = {
-    ...systemEnv,
+    ...(options.systemEnv ?? systemEnv()),
     ANTHROPIC_API_KEY: env.ANTHROPIC_API_KEY,
     ANTHROPIC_BASE_URL: env.ANTHROPIC_BASE_URL,
     // As root the CLI refuses to skip permission prompts unless told it runs in a sandbox, which it does.

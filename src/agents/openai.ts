@@ -8,6 +8,7 @@ import type {
 import type { RuntimeEnv } from './registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
+import { systemEnv } from './tools/system-env.js';
 import { createWorkspaceTools, type WorkspaceTools } from './tools/workspace-tools.js';
 
 /** Used when OMOI_MODEL is not set and the endpoint is OpenAI's own. */
@@ -59,14 +60,7 @@ export function createOpenAiRuntime(env: RuntimeEnv, options: OpenAiRuntimeOptio
     maxRetries: options.maxRetries ?? 4,
     timeout: options.requestTimeoutMs ?? 600_000,
   });
-  const commandEnvironment = options.commandEnv ?? {
-    // Why process.env here: commands need a PATH and HOME, and this runtime is only built by the
-    // worker entry point, whose own environment is already just the sandbox contract.
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: process.env.LANG,
-    TMPDIR: process.env.TMPDIR,
-  };
+  const commandEnvironment = options.commandEnv ?? systemEnv();
   return {
     name: 'openai',
     label: `openai (${model})`,
