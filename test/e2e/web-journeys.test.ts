@@ -12,7 +12,6 @@ const RUN_TIMEOUT = 150_000;
 let omoi: RunningOmoi;
 let browser: Browser;
 let bare: string;
-let specTicketRef = '';
 
 beforeAll(async () => {
   omoi = await startOmoi();
@@ -143,7 +142,6 @@ describe('web journeys', () => {
 
       const ref = (await page.locator('.ticket-head code').first().textContent())?.trim() ?? '';
       expect(ref).toMatch(/^TKT-\d{3,}$/);
-      specTicketRef = ref;
       expect(branchesOf(bare).some((b) => b.startsWith('omoi/'))).toBe(true);
 
       const tabs = page.getByRole('tablist', { name: 'Spec views' });
@@ -179,7 +177,10 @@ describe('web journeys', () => {
       await page.getByRole('button', { name: 'Approved' }).waitFor();
 
       await page.getByRole('link', { name: 'Board' }).click();
-      const card = page.locator('.board-card', { hasText: ref });
+      // refs are numbered per project: the card is the one with this ref and this title
+      const card = page
+        .locator('.board-card', { hasText: ref })
+        .filter({ hasText: 'Export reports as CSV.' });
       await card.waitFor();
       await card.locator('.badge.mode-spec_driven').waitFor();
       await card.locator('.badge.spec').waitFor();
@@ -266,6 +267,35 @@ describe('web journeys', () => {
     });
   });
 
+  it('cancels a queued run', async () => {
+    // one run at a time in this project: the second ticket waits while the first one runs
+    const remote = createBareRepo(omoi.tmp, 'queue.git');
+    const project = await post<{ id: string }>('/api/v1/projects', {
+      name: 'queue',
+      repo_url: remote,
+      settings: { concurrency_limit: 1 },
+    });
+    const ticket = (description: string) =>
+      post<{ ticket: { id: string } }>('/api/v1/tickets', {
+        project_id: project.id,
+        description,
+        workflow_mode: 'spec_driven',
+      });
+    await ticket('Plan an audit log');
+    const { ticket: waiting } = await ticket('Plan a data export');
+    await withPage(1280, async ({ page }) => {
+      await page.goto(`/tickets/${waiting.id}`);
+      const cancel = page.getByRole('button', { name: 'Cancel' });
+      await expect.poll(() => cancel.isEnabled(), { timeout: 60_000, interval: 100 }).toBe(true);
+      await cancel.click();
+      await waitForEntry(page, 'Task cancelled');
+      await page.locator('.facts .phase-cancelled').waitFor();
+      await expect.poll(() => page.getByRole('button', { name: 'Retry' }).isEnabled()).toBe(true);
+      expect(await cancel.isEnabled()).toBe(false);
+      await screenshot(page, 'web-07-cancelled-run');
+    });
+  });
+
   it('shows API errors with their message', async () => {
     await withPage(
       1280,
@@ -274,7 +304,7 @@ describe('web journeys', () => {
         const alert = page.getByRole('alert');
         await alert.waitFor();
         expect(await alert.textContent()).toMatch(/NOT_FOUND/);
-        await screenshot(page, 'web-07-api-error');
+        await screenshot(page, 'web-08-api-error');
 
         // a request the API refuses, from a form: its message appears beside the form
         await page.getByRole('link', { name: 'Projects' }).click();
@@ -284,7 +314,7 @@ describe('web journeys', () => {
         const formAlert = page.getByRole('form', { name: 'Add a repository' }).getByRole('alert');
         await formAlert.waitFor();
         expect(await formAlert.textContent()).toMatch(/VALIDATION_FAILED/);
-        await screenshot(page, 'web-08-form-error');
+        await screenshot(page, 'web-09-form-error');
       },
       /status of 4\d\d/,
     );
@@ -295,7 +325,7 @@ describe('web journeys', () => {
       await page.goto('/command');
       await page.getByPlaceholder(/Describe/).waitFor();
       await noSideways(page);
-      await screenshot(page, 'web-09-command-390');
+      await screenshot(page, 'web-10-command-390');
       await page.goto('/board');
       await page.locator('.board-card').first().waitFor();
       await noSideways(page);
@@ -312,8 +342,16 @@ describe('web journeys', () => {
       await page
         .locator('.board-card', { hasText: 'Arrives while the board is open' })
         .waitFor({ timeout: 60_000 });
-      if (specTicketRef) await page.locator('.board-card', { hasText: specTicketRef }).waitFor();
-      await screenshot(page, 'web-10-board-390');
+      await page.locator('.board-card', { hasText: 'Export reports as CSV.' }).waitFor();
+      // the project filter keeps only that project's tickets, and the address says which
+      await page.getByLabel('Project', { exact: true }).selectOption({ label: 'restart' });
+      await page.waitForURL(/\/board\?project=/);
+      await page.locator('.board-card', { hasText: 'Plan a changelog page' }).waitFor();
+      await page
+        .locator('.board-card', { hasText: 'Arrives while the board is open' })
+        .waitFor({ state: 'detached' });
+      expect(await page.locator('.board-card').count()).toBe(1);
+      await screenshot(page, 'web-11-board-390');
     });
   });
 });

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback } from 'react';
+import { useCallback, useId } from 'react';
 import { eventsUrl } from '../api/client';
 import { useProjects, useTickets } from '../api/queries';
 import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
@@ -43,6 +43,7 @@ export function BoardPage() {
   const projects = useProjects();
   const tickets = useTickets(projectId);
   const client = useQueryClient();
+  const filterId = useId();
   const names = new Map((projects.data ?? []).map((p) => [p.id, p.name]));
 
   const onEvents = useCallback(
@@ -60,9 +61,9 @@ export function BoardPage() {
     <div className="page board">
       <div className="page-head">
         <h1>Board</h1>
-        <label className="inline-field">
-          <span>Project</span>
-          <select value={projectId ?? ''} onChange={(e) => setProject(e.target.value)}>
+        <div className="inline-field">
+          <label htmlFor={filterId}>Project</label>
+          <select id={filterId} value={projectId ?? ''} onChange={(e) => setProject(e.target.value)}>
             <option value="">All projects</option>
             {(projects.data ?? []).map((p) => (
               <option key={p.id} value={p.id}>
@@ -70,7 +71,7 @@ export function BoardPage() {
               </option>
             ))}
           </select>
-        </label>
+        </div>
       </div>
       {tickets.isPending ? (
         <Loading what="tickets" />
