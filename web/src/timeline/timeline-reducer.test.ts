@@ -166,6 +166,11 @@ describe('describeEvent', () => {
     expect(describeEvent(ev(5, 'task.failed', { error: 'repository unreachable' })).title).toBe(
       'Task failed: repository unreachable',
     );
+    expect(
+      describeEvent(
+        ev(7, 'ticket.status_changed', { from: 'building', to: 'blocked', reason: 'TSK-1: boom' }),
+      ),
+    ).toEqual({ title: 'Ticket moved from building to blocked', tone: 'bad', notes: ['TSK-1: boom'] });
     expect(describeEvent(ev(6, 'ticket.approved', { tasks: ['a', 'b', 'c'] })).title).toBe(
       'Spec approved: 3 tasks queued',
     );

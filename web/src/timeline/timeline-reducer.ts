@@ -271,6 +271,15 @@ export function describeEvent(event: OmoiEvent): EventView {
     }
     case 'task.cancelled':
       return { title: 'Task cancelled', tone: 'bad', ...(data.reason ? { notes: [str(data.reason)] } : {}) };
+    case 'ticket.status_changed': {
+      const to = str(data.to ?? data.status);
+      const reason = str(data.reason);
+      return {
+        title: `Ticket moved${data.from ? ` from ${str(data.from)}` : ''} to ${to || 'a new status'}`,
+        tone: to === 'blocked' ? 'bad' : to === 'done' ? 'ok' : 'info',
+        ...(reason ? { notes: [reason] } : {}),
+      };
+    }
     case 'ticket.approved': {
       const count = Array.isArray(data.tasks) ? data.tasks.length : 0;
       return { title: `Spec approved: ${count} task${count === 1 ? '' : 's'} queued`, tone: 'ok' };

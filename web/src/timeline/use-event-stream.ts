@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'sandbox.destroyed',
   'task.log',
   'ticket.updated',
+  'ticket.status_changed',
   'ticket.approved',
   'log',
 ] as const;
