@@ -15,7 +15,6 @@ const SUBSCRIBERS = 200;
 const EVENTS = 5000;
 const POSTERS = 8;
 
-
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -67,7 +66,10 @@ async function postAll(base, taskId, count) {
       for (;;) {
         const seq = next++;
         if (seq >= count) return;
-        await post(base, `/tasks/${taskId}/events`, { type: 'bench.tick', data: { seq, sent: performance.now() } });
+        await post(base, `/tasks/${taskId}/events`, {
+          type: 'bench.tick',
+          data: { seq, sent: performance.now() },
+        });
       }
     }),
   );
@@ -81,7 +83,11 @@ export default async function () {
   const base = server.url;
   try {
     const project = await post(base, '/projects', { name: `bench-${Date.now()}`, repo_url: '/bench.git' });
-    const { task } = await post(base, '/tickets', { project_id: project.id, description: 'bench', workflow_mode: 'quick' });
+    const { task } = await post(base, '/tickets', {
+      project_id: project.id,
+      description: 'bench',
+      workflow_mode: 'quick',
+    });
     await postAll(base, task.id, 200); // warm-up
 
     // Baseline: the same posts, nobody listening.
@@ -105,7 +111,8 @@ export default async function () {
     const postStart = performance.now();
     const postMs = await postAll(base, task.id, EVENTS);
     const deadline = Date.now() + 120_000;
-    while (received.some((l) => l.length < EVENTS) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (received.some((l) => l.length < EVENTS) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const deliveredMs = lastReceipt - postStart;
     for (const s of subs) s.close();
 
@@ -115,9 +122,13 @@ export default async function () {
     const rate = EVENTS / (postMs / 1000);
     const baselineRate = EVENTS / (baselineMs / 1000);
     const fmt = (n) => n.toFixed(1);
-    console.log(`subscribers ${SUBSCRIBERS}, events ${EVENTS}, posters ${POSTERS} (embedded PGlite, one process)`);
+    console.log(
+      `subscribers ${SUBSCRIBERS}, events ${EVENTS}, posters ${POSTERS} (embedded PGlite, one process)`,
+    );
     console.log(`posted with no subscriber (baseline): ${fmt(baselineRate)} events/s`);
-    console.log(`posted with ${SUBSCRIBERS} subscribers:       ${fmt(rate)} events/s  (ratio ${(rate / baselineRate).toFixed(2)} of baseline)`);
+    console.log(
+      `posted with ${SUBSCRIBERS} subscribers:       ${fmt(rate)} events/s  (ratio ${(rate / baselineRate).toFixed(2)} of baseline)`,
+    );
     console.log(
       `delivered ${delayCount} frames (${SUBSCRIBERS} x ${EVENTS}) in ${fmt(deliveredMs)} ms: ${fmt((delayCount / deliveredMs) * 1000)} frames/s`,
     );
