@@ -175,6 +175,11 @@ describe('web journeys', () => {
       await page.getByRole('button', { name: 'Approve' }).click();
       await waitForEntry(page, /^Spec approved: \d+ tasks? queued/);
       await page.getByRole('button', { name: 'Approved' }).waitFor();
+      // one executable task per spec task, plus the spec run itself
+      const runs = page.getByRole('region', { name: 'Tasks' }).locator('tbody tr');
+      await runs.nth(3).waitFor();
+      expect(await runs.count()).toBe((await rows.count()) + 1);
+      await screenshot(page, 'web-03-spec-driven-approved');
 
       await page.getByRole('link', { name: 'Board' }).click();
       // refs are numbered per project: the card is the one with this ref and this title

@@ -55,6 +55,40 @@ function RunFacts({ summary }: { summary: RunSummary }) {
   );
 }
 
+/** After approval a ticket has a task per spec task: their state at a glance. */
+function TaskRuns({ tasks }: { tasks: Task[] }) {
+  return (
+    <section className="card" aria-label="Tasks">
+      <h2>Tasks</h2>
+      <div className="table-scroll">
+        <table className="runs">
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">Status</th>
+              <th scope="col">Branch</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tasks.map((task) => (
+              <tr key={task.id}>
+                <td>
+                  {task.title}
+                  {task.error ? <div className="error small">{task.error}</div> : null}
+                </td>
+                <td>
+                  <StatusBadge status={task.status} />
+                </td>
+                <td>{task.branch ? <code className="wrap">{task.branch}</code> : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
 function TicketView({ id }: { id: string }) {
   const client = useQueryClient();
   const ticket = useTicket(id);
@@ -161,6 +195,7 @@ function TicketView({ id }: { id: string }) {
         </p>
       ) : null}
       <RunFacts summary={summary} />
+      {t.tasks.length > 1 ? <TaskRuns tasks={t.tasks} /> : null}
       <div className="ticket-grid">
         <Timeline state={timeline} />
         {t.workflow_mode === 'spec_driven' || docs.length > 0 ? (
