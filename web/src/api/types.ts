@@ -27,6 +27,8 @@ export interface Task {
   execution_mode?: string | null;
   execution_config?: { require_spec_skill?: boolean; selected_skill?: string } | null;
   branch?: string | null;
+  /** The spec task (TSK-…) an executable task was made from on approval. */
+  spec_task_id?: string | null;
   error?: string | null;
   attempts?: number;
   max_attempts?: number;

@@ -55,6 +55,11 @@ function RunFacts({ summary }: { summary: RunSummary }) {
   );
 }
 
+// the spec run first, then the executable tasks in their spec ids' order
+function bySpecTask(a: Task, b: Task): number {
+  return (a.spec_task_id ?? '').localeCompare(b.spec_task_id ?? '', undefined, { numeric: true });
+}
+
 /** After approval a ticket has a task per spec task: their state at a glance. */
 function TaskRuns({ tasks }: { tasks: Task[] }) {
   return (
@@ -70,7 +75,7 @@ function TaskRuns({ tasks }: { tasks: Task[] }) {
             </tr>
           </thead>
           <tbody>
-            {tasks.map((task) => (
+            {[...tasks].sort(bySpecTask).map((task) => (
               <tr key={task.id}>
                 <td>
                   {task.title}
