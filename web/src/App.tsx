@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { BoardPage } from './pages/BoardPage';
 import { CommandPage } from './pages/CommandPage';
@@ -48,7 +49,13 @@ export function App() {
           ))}
         </nav>
       </header>
-      <main id="main">{pathname === '/' ? null : <Page pathname={pathname} />}</main>
+      <main id="main">
+        {pathname === '/' ? null : (
+          <ErrorBoundary resetKey={pathname}>
+            <Page pathname={pathname} />
+          </ErrorBoundary>
+        )}
+      </main>
     </>
   );
 }

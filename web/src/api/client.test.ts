@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, api, eventsUrl } from './client';
+
+function answer(status: number, body: unknown) {
+  const fetch = vi.fn(async () => new Response(body === undefined ? '' : JSON.stringify(body), { status }));
+  vi.stubGlobal('fetch', fetch);
+  return fetch;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('api client', () => {
+  it('turns an error body into an ApiError with its code, message and issues', async () => {
+    answer(400, {
+      error: { code: 'VALIDATION_FAILED', message: 'name: no slashes', issues: [{ path: 'name' }] },
+    });
+    const error = await api.createProject({ name: 'a/b', repo_url: '/r' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'name: no slashes',
+      status: 400,
+      issues: [{ path: 'name' }],
+    });
+  });
+
+  it('names the status when the body is not the error shape', async () => {
+    answer(502, undefined);
+    await expect(api.listProjects()).rejects.toMatchObject({ code: 'HTTP_502', status: 502 });
+  });
+
+  it('says the server is unreachable when fetch itself fails', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => {
+        throw new TypeError('Failed to fetch');
+      }),
+    );
+    await expect(api.listTickets()).rejects.toMatchObject({ code: 'NETWORK', status: 0 });
+  });
+
+  it('accepts lists bare or wrapped, and sends JSON', async () => {
+    answer(200, { projects: [{ id: 'p1', name: 'demo', repo_url: '/r' }] });
+    expect((await api.listProjects()).map((p) => p.id)).toEqual(['p1']);
+    answer(200, [{ id: 'p2', name: 'x', repo_url: '/r' }]);
+    expect((await api.listProjects()).map((p) => p.id)).toEqual(['p2']);
+
+    const fetch = answer(201, { ticket: { id: 't1', project_id: 'p1', title: 'T' }, task: { id: 'k1' } });
+    const created = await api.createTicket({
+      project_id: 'p1',
+      title: 'T',
+      description: 'T',
+      workflow_mode: 'spec_driven',
+    });
+    expect(created.ticket.id).toBe('t1');
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/tickets');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({
+      project_id: 'p1',
+      title: 'T',
+      description: 'T',
+      workflow_mode: 'spec_driven',
+    });
+  });
+
+  it('builds event stream URLs per filter', () => {
+    expect(eventsUrl({ ticket_id: 'a b' })).toBe('/api/v1/events?ticket_id=a+b');
+    expect(eventsUrl({})).toBe('/api/v1/events');
+  });
+});
