@@ -17,7 +17,9 @@ const all = readdirSync(here)
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !all.includes(name));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown benchmark: ${unknown.join(', ')}\nusage: npm run bench -- [${all.join('|')}] …\n`);
+  process.stderr.write(
+    `unknown benchmark: ${unknown.join(', ')}\nusage: npm run bench -- [${all.join('|')}] …\n`,
+  );
   process.exit(2);
 }
 for (const name of wanted.length > 0 ? wanted : all) {
