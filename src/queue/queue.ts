@@ -101,27 +101,34 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
             ORDER BY p.id LIMIT 20`,
         );
         for (const { project_id } of projects) {
-          // Lock first, count after: in READ COMMITTED a statement that waited for the lock still
-          // reads with its own older snapshot, so the count must come from a later statement.
           const locked = await tx.query<{ limit: number | string | null }>(
             `SELECT (p.settings->>'concurrency_limit')::int AS "limit" FROM projects p WHERE p.id = $1 FOR UPDATE`,
             [project_id],
           );
           const row = locked[0];
           if (!row) continue;
-          const counted = await tx.query<{ active: number | string }>(
-            `SELECT count(*) AS active FROM tasks WHERE project_id = $1 AND status IN ${ACTIVE}`,
-            [project_id],
-          );
           const limit = row.limit === null ? defaultLimit : Number(row.limit);
-          if (Number(counted[0]?.active ?? 0) >= limit) continue;
+          // One statement after the lock, so its snapshot (and its count of running tasks) is fresh:
+          // in READ COMMITTED a statement that waited for the lock still reads its older snapshot.
+          // The candidates are sorted first and their dependencies checked lazily (OFFSET 0 keeps
+          // the check out of the sort), so a long queue costs one sort, not one probe per task.
           const claimed = await tx.query(
             `UPDATE tasks SET updated_at = now(), status = 'claimed', claimed_by = $1, lease_until = now() + ${lease},
                     attempts = attempts + 1, started_at = now(), finished_at = NULL, error = NULL
-              WHERE id = (SELECT t.id FROM tasks t WHERE t.project_id = $3 AND ${READY}
-                           ORDER BY ${PRIORITY_ORDER}, t.created_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
+              WHERE id = (
+                      SELECT c.id FROM (
+                        SELECT t.id FROM tasks t
+                         WHERE t.project_id = $3 AND t.status = 'pending'
+                           AND (t.run_after IS NULL OR t.run_after <= now())
+                         ORDER BY ${PRIORITY_ORDER}, t.created_at, t.id OFFSET 0) c
+                       WHERE NOT EXISTS (
+                         SELECT 1 FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_task_id
+                          WHERE d.task_id = c.id AND dt.status <> 'completed')
+                       LIMIT 1)
+                AND status = 'pending'
+                AND (SELECT count(*) FROM tasks r WHERE r.project_id = $3 AND r.status IN ${ACTIVE}) < $4
               RETURNING ${RETURNING}`,
-            [claimer, leaseMs, project_id],
+            [claimer, leaseMs, project_id, limit],
           );
           if (claimed[0]) return normalise(claimed[0]);
         }
