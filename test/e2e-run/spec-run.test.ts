@@ -298,4 +298,51 @@ describe.each(databases)('spec run end to end on %s', (database) => {
     const detail = await server.api<{ status: string; attempts: number }>('GET', `/tasks/${created.task.id}`);
     expect(detail).toMatchObject({ status: 'failed', attempts: 1 });
   });
+
+  it('runs 50 spec_driven tickets at once with a project limit of 4: all complete, never more than 4 at a time, none twice', async () => {
+    await server.stop();
+    await writeFile(script, JSON.stringify({ turns: [{ offline: true }] }));
+    server = await startOmoi({
+      dataDir: join(root, 'data'),
+      env: env({ AGENT_RUNTIME: 'scripted', OMOI_TEST_RUNTIME_SCRIPT: script, OMOI_MAX_CONCURRENCY: '8' }),
+    });
+    const limited = await server.api<{ id: string }>('POST', '/projects', {
+      name: 'limited',
+      repo_url: remote,
+      settings: { concurrency_limit: 4 },
+    });
+    const created = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        server.api<Created>('POST', '/tickets', {
+          project_id: limited.id,
+          description: `Ticket ${i}: users can star reports.`,
+          workflow_mode: 'spec_driven',
+        }),
+      ),
+    );
+    await eventually(
+      async () => {
+        const tasks = await Promise.all(
+          created.map((c) => server.api<{ status: string }>('GET', `/tasks/${c.task.id}`)),
+        );
+        const failed = tasks.filter((t) => t.status === 'failed');
+        if (failed.length > 0) throw new Error(`${failed.length} tasks failed`);
+        return tasks.every((t) => t.status === 'completed');
+      },
+      '50 tasks to complete',
+      600_000,
+    );
+    const spans: [number, number][] = [];
+    for (const c of created) {
+      const events = await ticketEvents(server, c.ticket.id, finished(c.task.id));
+      const types = lifecycle(events, c.task.id);
+      expect(types.filter((t) => t === 'task.claimed')).toHaveLength(1);
+      expect(types.filter((t) => t === 'task.completed')).toHaveLength(1);
+      const ts = (type: string) => Date.parse(String(events.find((e) => e.type === type)?.ts));
+      spans.push([ts('task.claimed'), ts('task.completed')]);
+    }
+    for (const [start] of spans) {
+      expect(spans.filter(([s, e]) => s <= start && start < e).length).toBeLessThanOrEqual(4);
+    }
+  }, 900_000);
 });

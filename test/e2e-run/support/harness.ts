@@ -162,6 +162,7 @@ export async function startOmoi(options: {
 export interface OmoiEvent {
   id: number;
   type: string;
+  ts: string;
   task_id: string | null;
   ticket_id: string | null;
   data: Record<string, unknown>;
