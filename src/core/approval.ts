@@ -142,6 +142,15 @@ function nest(text: string): string {
     .join('\n');
 }
 
+/**
+ * The branch of an approved spec task: `omoi/<ticket-ref>-<TSK-id>`. Git cannot hold both a branch
+ * `omoi/TKT-001` (the spec branch it starts from) and `omoi/TKT-001/TSK-…` (a ref below a ref), so
+ * the task id joins the ticket ref with a dash.
+ */
+export function taskBranch(ticketRef: string, specTaskId: string): string {
+  return `omoi/${ticketRef}-${specTaskId}`;
+}
+
 /** Dependencies first, by id among equals; the ids of a cycle when there is one. */
 function order(nodes: Map<string, Set<string>>): { order: string[]; cycle: string[] | null } {
   const remaining = new Map(
@@ -330,7 +339,7 @@ export function createApprovalService(db: Db, deps: { events: EventsService; tas
         executionMode: 'implementation',
         executionConfig: { require_spec_skill: false },
         priority: ticket.priority as Task['priority'],
-        branch: `omoi/${ticket.ref}/${specId}`,
+        branch: taskBranch(ticket.ref, specId),
         specTaskId: specId,
         dependsOn,
       });

@@ -61,7 +61,7 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     for (const [letter, deps] of Object.entries(DIAMOND)) {
       const task = tasks.get(taskId(f, letter))!;
       expect(task.depends_on.sort()).toEqual(deps.map(id).sort());
-      expect(task.branch).toBe(`omoi/${ticket.ref}/${taskId(f, letter)}`);
+      expect(task.branch).toBe(`omoi/${ticket.ref}-${taskId(f, letter)}`);
       expect(task.execution_mode).toBe('implementation');
       expect(task.status).toBe('pending');
     }
