@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { validateSpecFiles } from '../spec/index.js';
-import { createOfflineRuntime, draftSpecSet, featureName, parseRequest, pathsInFeedback } from './offline.js';
+import {
+  createOfflineRuntime,
+  draftSpecSet,
+  ears,
+  featureName,
+  parseRequest,
+  pathsInFeedback,
+} from './offline.js';
 import type { AgentEvent } from './runtime.js';
 
 const PROMPT = `Ticket: TKT-007 — Rate limit logins
@@ -116,5 +123,34 @@ describe('offline runtime', () => {
     const events = await collect(session.send('Task: TSK-1\n\n## Request\nAdd a button.'));
     expect(events.some((e) => e.type === 'message' && e.text.includes('cannot write code'))).toBe(true);
     expect(await readFile(join(workspace, 'OMOI_PLAN.md'), 'utf8')).toContain('Add a button');
+  });
+});
+
+describe('offline EARS phrasing', () => {
+  it('keeps the trigger and the actor of a request sentence', () => {
+    expect(ears('When a report is empty, show a clear error')).toBe(
+      'WHEN a report is empty, THE SYSTEM SHALL show a clear error.',
+    );
+    expect(ears('If the password is wrong five times, lock the account')).toBe(
+      'IF the password is wrong five times, THEN THE SYSTEM SHALL lock the account.',
+    );
+    expect(ears('Users can export their reports as CSV files')).toBe(
+      'THE SYSTEM SHALL let users export their reports as CSV files.',
+    );
+    expect(ears('Add a dark mode toggle')).toBe('THE SYSTEM SHALL add a dark mode toggle.');
+    expect(ears('Dark mode everywhere')).toMatch(/^WHEN .* SHALL /);
+  });
+});
+
+describe('offline drafts for varied requests', () => {
+  const prompts = [
+    'Ticket: TKT-010 — Dark mode\n\n## Request\nWhen the OS is in dark mode, use dark colours. Users can switch it off.',
+    'Ticket: TKT-011 — x\n\n## Request\n- a\n- b: c; d\n# heading\n```\ncode\n```',
+    'Task: t\n\nno structure at all, just words: and colons: everywhere "quoted" \'single\'',
+    'Ticket: TKT-012 — Ünïcode ✓ 日本語\n\n## Request\nIf the input is empty, then reject it. Admins may delete reports.',
+  ];
+  it.each(prompts)('is valid in strict mode: %#', (prompt) => {
+    const report = validateSpecFiles(draftSpecSet(parseRequest(prompt), '2026-01-15'), { strict: true });
+    expect(report.issues).toEqual([]);
   });
 });

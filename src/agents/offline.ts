@@ -85,12 +85,26 @@ function statements(request: OfflineRequest): string[] {
 const VERBS =
   /^(add|allow|support|let|make|show|display|store|save|send|validate|reject|accept|return|list|create|delete|remove|update|edit|provide|expose|log|record|notify|limit|export|import|track|enable|disable|handle|compute|generate)\b/i;
 
-function ears(statement: string): string {
-  const clean = statement.replace(/\s+/g, ' ');
-  if (VERBS.test(clean)) {
-    const lowered = clean.charAt(0).toLowerCase() + clean.slice(1);
-    return `THE SYSTEM SHALL ${lowered}.`;
+/** Phrases a request sentence as an EARS statement (the validator needs `… SHALL …`). */
+export function ears(statement: string): string {
+  const clean = statement.replace(/\s+/g, ' ').trim();
+  const lower = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+  // "When a report is empty, show an error" → event-driven
+  const when = /^(when|if|while|where)\s+([^,]+),\s*(?:then\s+)?(.+)$/i.exec(clean);
+  if (when) {
+    const [, keyword, condition, response] = when as unknown as [string, string, string, string];
+    const body = /\bshall\b/i.test(response) ? response : `THE SYSTEM SHALL ${lower(response)}`;
+    return `${keyword.toUpperCase()} ${condition}, ${keyword.toLowerCase() === 'if' ? 'THEN ' : ''}${body}.`;
   }
+  // "Users can export reports" → ubiquitous, with the actor kept
+  const actor =
+    /^((?:the\s+)?(?:users?|admins?|administrators?|customers?|people|visitors?|members?))\s+(?:can|should be able to|must be able to|are able to|may)\s+(.+)$/i.exec(
+      clean,
+    );
+  if (actor) return `THE SYSTEM SHALL let ${lower(actor[1]!)} ${actor[2]}.`;
+  if (/\bshall\b/i.test(clean))
+    return /^the\s/i.test(clean) ? `${clean}.` : `THE SYSTEM SHALL ${lower(clean)}.`;
+  if (VERBS.test(clean)) return `THE SYSTEM SHALL ${lower(clean)}.`;
   return `WHEN the feature is used, THE SYSTEM SHALL satisfy this need: ${clean}.`;
 }
 
