@@ -83,6 +83,7 @@ interface TicketDetail {
 async function runTicket(
   name: string,
   env: Record<string, string>,
+  beforeStop: () => Promise<unknown> = async () => undefined,
 ): Promise<{ detail: TicketDetail; log: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -147,6 +148,7 @@ async function runTicket(
       },
       `the ticket's task to finish (${output.join('')})`,
     );
+    await beforeStop();
     return { detail, log: output.join('') };
   } finally {
     child.kill('SIGTERM');
@@ -189,12 +191,17 @@ describe('omoi start with a remote sandbox provider', () => {
         taskId: 'tsk_gone',
         env: {},
       });
-      const run = await runTicket('docker', {
-        OMOI_SANDBOX: 'docker',
-        DOCKER_HOST: engine.host,
-        OMOI_DOCKER_IMAGE: 'omoi-worker:e2e',
-        OMOI_ORPHAN_SWEEP_MS: '300',
-      });
+      // A sweep every 2 s: the ticket's own container is recorded long before two sweeps pass.
+      const run = await runTicket(
+        'docker',
+        {
+          OMOI_SANDBOX: 'docker',
+          DOCKER_HOST: engine.host,
+          OMOI_DOCKER_IMAGE: 'omoi-worker:e2e',
+          OMOI_ORPHAN_SWEEP_MS: '2000',
+        },
+        () => eventually(async () => !engine.containers.has(orphan.id), 'the orphan to be swept', 60_000),
+      );
       expectSpecRun('docker', run);
       expect(engine.containers.has(orphan.id), 'the orphan was swept').toBe(false);
       expect(engine.containers.size, 'the container was removed').toBe(0);

@@ -20,10 +20,13 @@ export class LocalProcess {
 
   constructor(command: string[], options: { env: Record<string, string>; cwd: string }) {
     const [file, ...args] = command;
+    // Its own process group, so removing the "sandbox" kills everything started in it, as tearing
+    // down a container or a cloud sandbox does (a shell's children included).
     this.child = spawn(file ?? 'false', args, {
       env: options.env,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     const record = (stream: 'stdout' | 'stderr') => (data: Buffer) => {
       const chunk = { stream, data };
@@ -64,13 +67,25 @@ export class LocalProcess {
     return () => this.listeners.delete(listener);
   }
 
-  /** Sends `signal`; with a grace period, SIGKILL follows if the process is still there. */
+  /**
+   * Sends `signal` to the process (SIGTERM reaches only it, as `docker stop` reaches only PID 1);
+   * SIGKILL takes its whole process group. With a grace period, SIGKILL follows if it is still there.
+   */
   kill(signal: NodeJS.Signals = 'SIGKILL', graceMs?: number): void {
     if (!this.running) return;
-    this.child.kill(signal);
+    if (signal === 'SIGKILL') this.killGroup();
+    else this.child.kill(signal);
     if (graceMs !== undefined) {
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => this.killGroup(), graceMs);
       void this.exited.then(() => clearTimeout(timer));
+    }
+  }
+
+  private killGroup(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
     }
   }
 }
