@@ -105,7 +105,12 @@ function noopProvider(onStart, onEnd) {
         id: `noop-${taskId}`,
         provider: 'noop',
         async *logs() {
-          await done;
+          // One line when the run ends, as a worker's last output would be.
+          yield {
+            stream: 'system',
+            text: (await done).exitCode === 0 ? 'no-op done' : 'no-op stopped',
+            ts: Date.now(),
+          };
         },
         wait: () => done,
         async cancel() {

@@ -209,6 +209,8 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
       const task = rows[0];
       if (!task) return null;
       if (task.status === 'failed' || task.status === 'cancelled') await blockDependants(db, task);
+      // Back in the queue (a retry, or the reaper) — possibly claimed again already by the time this
+      // runs: whatever its failure blocked may run again.
       else if (task.status === 'pending' || task.status === 'claimed' || task.status === 'running')
         await releaseDependants(db, task);
       await followSpec(db, task.project_id, task.spec_task_id, specTaskStatus(task.status));

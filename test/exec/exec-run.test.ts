@@ -172,6 +172,26 @@ describe.each(databases)('approved spec executed in dependency order on %s', (da
     expect(specTasks.map((d) => d.frontmatter.status)).toEqual(specTasks.map(() => 'done'));
   }, 400_000);
 
+  it('quick mode takes the same implementation path: own branch, committed plan, the board moves to done', async () => {
+    const remote = await createRemote(root, 'quick.git');
+    await writeFile(script, JSON.stringify({ turns: [{ mode: 'implementation', offline: true }] }));
+    const project = await server.api<{ id: string }>('POST', '/projects', {
+      name: 'exec-quick',
+      repo_url: remote,
+    });
+    const { ticket } = await server.api<{ ticket: { id: string; ref: string } }>('POST', '/tickets', {
+      project_id: project.id,
+      description: 'Add a health badge to the README',
+      workflow_mode: 'quick',
+    });
+    const board = await moves(ticket.id, 'done');
+    expect(board).toEqual(['building', 'done']);
+    const detail = await server.api<ApiTicket>('GET', `/tickets/${ticket.id}`);
+    expect(detail.tasks.map((t) => [t.status, t.branch])).toEqual([['completed', `omoi/${ticket.ref}`]]);
+    expect(git(remote, 'log', '-1', '--format=%an', `omoi/${ticket.ref}`)).toBe('Omoi Worker');
+    expect(git(remote, 'show', `omoi/${ticket.ref}:OMOI_PLAN.md`)).toContain('Add a health badge');
+  }, 400_000);
+
   it('a failing task blocks exactly its dependants and the ticket; retrying it completes the rest', async () => {
     const run = await approvedDiamond('FLR', [
       { mode: 'implementation', match: `Spec task: ${taskId('FLR', 'B')}`, fail: 'step B broke' },
