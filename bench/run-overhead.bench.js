@@ -58,7 +58,7 @@ export default async function () {
         if (!e) throw new Error(`run ${i}: no ${marker} event (${mine.map((x) => x.type).join(', ')})`);
         return Date.parse(e.ts);
       };
-      STEPS.forEach(([, from, to], s) => perStep[s].push(at(to) - at(from)));
+      for (const [s, [, from, to]] of STEPS.entries()) perStep[s].push(at(to) - at(from));
       totals.push(at('task.completed') - at('task.claimed'));
     }
     events.close();
@@ -66,9 +66,9 @@ export default async function () {
     for (let i = 0; i < RUNS; i += 1) baseline.push(baselineOnce(tmp, remote, i));
 
     console.log(`platform overhead per spec run, offline runtime, median of ${RUNS} runs (event timestamps)`);
-    STEPS.forEach(([label], s) =>
-      console.log(`  ${label.padEnd(40)} ${median(perStep[s]).toFixed(0).padStart(6)} ms`),
-    );
+    for (const [s, [label]] of STEPS.entries()) {
+      console.log(`  ${label.padEnd(40)} ${median(perStep[s]).toFixed(0).padStart(6)} ms`);
+    }
     console.log(`  ${'total: claimed → completed'.padEnd(40)} ${median(totals).toFixed(0).padStart(6)} ms`);
     console.log(
       `  ${'baseline: git clone + node -e "" + commit + push'.padEnd(40)} ${median(baseline).toFixed(0).padStart(6)} ms`,
