@@ -271,6 +271,10 @@ export function describeEvent(event: OmoiEvent): EventView {
     }
     case 'task.cancelled':
       return { title: 'Task cancelled', tone: 'bad', ...(data.reason ? { notes: [str(data.reason)] } : {}) };
+    case 'task.blocked':
+      return { title: `Task blocked: ${str(data.reason) || 'a dependency failed'}`, tone: 'bad' };
+    case 'task.unblocked':
+      return { title: 'Task released: the dependency that blocked it runs again', tone: 'info' };
     case 'ticket.status_changed': {
       const to = str(data.to ?? data.status);
       const reason = str(data.reason);

@@ -18,6 +18,8 @@ export const EVENT_TYPES = [
   'task.failed',
   'task.retrying',
   'task.cancelled',
+  'task.blocked',
+  'task.unblocked',
   'worker.failed',
   'sandbox.log',
   'sandbox.destroyed',
