@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validateSpecDir } from '../../src/spec/index.js';
 import {
   createRemote,
@@ -19,6 +19,9 @@ import {
   startOmoi,
   ticketEvents,
 } from './support/harness.js';
+
+// Real processes on a loaded machine: generous limits, never timing assertions.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const SERVER_SECRET = 'server-secret-key-not-for-workers';
 const databases = ['pglite', ...(process.env.OMOI_TEST_DATABASE_URL ? ['postgres'] : [])];
@@ -320,18 +323,18 @@ describe.each(databases)('spec run end to end on %s', (database) => {
         }),
       ),
     );
-    await eventually(
+    const statuses = await eventually(
       async () => {
         const tasks = await Promise.all(
           created.map((c) => server.api<{ status: string }>('GET', `/tasks/${c.task.id}`)),
         );
-        const failed = tasks.filter((t) => t.status === 'failed');
-        if (failed.length > 0) throw new Error(`${failed.length} tasks failed`);
-        return tasks.every((t) => t.status === 'completed');
+        const done = tasks.every((t) => t.status === 'completed' || t.status === 'failed');
+        return done ? tasks.map((t) => t.status) : null;
       },
-      '50 tasks to complete',
+      '50 tasks to finish',
       600_000,
     );
+    expect(statuses.filter((status) => status !== 'completed')).toEqual([]);
     const spans: [number, number][] = [];
     for (const c of created) {
       const events = await ticketEvents(server, c.ticket.id, finished(c.task.id));
