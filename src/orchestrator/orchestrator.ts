@@ -164,6 +164,8 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     active.set(task.id, run);
     run.done = execute(run)
       .catch((error) => log(`run of task ${task.id} crashed: ${String(error)}`))
+      // Also after the early exits (no context, no sandbox), which fail the task without `finish`.
+      .then(() => changed(task.id))
       .finally(() => {
         active.delete(task.id);
         wake();
