@@ -1,0 +1,102 @@
+// Issue 7's browser journey: approving a generated spec in the ticket page starts its tasks, the
+// board moves the ticket to done by itself, every task's branch holds its commit, and the Tasks tab's
+// dependency picture shows every task done. Chromium against a real `omoi start` (offline runtime,
+// a temporary bare repository as the remote). Needs `npm run build` first.
+import { execFileSync } from 'node:child_process';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, screenshot } from './support/browser.js';
+import { branchesOf, createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
+
+const RUN_TIMEOUT = 240_000;
+
+let omoi: RunningOmoi;
+let browser: Browser;
+let bare: string;
+
+beforeAll(async () => {
+  omoi = await startOmoi();
+  bare = createBareRepo(omoi.tmp, 'exec.git');
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await omoi?.stop();
+});
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(omoi.url + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+describe('approve and execute in the browser', () => {
+  it('approving a generated spec runs its tasks, moves the card to done and pushes a branch per task', async () => {
+    const project = await api<{ id: string }>('POST', '/api/v1/projects', { name: 'exec', repo_url: bare });
+    const { ticket } = await api<{ ticket: { id: string; ref: string } }>('POST', '/api/v1/tickets', {
+      project_id: project.id,
+      description: 'Export reports as CSV files. Large reports stream; the export respects filters.',
+      workflow_mode: 'spec_driven',
+    });
+    const watched = await openPage(browser, omoi.url, 1280);
+    const { page } = watched;
+    try {
+      await page.goto(`/tickets/${ticket.id}`);
+      const approve = page.getByRole('button', { name: 'Approve', exact: true });
+      await approve.waitFor({ timeout: RUN_TIMEOUT });
+      await expect.poll(() => approve.isEnabled(), { timeout: RUN_TIMEOUT }).toBe(true);
+      await approve.click();
+      await page.getByRole('button', { name: 'Approved' }).waitFor({ timeout: 60_000 });
+
+      await page.getByRole('link', { name: 'Board' }).click();
+      const done = page
+        .locator('.column[aria-label^="done"]')
+        .locator('.board-card', { hasText: ticket.ref });
+      await done.waitFor({ timeout: RUN_TIMEOUT });
+      await screenshot(page, 'exec-01-board-done');
+
+      const detail = await api<{ status: string; tasks: { spec_task_id: string | null; status: string }[] }>(
+        'GET',
+        `/api/v1/tickets/${ticket.id}`,
+      );
+      expect(detail.status).toBe('done');
+      const specTasks = detail.tasks.filter((t) => t.spec_task_id);
+      expect(specTasks.length).toBeGreaterThanOrEqual(3);
+      expect(specTasks.map((t) => t.status)).toEqual(specTasks.map(() => 'completed'));
+      const branches = branchesOf(bare);
+      for (const t of specTasks) {
+        const branch = `omoi/${ticket.ref}-${t.spec_task_id}`;
+        expect(branches).toContain(branch);
+        const author = execFileSync('git', ['log', '-1', '--format=%an', branch], {
+          cwd: bare,
+          encoding: 'utf8',
+        });
+        expect(author.trim()).toBe('Omoi Worker');
+      }
+
+      // The dependency picture shows the live state: every node done.
+      await page.goto(`/tickets/${ticket.id}`);
+      const tabs = page.getByRole('tablist', { name: 'Spec views' });
+      await tabs.getByRole('tab', { name: 'Tasks' }).click();
+      const graph = page.getByRole('img', { name: /^Task dependency graph/ });
+      await graph.waitFor();
+      await expect
+        .poll(() => graph.locator('.graph-node.status-done').count(), { timeout: 30_000 })
+        .toBe(specTasks.length);
+      await screenshot(page, 'exec-02-tasks-done');
+    } catch (error) {
+      await screenshot(page, `exec-failed-${Date.now()}`).catch(() => undefined);
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n--- omoi output ---\n${omoi.output().slice(-4000)}`,
+      );
+    } finally {
+      await watched.context.close();
+    }
+    expect(watched.errors).toEqual([]);
+  }, 600_000);
+});
