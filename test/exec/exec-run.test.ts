@@ -192,6 +192,41 @@ describe.each(databases)('approved spec executed in dependency order on %s', (da
     expect(git(remote, 'show', `omoi/${ticket.ref}:OMOI_PLAN.md`)).toContain('Add a health badge');
   }, 400_000);
 
+  it('auto_approve skips the gate: the spec run alone takes the ticket to done', async () => {
+    const remote = await createRemote(root, 'auto.git');
+    const spec = dagSpec({ feature: 'AUT', tasks: { A: [], B: ['A'] } });
+    await writeFile(
+      script,
+      JSON.stringify({
+        turns: [
+          { mode: 'exploration', write: Object.fromEntries(spec.map((f) => [f.path, String(f.content)])) },
+          { mode: 'implementation', offline: true },
+        ],
+      }),
+    );
+    const project = await server.api<{ id: string }>('POST', '/projects', {
+      name: 'exec-auto',
+      repo_url: remote,
+      settings: { auto_approve: true },
+    });
+    const { ticket } = await server.api<{ ticket: { id: string; ref: string } }>('POST', '/tickets', {
+      project_id: project.id,
+      description: 'Build the AUT pair',
+      workflow_mode: 'spec_driven',
+    });
+    expect(await moves(ticket.id, 'done')).toEqual(['analyzing', 'building', 'done']);
+    const detail = await server.api<ApiTicket & { approved_at: string | null }>(
+      'GET',
+      `/tickets/${ticket.id}`,
+    );
+    expect(detail.approved_at).not.toBeNull();
+    const approved = detail.tasks.filter((t) => t.spec_task_id);
+    expect(approved.map((t) => [t.spec_task_id, t.status]).sort()).toEqual([
+      [taskId('AUT', 'A'), 'completed'],
+      [taskId('AUT', 'B'), 'completed'],
+    ]);
+  }, 400_000);
+
   it('a failing task blocks exactly its dependants and the ticket; retrying it completes the rest', async () => {
     const run = await approvedDiamond('FLR', [
       { mode: 'implementation', match: `Spec task: ${taskId('FLR', 'B')}`, fail: 'step B broke' },
