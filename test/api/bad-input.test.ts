@@ -455,6 +455,13 @@ const ROWS: Row[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
   },
+  {
+    name: 'an event filter that is not a uuid',
+    method: 'GET',
+    path: () => '/api/v1/events?project_id=abc',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
   // spec sync
   {
     name: 'documents that are not a list',

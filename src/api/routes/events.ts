@@ -9,6 +9,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError } from '../../core/errors.js';
 import { type EventFilter, matches, type OmoiEvent, sseFrame } from '../../core/events.js';
+import { isUuid } from '../../core/projects.js';
 import type { App, AppDeps } from '../context.js';
 import { EventQuery } from '../schemas.js';
 import { errors } from './common.js';
@@ -35,9 +36,13 @@ export function registerEvents(app: App, { services, config }: AppDeps): void {
     (async (c: Parameters<Parameters<App['openapi']>[1]>[0]) => {
       const query = c.req.valid('query' as never) as z.infer<typeof EventQuery>;
       const filter: EventFilter = {};
-      if (query.project_id) filter.project_id = query.project_id;
-      if (query.ticket_id) filter.ticket_id = query.ticket_id;
-      if (query.task_id) filter.task_id = query.task_id;
+      for (const key of ['project_id', 'ticket_id', 'task_id'] as const) {
+        const value = query[key];
+        if (value === undefined) continue;
+        if (!isUuid(value))
+          throw new AppError('VALIDATION_FAILED', `${key} must be a uuid (got ${JSON.stringify(value)})`);
+        filter[key] = value;
+      }
       const raw = c.req.header('last-event-id') ?? query.last_event_id;
       if (raw !== undefined && !/^\d{1,15}$/.test(raw.trim()))
         throw new AppError('VALIDATION_FAILED', 'Last-Event-ID must be a non-negative integer event id');

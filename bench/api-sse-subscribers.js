@@ -1,0 +1,79 @@
+// Child process of bench/api-sse.bench.js: opens the SSE subscribers, so that parsing a million
+// frames does not run on the server's event loop. Reports over IPC: 'ready' once every stream is
+// open, then the delivery figures once every subscriber has every event (or on 'stop').
+import { performance } from 'node:perf_hooks';
+
+const [base, projectId, afterId, count, expected] = process.argv.slice(2);
+const SUBSCRIBERS = Number(count);
+const EVENTS = Number(expected);
+const now = () => performance.timeOrigin + performance.now();
+
+const received = Array.from({ length: SUBSCRIBERS }, () => []);
+const delays = new Float64Array(SUBSCRIBERS * EVENTS);
+let delayCount = 0;
+let lastReceipt = 0;
+const controllers = [];
+
+async function subscribe(list) {
+  const controller = new AbortController();
+  controllers.push(controller);
+  const res = await fetch(`${base}/api/v1/events?project_id=${projectId}`, {
+    headers: { 'last-event-id': afterId },
+    signal: controller.signal,
+  });
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  // Reads in the background: the subscription counts as open once the response has started.
+  void (async () => {
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let cut = buffer.indexOf('\n\n');
+      while (cut >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data:'));
+        if (data) {
+          const event = JSON.parse(data.slice(5));
+          const at = now();
+          list.push(event.id);
+          delays[delayCount++] = at - event.data.sent;
+          lastReceipt = at;
+        }
+        cut = buffer.indexOf('\n\n');
+      }
+    }
+  })().catch(() => {});
+}
+
+function report() {
+  for (const c of controllers) c.abort();
+  const sorted = Array.from(delays.subarray(0, delayCount)).sort((a, b) => a - b);
+  const pick = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  process.send(
+    {
+      type: 'result',
+      frames: delayCount,
+      complete: received.filter((l) => l.length === EVENTS && new Set(l).size === EVENTS).length,
+      ordered: received.every((l) => l.every((id, i) => i === 0 || id > l[i - 1])),
+      p50: pick(50),
+      p99: pick(99),
+      max: sorted.at(-1) ?? NaN,
+      lastReceipt,
+    },
+    () => process.exit(0),
+  );
+}
+
+await Promise.all(received.map((list) => subscribe(list)));
+process.send({ type: 'ready' });
+process.on('message', (msg) => {
+  if (msg === 'stop') report();
+});
+const poll = setInterval(() => {
+  if (received.every((l) => l.length >= EVENTS)) {
+    clearInterval(poll);
+    report();
+  }
+}, 20);
