@@ -96,7 +96,7 @@ export default async function () {
     const baselineRate = EVENTS / (baselineMs / 1000);
     const fmt = (n) => n.toFixed(1);
     console.log(
-      `subscribers ${SUBSCRIBERS}, events ${EVENTS}, posters ${POSTERS} (embedded PGlite, one process)`,
+      `subscribers ${SUBSCRIBERS}, events ${EVENTS}, posters ${POSTERS} (embedded PGlite; subscribers in a child process)`,
     );
     console.log(`posted with no subscriber (baseline): ${fmt(baselineRate)} events/s`);
     console.log(
