@@ -61,7 +61,9 @@ export async function cloneAndCheckout(options: {
   env?: NodeJS.ProcessEnv;
 }): Promise<void> {
   const { repoUrl, dir, baseBranch, workBranch, env } = options;
-  await git(['clone', '--quiet', '--no-tags', repoUrl, dir], { cwd: '/', env });
+  // --no-local: a repository given as a plain path is read through git's transport, not by copying
+  // its object folder, which races with other workers pushing to it at the same moment.
+  await git(['clone', '--quiet', '--no-tags', '--no-local', repoUrl, dir], { cwd: '/', env });
   const at = { cwd: dir, env };
   if (await hasRef(`refs/remotes/origin/${workBranch}`, at)) {
     await git(['checkout', '--quiet', '-B', workBranch, `origin/${workBranch}`], at);
