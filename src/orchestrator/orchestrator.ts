@@ -349,6 +349,21 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       const available = await provider.availability();
       if (!available.available) log(`sandbox provider ${provider.name} is unavailable: ${available.reason}`);
       await reap(config.exclusive);
+      // Workspaces a crashed server left in its own data folder: nothing runs yet, and with an
+      // exclusive database no other process can own them. (Remote providers' sandboxes may belong
+      // to other servers, so only the local provider is swept.)
+      if (
+        config.exclusive &&
+        !config.keepOnFailure &&
+        provider.name === 'local' &&
+        provider.list &&
+        provider.destroyById
+      ) {
+        const leftovers = await provider.list().catch(() => []);
+        for (const id of leftovers) await provider.destroyById(id).catch(() => {});
+        if (leftovers.length > 0)
+          log(`removed ${leftovers.length} workspace(s) left behind by a previous run`);
+      }
       if (deps.listen) unlisten = await deps.listen('omoi_tasks', () => wake());
       reaperTimer = setInterval(
         () => {

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { cloneAndCheckout } from '../worker/git.js';
 import { LogBuffer } from './log-buffer.js';
@@ -82,7 +82,11 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       return sandbox;
     },
     async list() {
-      return [...sandboxes.keys()];
+      // Also the folders on disk: a crashed server leaves workspaces that no process holds.
+      const onDisk = existsSync(root)
+        ? (await readdir(root)).filter((name) => /^local-[\w-]+$/.test(name))
+        : [];
+      return [...new Set([...sandboxes.keys(), ...onDisk])];
     },
     async destroyById(id) {
       const sandbox = sandboxes.get(id);

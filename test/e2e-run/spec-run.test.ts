@@ -2,7 +2,7 @@
 // OMOI_TEST_DATABASE_URL is set), a temporary bare repository as the project's remote, real
 // workers in the local sandbox, the offline runtime and a scripted test runtime.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -282,6 +282,11 @@ describe.each(databases)('spec run end to end on %s', (database) => {
     expect(detail.status).toBe('completed');
     const stuck = await server.api<{ tasks: { status: string }[] }>('GET', `/tasks?status=claimed`);
     expect(stuck.tasks).toEqual([]);
+    // The killed run's workspace was swept at the restart, the new one removed when it ended.
+    await eventually(
+      async () => (await readdir(join(root, 'data', 'workspaces'))).length === 0,
+      'no workspace left in the data folder',
+    );
   });
 
   it('fails clearly and once for an unreachable repository', async () => {
