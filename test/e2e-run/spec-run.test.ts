@@ -90,6 +90,18 @@ describe.each(databases)('spec run end to end on %s', (database) => {
     });
   }
 
+  /** Restarts the server with the scripted test runtime, unless it already runs it (tests also run alone, -t). */
+  let scripted = false;
+  async function useScriptedRuntime(): Promise<void> {
+    if (scripted) return;
+    await server.stop();
+    server = await startOmoi({
+      dataDir: join(root, 'data'),
+      env: env({ AGENT_RUNTIME: 'scripted', OMOI_TEST_RUNTIME_SCRIPT: script }),
+    });
+    scripted = true;
+  }
+
   it('turns a spec_driven ticket into pushed, valid, synced specs, with the events in order', async () => {
     const { ticket: t, task } = await ticket(
       'Users can export their reports as CSV files. Show a clear error when a report is empty.',
@@ -197,7 +209,6 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('feeds a failed validation back to the agent: FAILED on attempt 1, PASSED on attempt 2', async () => {
-    await server.stop();
     await writeFile(
       script,
       JSON.stringify({
@@ -207,10 +218,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
         ],
       }),
     );
-    server = await startOmoi({
-      dataDir: join(root, 'data'),
-      env: env({ AGENT_RUNTIME: 'scripted', OMOI_TEST_RUNTIME_SCRIPT: script }),
-    });
+    await useScriptedRuntime();
     const { ticket: t, task } = await ticket('Add a dark mode toggle to the settings page.');
     const events = await ticketEvents(server, t.id, finished(task.id));
     const validations = events.filter((e) => e.type === 'spec.validation').map((e) => e.data);
@@ -224,6 +232,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('gives up after three failed validations: task failed with the report, nothing pushed or synced', async () => {
+    await useScriptedRuntime();
     await writeFile(
       script,
       JSON.stringify({ turns: [{ write: { '.omoi_os/tasks/TSK-NOPE.md': 'not a spec' } }] }),
@@ -243,6 +252,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('runs a task again when its worker is killed with SIGKILL, completing and syncing it once', async () => {
+    await useScriptedRuntime();
     await writeFile(script, JSON.stringify({ turns: [{ sleepMs: 120_000 }] }));
     const { ticket: t, task } = await ticket('Send a weekly summary email.');
     const started = await eventually(async () => {
@@ -262,6 +272,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('finishes the run after the whole server is killed with SIGKILL and restarted on the same data', async () => {
+    await useScriptedRuntime();
     await writeFile(script, JSON.stringify({ turns: [{ sleepMs: 120_000 }] }));
     const { ticket: t, task } = await ticket('Let admins invite users by email.');
     await ticketEvents(server, t.id, (es) =>
