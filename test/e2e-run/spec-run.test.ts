@@ -92,7 +92,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
 
   /** Restarts the server with the scripted test runtime, unless it already runs it (tests also run alone, -t). */
   let scripted = false;
-  async function useScriptedRuntime(): Promise<void> {
+  async function switchToScriptedRuntime(): Promise<void> {
     if (scripted) return;
     await server.stop();
     server = await startOmoi({
@@ -218,7 +218,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
         ],
       }),
     );
-    await useScriptedRuntime();
+    await switchToScriptedRuntime();
     const { ticket: t, task } = await ticket('Add a dark mode toggle to the settings page.');
     const events = await ticketEvents(server, t.id, finished(task.id));
     const validations = events.filter((e) => e.type === 'spec.validation').map((e) => e.data);
@@ -232,7 +232,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('gives up after three failed validations: task failed with the report, nothing pushed or synced', async () => {
-    await useScriptedRuntime();
+    await switchToScriptedRuntime();
     await writeFile(
       script,
       JSON.stringify({ turns: [{ write: { '.omoi_os/tasks/TSK-NOPE.md': 'not a spec' } }] }),
@@ -252,7 +252,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('runs a task again when its worker is killed with SIGKILL, completing and syncing it once', async () => {
-    await useScriptedRuntime();
+    await switchToScriptedRuntime();
     await writeFile(script, JSON.stringify({ turns: [{ sleepMs: 120_000 }] }));
     const { ticket: t, task } = await ticket('Send a weekly summary email.');
     const started = await eventually(async () => {
@@ -272,7 +272,7 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('finishes the run after the whole server is killed with SIGKILL and restarted on the same data', async () => {
-    await useScriptedRuntime();
+    await switchToScriptedRuntime();
     await writeFile(script, JSON.stringify({ turns: [{ sleepMs: 120_000 }] }));
     const { ticket: t, task } = await ticket('Let admins invite users by email.');
     await ticketEvents(server, t.id, (es) =>
