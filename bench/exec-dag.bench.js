@@ -179,11 +179,16 @@ async function omoi(deps) {
         end[index.get(taskId)] = performance.now();
       },
     ),
-    emit: async (event) => {
-      await services.events.append(event);
+    // Status-change events come with the change's transaction: append there, count after commit.
+    emit: async (event, tx) => {
+      await services.events.append(event, tx);
       if (event.type === 'task.completed') {
-        completed += 1;
-        if (completed === deps.length) allDone();
+        const count = () => {
+          completed += 1;
+          if (completed === deps.length) allDone();
+        };
+        if (tx) tx.afterCommit(count);
+        else count();
       }
     },
     mintToken: async ({ taskId }) => `bench-${taskId}`,

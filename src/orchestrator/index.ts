@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chooseRuntimeName } from '../agents/registry.js';
 import { runtimeEnv } from '../agents/runtime-config.js';
 import type { Services } from '../core/services.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
 import { startOrphanSweeper } from '../sandbox/orphans.js';
 import { createProvider } from '../sandbox/registry.js';
@@ -20,8 +20,8 @@ export interface StartOrchestratorOptions {
   sql: QueueSql;
   /** NOTIFY subscription (PGlite listen, or a dedicated pg client). */
   listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
-  /** Records an event (and fans it out to SSE). */
-  emit: (event: OrchestratorEvent) => Promise<void>;
+  /** Records an event (and fans it out to SSE), in `tx` when given (a task's status change). */
+  emit: (event: OrchestratorEvent, tx?: Tx) => Promise<void>;
   mintToken: (args: {
     taskId: string;
     projectId: string;
@@ -136,8 +136,8 @@ export async function startServerOrchestrator(options: {
   return startOrchestrator({
     sql: db,
     listen: (channel, handler) => db.listen(channel, handler),
-    emit: async (event) => {
-      await services.events.append(event);
+    emit: async (event, tx) => {
+      await services.events.append(event, tx);
     },
     mintToken: (args) => services.keys.mintWorkerToken(args),
     revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),

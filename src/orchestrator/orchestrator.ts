@@ -3,6 +3,7 @@
 // with a slow poll only as a fallback; heartbeats keep each claim's lease alive.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Tx } from '../db/client.js';
 import type { ClaimedTask, Queue } from '../queue/queue.js';
 import type { Sandbox, SandboxExit, SandboxProvider } from '../sandbox/provider.js';
 import type { OrchestratorStore } from './store.js';
@@ -40,7 +41,11 @@ export interface OrchestratorDeps {
   queue: Queue;
   store: OrchestratorStore;
   provider: SandboxProvider;
-  emit: (event: OrchestratorEvent) => Promise<void>;
+  /**
+   * Records an event. With `tx`, in that transaction: the events of status changes (completed,
+   * failed, retrying) are appended in the change's own transaction, so both commit or neither does.
+   */
+  emit: (event: OrchestratorEvent, tx?: Tx) => Promise<void>;
   mintToken: (args: {
     taskId: string;
     projectId: string;
@@ -108,23 +113,30 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     }
   };
 
+  /** The event of a status change, appended in the change's transaction (failing it when it fails). */
+  const record =
+    (task: ClaimedTask, type: string, data: Record<string, unknown>) =>
+    (tx: Tx): Promise<void> =>
+      deps.emit({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data }, tx);
+
   async function reap(all = false): Promise<void> {
-    const reaped = await queue.reap({ all });
-    for (const task of reaped) {
-      const event = {
-        type: task.status === 'failed' ? 'task.failed' : 'task.retrying',
-        projectId: task.project_id,
-        ticketId: task.ticket_id,
-        taskId: task.id,
-        data: {
-          error: 'the lease ran out (the orchestrator or its worker stopped)',
-          attempts: task.attempts,
-          previous_claimer: task.claimed_by,
-        },
-      };
-      await deps.emit(event).catch(() => {});
-      await changed(task.id);
-    }
+    const reaped = await queue.reap({ all }, async (tx, tasks) => {
+      for (const task of tasks) {
+        const event = {
+          type: task.status === 'failed' ? 'task.failed' : 'task.retrying',
+          projectId: task.project_id,
+          ticketId: task.ticket_id,
+          taskId: task.id,
+          data: {
+            error: 'the lease ran out (the orchestrator or its worker stopped)',
+            attempts: task.attempts,
+            previous_claimer: task.claimed_by,
+          },
+        };
+        await deps.emit(event, tx);
+      }
+    });
+    for (const task of reaped) await changed(task.id);
     if (reaped.some((t) => t.status === 'pending')) wake();
   }
 
@@ -181,7 +193,8 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     });
     const context = await store.context(task.id);
     if (!context) {
-      await queue.fail(task.id, claimer, 'the task, its project or its ticket no longer exists');
+      const reason = 'the task, its project or its ticket no longer exists';
+      await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
       return;
     }
     const requireSkill = task.execution_config?.require_spec_skill === true;
@@ -221,7 +234,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       sandbox = await provider.create({ taskId: task.id, env, keepOnFailure: config.keepOnFailure });
     } catch (error) {
       const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
-      if (await queue.fail(task.id, claimer, reason)) await emit(task, 'task.failed', { error: reason });
+      await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
       return;
     }
     run.sandbox = sandbox;
@@ -309,35 +322,43 @@ export function createOrchestrator(deps: OrchestratorDeps) {
   ): Promise<void> {
     const { task } = run;
     if (run.stopping === 'shutdown') {
-      if (await queue.release(task.id, claimer))
-        await emit(task, 'task.retrying', { error: 'the server stopped; handed back' });
+      await queue.release(
+        task.id,
+        claimer,
+        record(task, 'task.retrying', { error: 'the server stopped; handed back' }),
+      );
       return;
     }
     if (run.stopping === 'cancel' || run.stopping === 'lease-lost') return; // whoever took it reports
     if (exit.exitCode === 0 && !exit.error) {
       const result = { ...(outcome ?? {}), ok: true };
-      if (await queue.complete(task.id, claimer, result)) {
+      if (await queue.complete(task.id, claimer, result, record(task, 'task.completed', result))) {
         // Its dependants may be ready now: claim them at once, not after the sandbox is removed.
         wake();
-        await emit(task, 'task.completed', result);
       }
       return;
     }
     if (exit.signal && !exit.error && !outcome) {
       // The worker was killed from outside (OOM killer, kill -9): a crash, so the task may run again.
       const reason = `the worker was killed (${exit.signal})`;
-      const status = await queue.retryOrFail(task.id, claimer, reason);
-      if (status === 'pending') await emit(task, 'task.retrying', { error: reason, attempt: task.attempts });
-      else if (status === 'failed') await emit(task, 'task.failed', { error: `${reason}; no attempts left` });
+      await queue.retryOrFail(task.id, claimer, reason, (tx, status) =>
+        status === 'pending'
+          ? record(task, 'task.retrying', { error: reason, attempt: task.attempts })(tx)
+          : record(task, 'task.failed', { error: `${reason}; no attempts left` })(tx),
+      );
       return;
     }
     const reason =
       outcome?.error ??
       exit.error ??
       `the worker exited with code ${exit.exitCode}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
-    if (await queue.fail(task.id, claimer, reason, outcome ?? undefined)) {
-      await emit(task, 'task.failed', { error: reason, exit_code: exit.exitCode });
-    }
+    await queue.fail(
+      task.id,
+      claimer,
+      reason,
+      outcome ?? undefined,
+      record(task, 'task.failed', { error: reason, exit_code: exit.exitCode }),
+    );
   }
 
   return {

@@ -1,14 +1,22 @@
 // The task queue on the `tasks` table: claim under a lease with FOR UPDATE SKIP LOCKED, heartbeats,
 // idempotent complete/fail, a reaper for leases that ran out, depends_on gating and a per-project
 // concurrency limit. Same SQL on PGlite and PostgreSQL 15.
+//
+// Every status change takes an optional `record` hook that runs in the change's own transaction,
+// only when the change happened: the orchestrator appends the matching event there, so a process
+// killed in between cannot leave a finished task without its event (or an event without the change).
+import type { Tx } from '../db/client.js';
 
-/** The SQL surface the queue needs; `src/db/client.ts` provides it (see `fromDb`). */
+/** The SQL surface the queue needs; `src/db/client.ts` provides it (a `Db`). */
 export interface QueueSql {
   /** Runs one statement and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` in one transaction on one connection. */
-  transaction<T>(fn: (tx: Pick<QueueSql, 'query'>) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 }
+
+/** Runs in the transaction of a status change that happened (appends its event). */
+export type RecordChange<R = void> = (tx: Tx, changed: R) => Promise<unknown>;
 
 /** A claimed task, with what the orchestrator needs to run it. */
 export interface ClaimedTask {
@@ -84,6 +92,18 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
   const backoffBaseMs = options.backoffBaseMs ?? 2_000;
   const lease = `make_interval(secs => $2::double precision / 1000)`;
 
+  /** Runs one status-changing statement and, when it changed a row, `record` in the same transaction. */
+  const change = <R>(
+    statement: string,
+    params: unknown[],
+    record: ((tx: Tx, row: R) => Promise<unknown>) | undefined,
+  ): Promise<R | undefined> =>
+    sql.transaction(async (tx) => {
+      const rows = await tx.query<R>(statement, params);
+      if (rows[0] !== undefined && record) await record(tx, rows[0]);
+      return rows[0];
+    });
+
   return {
     leaseMs,
 
@@ -156,35 +176,55 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
     },
 
     /** Completes a task this claimer holds; false (a no-op) when it is not held any more. */
-    async complete(taskId: string, claimer: string, result: unknown): Promise<boolean> {
-      const rows = await sql.query(
+    async complete(
+      taskId: string,
+      claimer: string,
+      result: unknown,
+      record?: RecordChange,
+    ): Promise<boolean> {
+      const row = await change<{ project_id: string }>(
         `UPDATE tasks SET updated_at = now(), status = 'completed', finished_at = now(), lease_until = NULL, result = $3::jsonb, error = NULL
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING project_id::text AS project_id`,
         [taskId, claimer, JSON.stringify(result ?? {})],
+        async (tx, changed) => {
+          // Its dependants may be ready now: wake every orchestrator (another process may hold the
+          // slots). Sent at commit, with the change.
+          await tx.query(`SELECT pg_notify('omoi_tasks', $1)`, [changed.project_id]);
+          await record?.(tx);
+        },
       );
-      // Its dependants may be ready now: wake every orchestrator (another process may hold the slots).
-      const project = (rows[0] as { project_id?: string } | undefined)?.project_id;
-      if (project) await sql.query(`SELECT pg_notify('omoi_tasks', $1)`, [project]);
-      return rows.length > 0;
+      return row !== undefined;
     },
 
     /** Fails a task this claimer holds, for good; false (a no-op) when it is not held any more. */
-    async fail(taskId: string, claimer: string, error: string, result?: unknown): Promise<boolean> {
-      const rows = await sql.query(
+    async fail(
+      taskId: string,
+      claimer: string,
+      error: string,
+      result?: unknown,
+      record?: RecordChange,
+    ): Promise<boolean> {
+      const row = await change(
         `UPDATE tasks SET updated_at = now(), status = 'failed', finished_at = now(), lease_until = NULL, error = $3,
                 result = COALESCE($4::jsonb, result)
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
         [taskId, claimer, error, result === undefined ? null : JSON.stringify(result)],
+        record && ((tx) => record(tx)),
       );
-      return rows.length > 0;
+      return row !== undefined;
     },
 
     /**
      * Hands a held task back after a crash of its worker: pending again with backoff, or failed
      * when it has used its attempts. Returns the new status, or null when it was not held.
      */
-    async retryOrFail(taskId: string, claimer: string, error: string): Promise<'pending' | 'failed' | null> {
-      const rows = await sql.query<{ status: 'pending' | 'failed' }>(
+    async retryOrFail(
+      taskId: string,
+      claimer: string,
+      error: string,
+      record?: RecordChange<'pending' | 'failed'>,
+    ): Promise<'pending' | 'failed' | null> {
+      const row = await change<{ status: 'pending' | 'failed' }>(
         `UPDATE tasks SET updated_at = now(),
             status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
             claimed_by = NULL, lease_until = NULL, error = $3,
@@ -192,19 +232,21 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
             run_after = now() + make_interval(secs => least(300, $4::double precision * power(2, greatest(attempts - 1, 0)) / 1000))
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING status`,
         [taskId, claimer, error, backoffBaseMs],
+        record && ((tx, changed) => record(tx, changed.status)),
       );
-      return rows[0]?.status ?? null;
+      return row?.status ?? null;
     },
 
     /** Gives a held task back untouched (graceful shutdown): pending, the attempt not counted. */
-    async release(taskId: string, claimer: string): Promise<boolean> {
-      const rows = await sql.query(
+    async release(taskId: string, claimer: string, record?: RecordChange): Promise<boolean> {
+      const row = await change(
         `UPDATE tasks SET updated_at = now(), status = 'pending', claimed_by = NULL, lease_until = NULL,
                 attempts = greatest(attempts - 1, 0), run_after = NULL
           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING id`,
         [taskId, claimer],
+        record && ((tx) => record(tx)),
       );
-      return rows.length > 0;
+      return row !== undefined;
     },
 
     /**
@@ -212,9 +254,10 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
      * With `all`, every claimed task is reaped regardless of its lease: only for a database that a
      * single process owns (PGlite), at start, where any claim is an orphan of a dead process.
      */
-    async reap(opts: { all?: boolean } = {}): Promise<ReapedTask[]> {
-      const rows = await sql.query<ReapedTask>(
-        `WITH expired AS (
+    async reap(opts: { all?: boolean } = {}, record?: RecordChange<ReapedTask[]>): Promise<ReapedTask[]> {
+      return sql.transaction(async (tx) => {
+        const rows = await tx.query<ReapedTask>(
+          `WITH expired AS (
            SELECT id, claimed_by FROM tasks
             WHERE status IN ${ACTIVE} AND (${opts.all ? 'true' : 'lease_until < now()'})
             FOR UPDATE SKIP LOCKED)
@@ -226,9 +269,12 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
             run_after = now() + make_interval(secs => least(300, $1::double precision * power(2, greatest(t.attempts - 1, 0)) / 1000))
            FROM expired e WHERE t.id = e.id
          RETURNING t.id, t.project_id, t.ticket_id, t.status, t.attempts, e.claimed_by`,
-        [backoffBaseMs],
-      );
-      return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+          [backoffBaseMs],
+        );
+        const reaped = rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+        if (reaped.length > 0 && record) await record(tx, reaped);
+        return reaped;
+      });
     },
 
     /** The status of one task (the orchestrator checks it when a worker exits). */
