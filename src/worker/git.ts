@@ -70,6 +70,17 @@ export async function cloneAndCheckout(options: {
   } else if (await hasRef(`refs/remotes/origin/${baseBranch}`, at)) {
     await git(['checkout', '--quiet', '-B', workBranch, `origin/${baseBranch}`], at);
   } else {
+    // Only an empty repository starts from nothing: basing the work on no history while the
+    // repository has some would push a branch that shares nothing with it.
+    const others = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin/'], at);
+    const branches = others.split('\n').filter((name) => name && name !== 'HEAD');
+    if (branches.length > 0) {
+      throw new AppError(
+        'GIT_FAILED',
+        `the base branch ${baseBranch} does not exist in ${repoUrl} (it has ${branches.slice(0, 5).join(', ')}); ` +
+          `set the project's default_branch to one of them`,
+      );
+    }
     await git(['checkout', '--quiet', '--orphan', workBranch], at);
   }
 }

@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .description('Register a repository (a local path or a git URL) with the running server')
     .argument('<path-or-git-url>', 'a local git repository or a git URL')
     .option('--name <name>', 'project name (default: the repository folder name)')
-    .option('--branch <branch>', 'default branch (default: the local HEAD branch, else main)')
+    .option(
+      '--branch <branch>',
+      "default branch (default: the repository's HEAD branch when it exists, else main or master)",
+    )
     .option('--json', 'print the project as JSON')
     .action(async (location: string, flags: { name?: string; branch?: string; json?: boolean }) => {
       const { execFile } = await import('node:child_process');
@@ -48,10 +51,10 @@ export function register(program: Command): void {
           return usageError(`${location} is not a git repository (run git init there first)`, USAGE);
         }
         repoUrl = path;
-        if (!branch) {
-          const head = await git('git', ['-C', path, 'symbolic-ref', '--short', 'HEAD']).catch(() => null);
-          branch = head?.stdout.trim() || undefined;
-        }
+      }
+      if (!branch) {
+        const { detectDefaultBranch } = await import('../default-branch.js');
+        branch = (await detectDefaultBranch(repoUrl)) ?? undefined;
       }
       const { createApiClient, parseApiClientEnv } = await import('../../api/client.js');
       const env = parseApiClientEnv(process.env);

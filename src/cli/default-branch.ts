@@ -1,0 +1,45 @@
+// Which branch a repository's work starts from. A bare repository made with `git init --bare`
+// keeps HEAD at `master` even when only `main` was ever pushed, so HEAD alone is not enough:
+// the branch must also exist.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * The default branch of a repository (a local path or a URL), or null when it cannot be asked
+ * (no network, no such repository, or an empty repository: the server's default applies).
+ *
+ * @example
+ * await detectDefaultBranch('/srv/app.git'); // 'main'
+ */
+export async function detectDefaultBranch(location: string): Promise<string | null> {
+  const ask = async (flag: string, ...patterns: string[]) =>
+    (
+      await run('git', ['ls-remote', flag, location, ...patterns], {
+        timeout: 15_000,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      })
+    ).stdout;
+  let symref: string;
+  let heads: string;
+  try {
+    [symref, heads] = await Promise.all([ask('--symref', 'HEAD'), ask('--heads')]);
+  } catch {
+    return null;
+  }
+  return chooseDefaultBranch(symref, heads);
+}
+
+/** Picks the branch from `git ls-remote --symref HEAD` and `git ls-remote --heads` output. */
+export function chooseDefaultBranch(symrefOutput: string, headsOutput: string): string | null {
+  const head = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(symrefOutput)?.[1] ?? null;
+  const branches = headsOutput
+    .split('\n')
+    .map((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1])
+    .filter((name): name is string => Boolean(name));
+  if (branches.length === 0) return head;
+  if (head && branches.includes(head)) return head;
+  for (const usual of ['main', 'master', 'trunk', 'develop']) if (branches.includes(usual)) return usual;
+  return branches[0] ?? null;
+}
