@@ -1,36 +1,42 @@
 // The server's configuration: parsed once from the environment by the entry point (`omoi start`),
 // then overridden by command-line flags, and passed down. Nothing else reads process.env.
 import { z } from 'zod';
+import { runtimeEnvSchema } from '../agents/registry.js';
+import { checkRuntimeConfig } from '../agents/runtime-config.js';
 import { AppError } from './errors.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-export const serverEnvSchema = z.object({
-  /** PostgreSQL connection string; unset means embedded PGlite in OMOI_DATA_DIR. */
-  DATABASE_URL: z.string().min(1).optional(),
-  /** The data folder: embedded database, lock file, workspaces. */
-  OMOI_DATA_DIR: z.string().min(1).default('./.omoi'),
-  /** The address to bind; anything but loopback requires an API key on every request. */
-  OMOI_HOST: z.string().min(1).default('127.0.0.1'),
-  OMOI_PORT: port.default(7878),
-  /** A key accepted besides the ones made with `omoi key create` (at least 16 characters). */
-  OMOI_API_KEY: z.string().min(16, 'OMOI_API_KEY must have at least 16 characters').optional(),
-  /** Largest request body in bytes (spec sync allows OMOI_SYNC_BODY_LIMIT). */
-  OMOI_BODY_LIMIT: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(1024 * 1024),
-  OMOI_SYNC_BODY_LIMIT: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(16 * 1024 * 1024),
-  /** Milliseconds between SSE heartbeat comments. */
-  OMOI_SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
-  /** The built web UI to serve at `/` (default: web/dist of this installation). */
-  OMOI_WEB_DIR: z.string().min(1).optional(),
-});
+export const serverEnvSchema = z
+  .object({
+    /** PostgreSQL connection string; unset means embedded PGlite in OMOI_DATA_DIR. */
+    DATABASE_URL: z.string().min(1).optional(),
+    /** The data folder: embedded database, lock file, workspaces. */
+    OMOI_DATA_DIR: z.string().min(1).default('./.omoi'),
+    /** The address to bind; anything but loopback requires an API key on every request. */
+    OMOI_HOST: z.string().min(1).default('127.0.0.1'),
+    OMOI_PORT: port.default(7878),
+    /** A key accepted besides the ones made with `omoi key create` (at least 16 characters). */
+    OMOI_API_KEY: z.string().min(16, 'OMOI_API_KEY must have at least 16 characters').optional(),
+    /** Largest request body in bytes (spec sync allows OMOI_SYNC_BODY_LIMIT). */
+    OMOI_BODY_LIMIT: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    OMOI_SYNC_BODY_LIMIT: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
+    /** Milliseconds between SSE heartbeat comments. */
+    OMOI_SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
+    /** The built web UI to serve at `/` (default: web/dist of this installation). */
+    OMOI_WEB_DIR: z.string().min(1).optional(),
+    /** The agent runtime workers use, when chosen explicitly (claude | openai | offline). */
+    AGENT_RUNTIME: z.string().min(1).optional(),
+  })
+  .extend(runtimeEnvSchema.shape);
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
 
@@ -47,6 +53,11 @@ export interface ServerConfig {
   webDir: string | null;
   /** Whether every request needs a key (true when bound to a non-loopback address). */
   requireAuth: boolean;
+  /**
+   * Why tickets cannot run here, saying what to set: the explicitly chosen AGENT_RUNTIME lacks its
+   * key or endpoint (null when it has them, or when the runtime is chosen by the keys present).
+   */
+  runtimeUnavailable: string | null;
 }
 
 /** True for addresses only this machine can reach. */
@@ -85,5 +96,6 @@ export function loadServerConfig(
     heartbeatMs: e.OMOI_SSE_HEARTBEAT_MS,
     webDir: overrides.webDir !== undefined ? overrides.webDir : (e.OMOI_WEB_DIR ?? defaultWebDir),
     requireAuth: !isLoopback(host),
+    runtimeUnavailable: e.AGENT_RUNTIME ? (checkRuntimeConfig(e.AGENT_RUNTIME, e)?.message ?? null) : null,
   };
 }

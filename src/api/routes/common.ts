@@ -16,6 +16,9 @@ export const errors = {
   409: error('The resource is not in a state that allows this'),
   413: error('The body is larger than allowed'),
   415: error('The body is not application/json'),
+  422: error(
+    'Well-formed but not acceptable now (e.g. RUNTIME_UNAVAILABLE: the agent runtime lacks its key)',
+  ),
 };
 
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {

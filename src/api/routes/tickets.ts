@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../core/errors.js';
 import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
 import { CreateTicket, Event, IdParam, SpecDocument, Task, Ticket, TicketQuery } from '../schemas.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
-export function registerTickets(app: App, { services }: AppDeps): void {
+export function registerTickets(app: App, { services, config }: AppDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -14,15 +15,22 @@ export function registerTickets(app: App, { services }: AppDeps): void {
       description:
         'spec_driven: the task has execution_config {require_spec_skill: true, selected_skill: "spec-driven-dev"}, ' +
         'task_type create_spec, execution mode exploration. quick: {require_spec_skill: false}, an implementation ' +
-        'task. The title is derived from the description when absent; the TKT ref is assigned by the server.',
+        'task. The title is derived from the description when absent; the TKT ref is assigned by the server. ' +
+        '422 RUNTIME_UNAVAILABLE when the agent runtime the server was told to use (AGENT_RUNTIME) lacks its key; ' +
+        'the message says what to set.',
       request: { body: jsonBody(CreateTicket) },
       responses: {
         201: jsonResponse(z.object({ ticket: Ticket, task: Task }), 'The ticket and its first task'),
         400: errors[400],
         404: errors[404],
+        422: errors[422],
       },
     }),
-    async (c) => send(c, await services.tickets.create(c.req.valid('json')), 201),
+    async (c) => {
+      // Refused now, with what to set, rather than failing inside a sandbox minutes later.
+      if (config.runtimeUnavailable) throw new AppError('RUNTIME_UNAVAILABLE', config.runtimeUnavailable);
+      return send(c, await services.tickets.create(c.req.valid('json')), 201);
+    },
   );
 
   app.openapi(

@@ -45,6 +45,10 @@ export function register(program: Command): void {
       );
       const log = (message: string, fields?: Record<string, unknown>) =>
         process.stderr.write(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+      if (config.runtimeUnavailable)
+        log(
+          `warning: ${config.runtimeUnavailable}. Until then, creating a ticket answers 422 RUNTIME_UNAVAILABLE.`,
+        );
 
       // 1. the database (migrated; PGlite takes the data folder's lock)
       const db = await openDatabase(
