@@ -12,7 +12,13 @@ import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from './git.js';
 import { buildFeedbackPrompt, buildUserPrompt } from './prompt.js';
 import { loadSkill } from './skill.js';
 
-export type WorkerResult =
+/** What the agent spent over all its turns, when its runtime reports it. */
+export interface WorkerSpend {
+  usage?: { input_tokens: number; output_tokens: number };
+  cost_usd?: number;
+}
+
+export type WorkerResult = (
   | {
       ok: true;
       branch: string;
@@ -20,7 +26,9 @@ export type WorkerResult =
       attempts?: number;
       synced?: { created: number; updated: number; unchanged: number };
     }
-  | { ok: false; error: string };
+  | { ok: false; error: string }
+) &
+  WorkerSpend;
 
 export interface WorkerDeps {
   api: WorkerApiClient;
@@ -40,14 +48,55 @@ function clip(text: string): string {
   return text.length > MAX_EVENT_TEXT ? `${text.slice(0, MAX_EVENT_TEXT)}… (${text.length} chars)` : text;
 }
 
+/** Sums the usage and cost of every turn's `result`; runtimes that report neither add nothing. */
+function spendMeter() {
+  let input = 0;
+  let output = 0;
+  let cost = 0;
+  let usage = false;
+  let costed = false;
+  return {
+    add(result: AgentEvent & { type: 'result' }): void {
+      if (result.usage) {
+        usage = true;
+        input += result.usage.inputTokens;
+        output += result.usage.outputTokens;
+      }
+      if (typeof result.costUsd === 'number') {
+        costed = true;
+        cost += result.costUsd;
+      }
+    },
+    get total(): WorkerSpend {
+      return {
+        ...(usage ? { usage: { input_tokens: input, output_tokens: output } } : {}),
+        // Summed floats: rounded to a millionth of a dollar so 0.1 + 0.2 reads 0.3.
+        ...(costed ? { cost_usd: Math.round(cost * 1e6) / 1e6 } : {}),
+      };
+    },
+  };
+}
+
 /**
- * Runs the worker's whole job and returns the outcome as a value (only a bug throws).
+ * Runs the worker's whole job and returns the outcome as a value (only a bug throws). The outcome
+ * carries the agent's token usage and cost summed over its turns (`usage`, `cost_usd`), when the
+ * runtime reports them, whether the run succeeded or not.
  *
  * @example
  * const result = await runWorker(config, { api, cwd: process.cwd(), log: console.log, signal });
  * process.exitCode = result.ok ? 0 : 1;
  */
 export async function runWorker(config: WorkerConfig, deps: WorkerDeps): Promise<WorkerResult> {
+  const meter = spendMeter();
+  const result = await runJob(config, deps, meter);
+  return { ...result, ...meter.total };
+}
+
+async function runJob(
+  config: WorkerConfig,
+  deps: WorkerDeps,
+  meter: ReturnType<typeof spendMeter>,
+): Promise<WorkerResult> {
   const { api, log } = deps;
   const taskId = config.TASK_ID;
   const emit = async (type: string, data: Record<string, unknown>) => {
@@ -130,8 +179,11 @@ export async function runWorker(config: WorkerConfig, deps: WorkerDeps): Promise
     ...(config.OMOI_MODEL ? { model: config.OMOI_MODEL } : {}),
   });
   try {
-    const turn = async (prompt: string): Promise<AgentEvent & { type: 'result' }> =>
-      runTurn(session, prompt, deps.signal, emit);
+    const turn = async (prompt: string): Promise<AgentEvent & { type: 'result' }> => {
+      const result = await runTurn(session, prompt, deps.signal, emit);
+      meter.add(result);
+      return result;
+    };
 
     let prompt = buildUserPrompt(task, config.EXECUTION_MODE);
     const ref = task.ticket?.ref ?? task.title;

@@ -140,10 +140,13 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
   }
 
   it('appends task.completed with the result when the task completes', async () => {
-    const { task, types, events } = await runOne({ exit: { exitCode: 0 }, outcome: { ok: true, note: 'n' } });
+    // The worker's outcome line, with the agent's usage and cost (src/worker/run.ts).
+    const outcome = { ok: true, branch: 'b', usage: { input_tokens: 12, output_tokens: 3 }, cost_usd: 0.01 };
+    const { task, types, events } = await runOne({ exit: { exitCode: 0 }, outcome });
     expect(task.status).toBe('completed');
+    expect(task.result).toEqual(outcome);
     expect(types).toEqual(['task.claimed', 'task.completed']);
-    expect(events[1]?.data).toMatchObject({ ok: true, note: 'n' });
+    expect(events[1]?.data).toEqual(outcome);
   });
 
   it('does not complete a task whose task.completed could not be appended', async () => {
