@@ -139,3 +139,34 @@ describe('worker outcome: usage and cost', () => {
     expect(result).not.toHaveProperty('cost_usd');
   });
 });
+
+describe('worker outcome: the agent failing in a spec run', () => {
+  it('stops at once with the agent’s reason instead of validating three times', async () => {
+    const { result, events, prompts } = await run(
+      'omoi/spec-down',
+      [{ type: 'result', ok: false, error: 'connect ECONNREFUSED 127.0.0.1:9', turns: 0 }],
+      { REQUIRE_SPEC_SKILL: 'true' },
+    );
+    expect(prompts).toHaveLength(1);
+    expect(result).toMatchObject({ ok: false, error: 'agent stopped: connect ECONNREFUSED 127.0.0.1:9' });
+    expect(events.some((e) => e.type === 'spec.validation')).toBe(false);
+    expect(events.find((e) => e.type === 'worker.failed')?.data).toEqual({
+      error: 'agent stopped: connect ECONNREFUSED 127.0.0.1:9',
+    });
+    expect(() => sh(remote, 'rev-parse', '--verify', 'omoi/spec-down')).toThrow();
+  });
+
+  it('still validates and feeds back what an agent that ran out of turns wrote', async () => {
+    const { result, events, prompts } = await run(
+      'omoi/spec-turns',
+      [{ type: 'result', ok: false, error: 'max_turns', turns: 40 }],
+      { REQUIRE_SPEC_SKILL: 'true' },
+    );
+    expect(prompts).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'spec.validation')).toHaveLength(3);
+    expect(result).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/Spec validation FAILED after 3/),
+    });
+  });
+});

@@ -197,7 +197,12 @@ async function runJob(
     for (let attempt = 1; attempt <= config.SPEC_MAX_ATTEMPTS; attempt += 1) {
       const result = await turn(prompt);
       if (deps.signal.aborted || result.error === 'cancelled') return fail('cancelled');
-      if (!result.ok) log(`agent ended attempt ${attempt} with: ${result.error ?? 'an error'}`);
+      // The agent itself failed (endpoint down, key refused): validating what it left behind would
+      // only hide the reason behind "Spec validation FAILED". Running out of turns is different:
+      // what it wrote so far is validated and fed back.
+      if (!result.ok && result.error !== 'max_turns')
+        return fail(`agent stopped: ${result.error ?? 'unknown reason'}`);
+      if (!result.ok) log(`agent ended attempt ${attempt} with: ${result.error}`);
       report = await validateSpecDir(workspace);
       const passed = report.valid;
       const line = `Spec validation ${passed ? 'PASSED' : 'FAILED'} (attempt ${attempt} of ${config.SPEC_MAX_ATTEMPTS}): ${report.summary.files} files, ${report.summary.errors} errors, ${report.summary.warnings} warnings`;
