@@ -33,6 +33,16 @@ export const serverEnvSchema = z
     OMOI_SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
     /** The built web UI to serve at `/` (default: web/dist of this installation). */
     OMOI_WEB_DIR: z.string().min(1).optional(),
+    /**
+     * The address workers in remote sandboxes (docker, daytona, e2b) use to reach this server, e.g.
+     * https://omoi.example.com; unset, they get the address the server listens on.
+     */
+    OMOI_PUBLIC_URL: z
+      .url({
+        protocol: /^https?$/,
+        error: 'must be an http(s) URL such as https://omoi.example.com (where workers reach this server)',
+      })
+      .optional(),
     /** The agent runtime workers use, when chosen explicitly (claude | openai | offline). */
     AGENT_RUNTIME: z.string().min(1).optional(),
   })
@@ -58,6 +68,8 @@ export interface ServerConfig {
    * key or endpoint (null when it has them, or when the runtime is chosen by the keys present).
    */
   runtimeUnavailable: string | null;
+  /** OMOI_PUBLIC_URL without a trailing slash: the API address given to workers; null when unset. */
+  publicUrl: string | null;
 }
 
 /** True for addresses only this machine can reach. */
@@ -96,6 +108,7 @@ export function loadServerConfig(
     heartbeatMs: e.OMOI_SSE_HEARTBEAT_MS,
     webDir: overrides.webDir !== undefined ? overrides.webDir : (e.OMOI_WEB_DIR ?? defaultWebDir),
     requireAuth: !isLoopback(host),
+    publicUrl: e.OMOI_PUBLIC_URL ? e.OMOI_PUBLIC_URL.replace(/\/+$/, '') : null,
     runtimeUnavailable: e.AGENT_RUNTIME ? (checkRuntimeConfig(e.AGENT_RUNTIME, e)?.message ?? null) : null,
   };
 }

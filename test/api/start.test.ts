@@ -27,12 +27,12 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-async function start(): Promise<Server> {
+async function start(options: { dir?: string; env?: Record<string, string> } = {}): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [bin, 'start', '--data', dataDir, '--port', '0', '--json', '--no-web'],
+    [bin, 'start', '--data', options.dir ?? dataDir, '--port', '0', '--json', '--no-web'],
     {
-      env: env(),
+      env: env(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -180,5 +180,42 @@ describe('omoi start', () => {
     expect(body.tickets.map((t: { ref: string }) => t.ref).sort()).toEqual(['TKT-001', 'TKT-002']);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+});
+
+describe('omoi start configuration', () => {
+  it('refuses a bad OMOI_PUBLIC_URL at start with a message and no stack trace', async () => {
+    const dir = join(scratch, 'bad-public-url');
+    const run = await cli(['start', '--data', dir, '--port', '0', '--no-web'], {
+      OMOI_PUBLIC_URL: 'omoi.local:80',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/CONFIG_INVALID: .*OMOI_PUBLIC_URL: must be an http\(s\) URL/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    // Refused before the database was opened.
+    expect(existsSync(join(dir, 'omoi.lock'))).toBe(false);
+  });
+
+  it('warns at start when the explicit AGENT_RUNTIME lacks its key, and tickets get a 422', async () => {
+    const server = await start({
+      dir: join(scratch, 'no-key'),
+      env: { AGENT_RUNTIME: 'claude', OMOI_PUBLIC_URL: 'https://omoi.example.com/' },
+    });
+    try {
+      expect(server.stderr()).toMatch(/warning: AGENT_RUNTIME=claude needs ANTHROPIC_API_KEY/);
+      const { url } = server;
+      const project = await api(url, 'POST', '/projects', { name: 'nokey', repo_url: '/tmp/none' });
+      const ticket = await api(url, 'POST', '/tickets', {
+        project_id: project.body.id,
+        title: 'A thing',
+        description: 'As a user I want a thing so that it is there.',
+        workflow_mode: 'quick',
+      });
+      expect(ticket.status).toBe(422);
+      expect(ticket.body.error.code).toBe('RUNTIME_UNAVAILABLE');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 });

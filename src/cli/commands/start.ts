@@ -79,12 +79,11 @@ export function register(program: Command): void {
           );
         }
         if (runEnv.data.OMOI_ORCHESTRATOR) {
-          const publicUrl = process.env.OMOI_PUBLIC_URL;
           const orchestrator = await startServerOrchestrator({
             db,
             services,
             env: runEnv.data,
-            apiUrl: publicUrl || server.url.replace('://0.0.0.0:', '://127.0.0.1:'),
+            apiUrl: config.publicUrl ?? server.url.replace('://0.0.0.0:', '://127.0.0.1:'),
             dataDir: resolve(config.dataDir),
             path: process.env.PATH ?? '',
             providerSettings: process.env,
