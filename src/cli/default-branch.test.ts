@@ -32,8 +32,11 @@ describe('detectDefaultBranch', () => {
     expect(await detectDefaultBranch(bareWith('both', ['feature', 'master']))).toBe('master');
   });
 
-  it('answers null for an empty repository and for a missing one', async () => {
-    expect(await detectDefaultBranch(bareWith('empty', []))).toBeNull();
+  it("answers an empty repository's HEAD, and null for a missing one", async () => {
+    expect(await detectDefaultBranch(bareWith('empty', []))).toBe('master');
+    const fresh = join(root, 'fresh');
+    execFileSync('git', ['init', '--quiet', '--initial-branch=trunk', fresh]);
+    expect(await detectDefaultBranch(fresh)).toBe('trunk');
     expect(await detectDefaultBranch(join(root, 'nope.git'))).toBeNull();
   });
 

@@ -8,7 +8,8 @@ const run = promisify(execFile);
 
 /**
  * The default branch of a repository (a local path or a URL), or null when it cannot be asked
- * (no network, no such repository, or an empty repository: the server's default applies).
+ * (no network, no such repository, an empty remote repository): the server's default applies.
+ * An empty local repository answers the branch its HEAD names.
  *
  * @example
  * await detectDefaultBranch('/srv/app.git'); // 'main'
@@ -28,12 +29,21 @@ export async function detectDefaultBranch(location: string): Promise<string | nu
   } catch {
     return null;
   }
-  return chooseDefaultBranch(symref, heads);
+  // An empty repository advertises no HEAD; a local one can still be asked which branch it is on.
+  const localHead = await run('git', ['-C', location, 'symbolic-ref', '--short', 'HEAD']).then(
+    ({ stdout }) => stdout.trim() || null,
+    () => null,
+  );
+  return chooseDefaultBranch(symref, heads, localHead);
 }
 
 /** Picks the branch from `git ls-remote --symref HEAD` and `git ls-remote --heads` output. */
-export function chooseDefaultBranch(symrefOutput: string, headsOutput: string): string | null {
-  const head = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(symrefOutput)?.[1] ?? null;
+export function chooseDefaultBranch(
+  symrefOutput: string,
+  headsOutput: string,
+  localHead: string | null = null,
+): string | null {
+  const head = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(symrefOutput)?.[1] ?? localHead;
   const branches = headsOutput
     .split('\n')
     .map((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1])
