@@ -1,27 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createGitRemote } from '../../test/support/git-remote.js';
 import { cloneAndCheckout, git } from './git.js';
 
 const root = mkdtempSync(join(tmpdir(), 'omoi-git-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function bare(name: string, branch?: string): string {
-  const remote = join(root, `${name}.git`);
-  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=master', remote]);
-  if (branch) {
-    const seed = join(root, `${name}-seed`);
-    execFileSync('git', ['init', '--quiet', seed]);
-    writeFileSync(join(seed, 'README.md'), '# seed\n');
-    const id = ['-c', 'user.email=t@t', '-c', 'user.name=t'];
-    execFileSync('git', [...id, 'add', '.'], { cwd: seed });
-    execFileSync('git', [...id, 'commit', '--quiet', '-m', 'init'], { cwd: seed });
-    execFileSync('git', ['push', '--quiet', remote, `HEAD:refs/heads/${branch}`], { cwd: seed });
-  }
-  return remote;
-}
+const bare = (name: string, branch?: string) =>
+  createGitRemote(root, { name: `${name}.git`, branches: branch ? [branch] : [], head: 'master' });
 
 describe('cloneAndCheckout', () => {
   it('bases the work branch on the base branch', async () => {

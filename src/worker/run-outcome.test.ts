@@ -1,11 +1,11 @@
 // What the worker reports besides ok/error: the agent's usage and cost summed over its turns, and,
 // in a spec run, the agent's own failure (endpoint down, key refused) at once instead of a
 // validation loop that hides it. The model is a stand-in runtime; git is real.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitRemote, git } from '../../test/support/git-remote.js';
 import type { AgentEvent, AgentRuntime } from '../agents/runtime.js';
 import type { WorkerApiClient } from './api-client.js';
 import { parseWorkerEnv } from './config.js';
@@ -17,20 +17,9 @@ type Result = AgentEvent & { type: 'result' };
 let root: string;
 let remote: string;
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'omoi-worker-outcome-'));
-  remote = join(root, 'remote.git');
-  sh(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
-  const seed = join(root, 'seed');
-  sh(root, 'clone', '--quiet', remote, seed);
-  await writeFile(join(seed, 'README.md'), '# app\n');
-  sh(seed, 'add', '.');
-  sh(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
-  sh(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+  remote = createGitRemote(root);
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -153,7 +142,7 @@ describe('worker outcome: the agent failing in a spec run', () => {
     expect(events.find((e) => e.type === 'worker.failed')?.data).toEqual({
       error: 'agent stopped: connect ECONNREFUSED 127.0.0.1:9',
     });
-    expect(() => sh(remote, 'rev-parse', '--verify', 'omoi/spec-down')).toThrow();
+    expect(() => git(remote, 'rev-parse', '--verify', 'omoi/spec-down')).toThrow();
   });
 
   it('still validates and feeds back what an agent that ran out of turns wrote', async () => {

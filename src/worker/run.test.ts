@@ -1,10 +1,10 @@
 // The worker against a real git remote (a temporary bare repository) and a recording stand-in for
 // the three API calls it makes; the full path through the real API is in test/e2e-run/.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitRemote, git } from '../../test/support/git-remote.js';
 import { createRuntime } from '../agents/registry.js';
 import { validateSpecFiles } from '../spec/index.js';
 import type { SpecFile } from '../spec/types.js';
@@ -16,20 +16,9 @@ import { runWorker } from './run.js';
 let root: string;
 let remote: string;
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'omoi-worker-'));
-  remote = join(root, 'remote.git');
-  sh(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
-  const seed = join(root, 'seed');
-  sh(root, 'clone', '--quiet', remote, seed);
-  await writeFile(join(seed, 'README.md'), '# app\n');
-  sh(seed, 'add', '.');
-  sh(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
-  sh(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+  remote = createGitRemote(root);
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -118,9 +107,9 @@ describe('worker', () => {
       passed: true,
       attempt: 1,
     });
-    const head = sh(remote, 'log', '-1', '--format=%an <%ae>|%s', 'omoi/TKT-003');
+    const head = git(remote, 'log', '-1', '--format=%an <%ae>|%s', 'omoi/TKT-003');
     expect(head).toBe('Omoi Worker <worker@omoi.local>|docs(spec): TKT-003 Export reports');
-    expect(result.ok && result.commit).toBe(sh(remote, 'rev-parse', 'omoi/TKT-003'));
+    expect(result.ok && result.commit).toBe(git(remote, 'rev-parse', 'omoi/TKT-003'));
     expect(synced[0]?.some((f) => f.path === '.omoi_os/tickets/TKT-EXPORT003-001.md')).toBe(true);
   });
 
@@ -176,6 +165,6 @@ describe('worker', () => {
     ]);
     expect(events.some((e) => e.type === 'git.pushed')).toBe(false);
     expect(synced).toHaveLength(0);
-    expect(() => sh(remote, 'rev-parse', '--verify', 'omoi/TKT-005')).toThrow();
+    expect(() => git(remote, 'rev-parse', '--verify', 'omoi/TKT-005')).toThrow();
   });
 });

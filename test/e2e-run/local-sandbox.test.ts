@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../src/sandbox/local.js';
 import type { Sandbox, SandboxLogLine } from '../../src/sandbox/provider.js';
+import { createGitRemote } from '../support/git-remote.js';
 
 let root: string;
 let remote: string;
@@ -23,20 +24,9 @@ const hasBwrap = (() => {
   }
 })();
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'omoi-local-'));
-  remote = join(root, 'remote.git');
-  sh(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
-  const seed = join(root, 'seed');
-  sh(root, 'clone', '--quiet', remote, seed);
-  await writeFile(join(seed, 'README.md'), '# app\n');
-  sh(seed, 'add', '.');
-  sh(seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'init');
-  sh(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+  remote = createGitRemote(root);
   // Stands in for bin/omoi.js: reports its env, cwd, branch, uid and what it may write.
   probe = join(root, 'probe.mjs');
   await writeFile(

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalProvider } from '../../src/sandbox/local.js';
-import { createGitRemote } from '../support/fakes/git-remote.js';
+import { createGitRemote } from '../support/git-remote.js';
 import { CONTRACT_WORKER, describeProviderContract } from './contract.js';
 
 // `local` runs the contract for real: a git clone from a bare repository in a temp folder and the

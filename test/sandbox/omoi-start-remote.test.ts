@@ -15,7 +15,7 @@ import { WORKER_COMMAND, workerUploads } from '../../src/sandbox/worker-files.js
 import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { startFakeE2B } from '../support/fakes/e2b-service.js';
-import { createGitRemote, git } from '../support/fakes/git-remote.js';
+import { createGitRemote, git } from '../support/git-remote.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const DATABASE_URL = process.env.OMOI_TEST_DATABASE_URL || undefined;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitRemote } from '../support/fakes/git-remote.js';
+import { createGitRemote } from '../support/git-remote.js';
 
 const DATABASE_URL = process.env.OMOI_TEST_DATABASE_URL || undefined;
 const TICKETS = Number(process.env.OMOI_TEST_SCALE_TICKETS || 300);

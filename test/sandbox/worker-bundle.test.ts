@@ -11,8 +11,8 @@ import { WORKER_COMMAND, workerUploads } from '../../src/sandbox/worker-files.js
 import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { startFakeE2B } from '../support/fakes/e2b-service.js';
-import { createGitRemote, git } from '../support/fakes/git-remote.js';
 import { startFakeWorkerApi } from '../support/fakes/worker-api.js';
+import { createGitRemote, git } from '../support/git-remote.js';
 
 // The travelling worker for real: the build step bundles `omoi worker` into one file, a remote
 // provider uploads it with the skills into a bare (fake) sandbox that has only Node and git, and it
