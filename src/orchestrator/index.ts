@@ -4,34 +4,24 @@ import { fileURLToPath } from 'node:url';
 import { chooseRuntimeName } from '../agents/registry.js';
 import { runtimeEnv } from '../agents/runtime-config.js';
 import type { Services } from '../core/services.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
 import { startOrphanSweeper } from '../sandbox/orphans.js';
 import { createProvider } from '../sandbox/registry.js';
 import type { OrchestratorEnv } from './config.js';
-import { createOrchestrator, type Orchestrator, type OrchestratorEvent } from './orchestrator.js';
+import { createOrchestrator, type Orchestrator, type OrchestratorDeps } from './orchestrator.js';
 import { createOrchestratorStore } from './store.js';
 
 export type { OrchestratorEnv } from './config.js';
 export { orchestratorEnvSchema } from './config.js';
 
-export interface StartOrchestratorOptions {
+/** What `omoi start` hands over; the callbacks are the orchestrator's own (see OrchestratorDeps). */
+export interface StartOrchestratorOptions
+  extends Pick<OrchestratorDeps, 'listen' | 'emit' | 'mintToken' | 'onTaskChanged'> {
   /** The server's database as the queue needs it. */
   sql: QueueSql;
-  /** NOTIFY subscription (PGlite listen, or a dedicated pg client). */
-  listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
-  /** Records an event (and fans it out to SSE), in `tx` when given (a task's status change). */
-  emit: (event: OrchestratorEvent, tx?: Tx) => Promise<void>;
-  mintToken: (args: {
-    taskId: string;
-    projectId: string;
-    ticketId: string | null;
-    ttlMs: number;
-  }) => Promise<string>;
   /** Revokes a finished task's worker tokens. */
   revokeTokens?: (taskId: string) => Promise<void>;
-  /** After a task's status changed: dependants blocked or released, the ticket moved (flow.settle). */
-  onTaskChanged?: (taskId: string) => Promise<unknown>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
   dataDir: string;

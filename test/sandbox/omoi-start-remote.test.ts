@@ -4,7 +4,6 @@
 // specs pushed to the repository and synced back. Needs `npm run build` (dist/ and the bundle).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { startFakeE2B } from '../support/fakes/e2b-service.js';
 import { createGitRemote, git } from '../support/git-remote.js';
+import { eventually, freePort } from '../support/wait.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const DATABASE_URL = process.env.OMOI_TEST_DATABASE_URL || undefined;
@@ -40,27 +40,6 @@ afterAll(async () => {
   await admin?.end();
   if (root) rmSync(root, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${base}/api/v1${path}`, {

@@ -8,13 +8,13 @@
 // default; a smaller number for a quick local run).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitRemote } from '../support/git-remote.js';
+import { eventually, freePort } from '../support/wait.js';
 
 const DATABASE_URL = process.env.OMOI_TEST_DATABASE_URL || undefined;
 const TICKETS = Number(process.env.OMOI_TEST_SCALE_TICKETS || 300);
@@ -27,27 +27,6 @@ interface Orchestrator {
   url: string;
   child: ChildProcess;
   output: string[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
