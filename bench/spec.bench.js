@@ -103,7 +103,7 @@ export default async function () {
     }
     const node = measure('node -e ""', ['-e', ''], root);
 
-    const { validateSpecDir } = await import(join(repo, 'dist', 'spec', 'validate.js'));
+    const { validateSpecDir } = await import(join(repo, 'dist', 'spec-format', 'validate.js'));
     await validateSpecDir(root);
     const inProcess = [];
     for (let i = 0; i < RUNS; i++) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { validateSpecFiles } from '../spec/index.js';
+import { validateSpecFiles } from '../spec-format/index.js';
 import {
   createOfflineRuntime,
   draftSpecSet,

@@ -2,8 +2,8 @@
 // of src/spec; an invalid set is refused whole, a valid set is upserted by (project, spec id) with
 // its content hash, and the references between documents are stored resolved to rows.
 import { type Db, json, type Queryable, type Tx } from '../db/client.js';
-import { validateSpecFiles } from '../spec/index.js';
-import type { SpecDocument, SpecFile, ValidationIssue } from '../spec/types.js';
+import { validateSpecFiles } from '../spec-format/index.js';
+import type { SpecDocument, SpecFile, ValidationIssue } from '../spec-format/types.js';
 import { AppError } from './errors.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';

@@ -1,6 +1,6 @@
 // The worker's only way to the platform: HTTP with its scoped token. It never opens the database.
 import { AppError } from '../core/errors.js';
-import type { SpecFile } from '../spec/types.js';
+import type { SpecFile } from '../spec-format/types.js';
 
 /** The task as GET /api/v1/tasks/:id returns it to a worker (fields the worker uses). */
 export interface WorkerTask {

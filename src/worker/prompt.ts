@@ -1,6 +1,6 @@
 // What the worker says to the agent: the task as a user turn, and a failed validation report as
 // the next turn's input. The offline runtime reads the first back (src/agents/offline.ts).
-import type { ValidationIssue, ValidationReport } from '../spec/types.js';
+import type { ValidationIssue, ValidationReport } from '../spec-format/types.js';
 import type { WorkerTask } from './api-client.js';
 
 /** The first user turn. `Ticket:` and `## Request` are read by the offline runtime; keep them. */

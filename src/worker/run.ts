@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { createRuntime } from '../agents/registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession } from '../agents/runtime.js';
-import { loadSpecFiles, validateSpecDir } from '../spec/index.js';
-import type { ValidationReport } from '../spec/types.js';
+import { loadSpecFiles, validateSpecDir } from '../spec-format/index.js';
+import type { ValidationReport } from '../spec-format/types.js';
 import type { WorkerApiClient, WorkerTask } from './api-client.js';
 import type { WorkerConfig } from './config.js';
 import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from './git.js';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
 import type { AgentEvent, AgentSession } from '../../src/agents/runtime.js';
-import { validateSpecDir } from '../../src/spec/index.js';
+import { validateSpecDir } from '../../src/spec-format/index.js';
 import { buildFeedbackPrompt } from '../../src/worker/prompt.js';
 import { loadSkill } from '../../src/worker/skill.js';
 import { type FakeModelServer, type ScriptTurn, startFakeModelServer } from '../support/fake-model-server.js';

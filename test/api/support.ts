@@ -4,8 +4,8 @@ import { createApp } from '../../src/api/app.js';
 import { loadServerConfig, type ServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import type { Db } from '../../src/db/client.js';
-import { loadSpecFiles } from '../../src/spec/index.js';
-import type { SpecFile } from '../../src/spec/types.js';
+import { loadSpecFiles } from '../../src/spec-format/index.js';
+import type { SpecFile } from '../../src/spec-format/types.js';
 
 export const EXAMPLE_ROOT = join(import.meta.dirname, '..', '..', 'examples', 'spec-driven');
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { edit, lineOf, type Tree, validTree } from '../spec/tree.js';
+import { edit, lineOf, type Tree, validTree } from '../spec-format/tree.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const bin = join(repo, 'bin', 'omoi.js');
@@ -220,11 +220,11 @@ describe('help and start-up cost', () => {
       .map((url) => new URL(url).pathname.slice(repo.length + 1));
     const outside = loaded.filter(
       (p) =>
-        !/^(bin\/omoi\.js|dist\/cli\/.+|dist\/spec\/.+|dist\/core\/errors\.js|node_modules\/(commander|yaml)\/.+)$/.test(
+        !/^(bin\/omoi\.js|dist\/cli\/.+|dist\/spec-format\/.+|dist\/core\/errors\.js|node_modules\/(commander|yaml)\/.+)$/.test(
           p,
         ),
     );
     expect(outside).toEqual([]);
-    expect(loaded.some((p) => p.startsWith('dist/spec/'))).toBe(true);
+    expect(loaded.some((p) => p.startsWith('dist/spec-format/'))).toBe(true);
   });
 });

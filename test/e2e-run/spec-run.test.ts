@@ -6,7 +6,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { validateSpecDir } from '../../src/spec/index.js';
+import { validateSpecDir } from '../../src/spec-format/index.js';
 import {
   createRemote,
   ensureBuilt,

@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { SpecValidation, ValidationIssue } from '../../spec/types.js';
+import type { SpecValidation, ValidationIssue } from '../../spec-format/types.js';
 import { EXIT_FAILURE, EXIT_OK, printJson, usageError } from '../output.js';
 
 const VALIDATE_USAGE = 'omoi spec validate [DIR] [--json] [--strict]';
@@ -34,7 +34,7 @@ async function specRoot(dir: string | undefined, usage: string): Promise<string 
 }
 
 async function validate(root: string, strict: boolean): Promise<SpecValidation> {
-  const { validateSpecDir } = await import('../../spec/validate.js');
+  const { validateSpecDir } = await import('../../spec-format/validate.js');
   return validateSpecDir(root, { strict });
 }
 
@@ -84,7 +84,7 @@ export function register(program: Command): void {
       const root = await specRoot(dir, SHOW_USAGE);
       if (root === null) return;
       const report = await validate(root, false);
-      const { describeSpecTree, renderSpecTree } = await import('../../spec/show.js');
+      const { describeSpecTree, renderSpecTree } = await import('../../spec-format/show.js');
       const tree = describeSpecTree(report);
       if (opts.json) printJson(tree);
       else process.stdout.write(renderSpecTree(tree));

@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const env = parseApiClientEnv(process.env);
       const projectId = flags.project ?? env.OMOIOS_PROJECT_ID;
       if (!projectId) return usageError('set OMOIOS_PROJECT_ID (or pass --project)', USAGE);
-      const { loadSpecFiles } = await import('../../spec/index.js');
+      const { loadSpecFiles } = await import('../../spec-format/index.js');
       const files = await loadSpecFiles(dir);
       const documents = files.map((f) => ({
         path: f.path,

@@ -1,6 +1,6 @@
 // A valid `.omoi_os/` spec set whose tasks form a given dependency graph: one requirements document,
 // one design, one ticket per entry of `tickets` (with `blocked_by`) and one task per node.
-import type { SpecFile } from '../../../src/spec/types.js';
+import type { SpecFile } from '../../../src/spec-format/types.js';
 
 export interface DagSpecOptions {
   /** The feature word, upper-case (ids are `TSK-<FEATURE>-NNN`). */

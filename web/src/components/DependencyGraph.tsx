@@ -1,4 +1,4 @@
-import { type GraphNodeInput, layoutGraph, NODE_HEIGHT, NODE_WIDTH } from '../spec/graph-layout';
+import { type GraphNodeInput, layoutGraph, NODE_HEIGHT, NODE_WIDTH } from '../spec-graph/graph-layout';
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { codes, edit, find, largeTree, lineOf, type Tree, toFiles, validTree } from '../../test/spec/tree.js';
+import {
+  codes,
+  edit,
+  find,
+  largeTree,
+  lineOf,
+  type Tree,
+  toFiles,
+  validTree,
+} from '../../test/spec-format/tree.js';
 import { buildSpecGraph } from './graph.js';
 import type { IssueCode } from './types.js';
 import { validateSpecFiles } from './validate.js';

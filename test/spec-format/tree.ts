@@ -1,5 +1,5 @@
 // A small valid spec tree for tests, as path -> content, that each test changes in one place.
-import type { SpecFile, SpecValidation, ValidationIssue } from '../../src/spec/types.js';
+import type { SpecFile, SpecValidation, ValidationIssue } from '../../src/spec-format/types.js';
 
 export type Tree = Record<string, string>;
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { edit, toFiles, validTree } from '../../test/spec/tree.js';
+import { edit, toFiles, validTree } from '../../test/spec-format/tree.js';
 import { KINDS } from './format.js';
 import { FRONTMATTER_SCHEMAS, specJsonSchemas } from './schema.js';
 import { validateSpecDir, validateSpecFiles } from './validate.js';

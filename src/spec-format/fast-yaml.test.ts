@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { random, validTree } from '../../test/spec/tree.js';
+import { random, validTree } from '../../test/spec-format/tree.js';
 import { parseFrontmatterFast } from './fast-yaml.js';
 import { readYaml } from './parse.js';
 

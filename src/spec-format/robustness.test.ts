@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { find, random, toFiles, validTree } from '../../test/spec/tree.js';
+import { find, random, toFiles, validTree } from '../../test/spec-format/tree.js';
 import { loadSpecFiles, MAX_SPEC_FILE_BYTES } from './load.js';
 import { parseSpecFile } from './parse.js';
 import type { SpecFile } from './types.js';
