@@ -38,7 +38,7 @@ async function postAll(base, taskId, count) {
         const seq = next++;
         if (seq >= count) return;
         await post(base, `/tasks/${taskId}/events`, {
-          type: 'bench.tick',
+          type: 'agent.message',
           data: { seq, sent: performance.timeOrigin + performance.now() },
         });
       }

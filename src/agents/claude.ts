@@ -1,7 +1,7 @@
 // The `claude` runtime: the Claude Agent SDK's `query()`, which runs the bundled Claude Code CLI as
 // a child process. One AgentSession is one Claude Code session; a second `send` resumes it.
 import { type Query, query, type SDKMessage, type SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
-import type { RuntimeEnv } from './registry.js';
+import type { RuntimeEnv } from '../contracts/runtime-env.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 import { systemEnv } from './tools/system-env.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRuntimeName, createRuntime, pickRuntimeEnv } from './registry.js';
+import { chooseRuntimeName } from '../contracts/runtime-env.js';
+import { createRuntime } from './registry.js';
 
 describe('agent runtime registry', () => {
   it('chooses per DESIGN.md: explicit, then ANTHROPIC_API_KEY, then OpenAI variables, else offline', () => {
@@ -15,9 +16,5 @@ describe('agent runtime registry', () => {
     expect(runtime.label).toBe('offline (no model)');
     await expect(createRuntime('nope', {})).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
     await expect(createRuntime('scripted', {})).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
-  });
-
-  it('copies only the runtime variables that are set', () => {
-    expect(pickRuntimeEnv({ OMOI_MODEL: 'm' })).toEqual({ OMOI_MODEL: 'm' });
   });
 });

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
+import type { RuntimeEnv } from '../contracts/runtime-env.js';
 import { createOfflineRuntime } from './offline.js';
-import type { RuntimeEnv } from './registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 
 const turnSchema = z.object({

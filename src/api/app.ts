@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 import { authMiddleware } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';

@@ -2,8 +2,8 @@
 // address every API request needs a key. A worker token is always held to its own task, ticket and
 // project, on the few routes a worker needs; everything else is refused with 403.
 import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../base/errors.js';
 import type { ServerConfig } from '../core/config.js';
-import { AppError } from '../core/errors.js';
 import type { KeysService, Principal } from '../core/keys.js';
 import type { AppEnv } from './context.js';
 

@@ -1,7 +1,7 @@
 // A small typed client of the HTTP API, for the CLI commands that talk to a running server
 // (`omoi project add`, `omoi ticket create`, `omoi spec sync push`, …). No server code is imported.
 import { z } from 'zod';
-import { AppError, type ErrorCode } from '../core/errors.js';
+import { AppError, type ErrorCode } from '../base/errors.js';
 
 /** The variables a CLI command that calls the API reads (one schema; see the README's table). */
 export const apiClientEnvSchema = z.object({

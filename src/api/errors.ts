@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { AppError, type ErrorCode } from '../core/errors.js';
+import { AppError, type ErrorCode } from '../base/errors.js';
 import { pgCode } from '../core/rows.js';
 
 export function errorBody(code: ErrorCode | string, message: string, issues?: unknown) {

@@ -1,4 +1,4 @@
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

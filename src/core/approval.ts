@@ -3,8 +3,9 @@
 // the new task rows, or to tasks an earlier approval created, so every task can become ready. A
 // ticket document's `blocked_by` becomes dependencies on the blocking ticket's tasks.
 import { stringify } from 'yaml';
+import { AppError } from '../base/errors.js';
+import { specBranch, taskBranch } from '../contracts/branches.js';
 import type { Db, Tx } from '../db/client.js';
-import { AppError } from './errors.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';
@@ -115,7 +116,7 @@ export function buildTaskContext(task: SpecDoc, project: SpecDoc[], ticketRef: s
 
   const sections = [
     `Implement spec task ${task.spec_id} of ticket ${ticketRef}${parentId ? ` (spec ticket ${parentId})` : ''}: ${task.title ?? task.spec_id}.`,
-    `The spec files are in the repository under .omoi_os/; this branch starts from the spec branch omoi/${ticketRef}.`,
+    `The spec files are in the repository under .omoi_os/; this branch starts from the spec branch ${specBranch(ticketRef)}.`,
     '',
     `### Task spec: ${task.path}`,
     '',
@@ -140,15 +141,6 @@ function nest(text: string): string {
       return !fenced && /^#{1,4}\s/.test(line) ? `##${line}` : line;
     })
     .join('\n');
-}
-
-/**
- * The branch of an approved spec task: `omoi/<ticket-ref>-<TSK-id>`. Git cannot hold both a branch
- * `omoi/TKT-001` (the spec branch it starts from) and `omoi/TKT-001/TSK-…` (a ref below a ref), so
- * the task id joins the ticket ref with a dash.
- */
-export function taskBranch(ticketRef: string, specTaskId: string): string {
-  return `omoi/${ticketRef}-${specTaskId}`;
 }
 
 /** Dependencies first, by id among equals; the ids of a cycle when there is one. */
@@ -370,7 +362,7 @@ export function createApprovalService(db: Db, deps: { events: EventsService; tas
           type: 'ticket.status_changed',
           projectId: ticket.project_id,
           ticketId: ticket.id,
-          data: { from: ticket.status, to: 'building', reason: 'spec approved' },
+          data: { from: String(ticket.status), to: 'building', reason: 'spec approved' },
         },
         tx,
       );

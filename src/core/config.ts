@@ -1,9 +1,8 @@
 // The server's configuration: parsed once from the environment by the entry point (`omoi start`),
 // then overridden by command-line flags, and passed down. Nothing else reads process.env.
 import { z } from 'zod';
-import { runtimeEnvSchema } from '../agents/registry.js';
-import { checkRuntimeConfig } from '../agents/runtime-config.js';
-import { AppError } from './errors.js';
+import { AppError } from '../base/errors.js';
+import { checkRuntimeConfig, runtimeEnvSchema } from '../contracts/runtime-env.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 

@@ -6,6 +6,7 @@
 // Fan-out: each append NOTIFYs `omoi_events` (the payload is the id) on commit; the one EventHub of
 // a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
 // to its subscribers. Appends made in this process also poke the hub directly after commit.
+import type { AppendEvent, OmoiEvent } from '../contracts/events.js';
 import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { plain } from './rows.js';
 
@@ -13,23 +14,7 @@ export const EVENTS_CHANNEL = 'omoi_events';
 export const TASKS_CHANNEL = 'omoi_tasks';
 const APPEND_LOCK_KEY = 727_002; // arbitrary, fixed: "omoi event order"
 
-export interface OmoiEvent {
-  id: number;
-  type: string;
-  ts: string;
-  project_id: string | null;
-  ticket_id: string | null;
-  task_id: string | null;
-  data: Record<string, unknown>;
-}
-
-export interface AppendEvent {
-  type: string;
-  projectId?: string | null;
-  ticketId?: string | null;
-  taskId?: string | null;
-  data?: Record<string, unknown>;
-}
+export type { AppendEvent, OmoiEvent } from '../contracts/events.js';
 
 export interface EventFilter {
   project_id?: string;

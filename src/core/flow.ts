@@ -1,11 +1,13 @@
 // Status flows back: after a task changes state, its dependants are blocked (or released), its spec
 // task follows it, and its ticket moves across the board. Idempotent: calling `settle` twice for one
 // change does nothing the second time, so every place that changes a task may call it.
+
+import type { TicketStatus } from '../contracts/api.js';
+import type { EventData } from '../contracts/events.js';
 import type { Db, Queryable } from '../db/client.js';
 import type { ApprovalService } from './approval.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
-import type { TicketStatus } from './rows.js';
 
 /** The prefix of the error a task blocked by a failed dependency carries (and loses on release). */
 export const BLOCKED_PREFIX = 'blocked: ';
@@ -100,7 +102,13 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
         RETURNING id::text AS id, ticket_id::text AS ticket_id, spec_task_id`,
       [ids, reason],
     );
-    await announce(q, task.project_id, blocked, 'task.blocked', { reason, blocked_by: task.id }, 'blocked');
+    await announce(
+      q,
+      task.project_id,
+      blocked,
+      { type: 'task.blocked', data: { reason, blocked_by: task.id } },
+      'blocked',
+    );
   }
 
   /** Records what happened to each changed dependant and lets its spec task follow. */
@@ -108,18 +116,18 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
     q: Queryable,
     projectId: string,
     rows: ChangedRow[],
-    type: string,
-    data: Record<string, unknown>,
+    change:
+      | { type: 'task.blocked'; data: Omit<EventData<'task.blocked'>, 'spec_task_id'> }
+      | { type: 'task.unblocked'; data: Omit<EventData<'task.unblocked'>, 'spec_task_id'> },
     specStatus: string,
   ) {
     for (const row of rows) {
-      await events.append({
-        type,
-        projectId,
-        ticketId: row.ticket_id,
-        taskId: row.id,
-        data: { ...data, spec_task_id: row.spec_task_id },
-      });
+      const where = { projectId, ticketId: row.ticket_id, taskId: row.id };
+      await events.append(
+        change.type === 'task.blocked'
+          ? { ...where, type: change.type, data: { ...change.data, spec_task_id: row.spec_task_id } }
+          : { ...where, type: change.type, data: { ...change.data, spec_task_id: row.spec_task_id } },
+      );
       await followSpec(q, projectId, row.spec_task_id, specStatus);
     }
   }
@@ -139,7 +147,13 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
         RETURNING id::text AS id, ticket_id::text AS ticket_id, spec_task_id`,
       [ids],
     );
-    await announce(q, task.project_id, released, 'task.unblocked', { released_by: task.id }, 'pending');
+    await announce(
+      q,
+      task.project_id,
+      released,
+      { type: 'task.unblocked', data: { released_by: task.id } },
+      'pending',
+    );
   }
 
   /** The spec task's status (column and frontmatter, which the UI shows) follows its execution task. */

@@ -2,8 +2,8 @@
 // minted by the orchestrator for a sandbox). Both are random strings shown once and stored only as
 // sha256 hashes: they carry 256 random bits, so a fast hash is enough to make a leaked table useless.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../base/errors.js';
 import type { Db } from '../db/client.js';
-import { AppError } from './errors.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';
 

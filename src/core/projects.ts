@@ -1,7 +1,8 @@
 // Projects: a repository Omoi works on, with its settings.
+
+import { AppError } from '../base/errors.js';
+import type { ProjectSettings } from '../contracts/api.js';
 import type { Db, Queryable } from '../db/client.js';
-import type { ProjectSettings } from '../db/schema.js';
-import { AppError } from './errors.js';
 import type { EventsService } from './events.js';
 import { pgCode, plain } from './rows.js';
 

@@ -9,29 +9,6 @@ export function plain<T>(row: Record<string, unknown>): T {
   return out as T;
 }
 
-export const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-
-export const WORKFLOW_MODES = ['quick', 'spec_driven'] as const;
-export type WorkflowMode = (typeof WORKFLOW_MODES)[number];
-
-export const TICKET_STATUSES = ['backlog', 'analyzing', 'building', 'testing', 'done', 'blocked'] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
-
-export const TASK_STATUSES = [
-  'pending',
-  'claimed',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-  'blocked',
-] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export const EXECUTION_MODES = ['exploration', 'implementation'] as const;
-export type ExecutionMode = (typeof EXECUTION_MODES)[number];
-
 /** Postgres error codes the services turn into client errors. */
 export function pgCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;

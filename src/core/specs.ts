@@ -1,10 +1,11 @@
 // Spec sync: the documents a run (or `omoi spec sync push`) sends are checked by the one validator
 // of src/spec; an invalid set is refused whole, a valid set is upserted by (project, spec id) with
 // its content hash, and the references between documents are stored resolved to rows.
+
+import { AppError } from '../base/errors.js';
 import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { validateSpecFiles } from '../spec-format/index.js';
 import type { SpecDocument, SpecFile, ValidationIssue } from '../spec-format/types.js';
-import { AppError } from './errors.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';

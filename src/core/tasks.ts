@@ -1,12 +1,15 @@
 // Tasks: units of agent work, queued in the `tasks` table (src/queue claims them). Creating a task,
 // or putting one back to pending, NOTIFYs `omoi_tasks` with its project id in the same transaction,
 // so orchestrators wake on commit.
+
+import { AppError } from '../base/errors.js';
+import type { ExecutionConfig, ExecutionMode, Priority, TaskStatus } from '../contracts/api.js';
+import { specBranch } from '../contracts/branches.js';
+import type { AppendEvent, EventData } from '../contracts/events.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
-import type { ExecutionConfig } from '../db/schema.js';
-import { AppError } from './errors.js';
 import { type EventsService, TASKS_CHANNEL } from './events.js';
 import { isUuid } from './projects.js';
-import { type ExecutionMode, type Priority, plain, type TaskStatus } from './rows.js';
+import { plain } from './rows.js';
 
 export interface Task {
   id: string;
@@ -106,8 +109,16 @@ async function assertNoCycle(q: Queryable, taskId: string, dependsOn: string[]):
 
 export function createTasksService(db: Db, events: EventsService) {
   /** Appends one event about `task`, in `tx`. */
-  const record = (tx: Tx, task: Task, type: string, data: Record<string, unknown>) =>
-    events.append({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data }, tx);
+  const record = <K extends 'task.created' | 'task.updated' | 'task.cancelled' | 'task.retrying'>(
+    tx: Tx,
+    task: Task,
+    type: K,
+    data: EventData<K>,
+  ) =>
+    events.append(
+      { type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data } as AppendEvent,
+      tx,
+    );
 
   async function find(id: string, q: Queryable = db): Promise<Task | null> {
     if (!isUuid(id)) return null;
@@ -223,7 +234,7 @@ export function createTasksService(db: Db, events: EventsService) {
           executionConfig: config,
           status: input.status ?? 'pending',
           priority: input.priority ?? ticket.priority,
-          branch: `omoi/${ticket.ref}`,
+          branch: specBranch(ticket.ref),
           dependsOn: input.depends_on ?? [],
           ...(input.max_attempts === undefined ? {} : { maxAttempts: input.max_attempts }),
         });

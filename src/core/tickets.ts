@@ -1,12 +1,15 @@
 // Tickets: what a person asked for. Creating one also creates its first task, in one transaction;
 // the workflow mode decides that task's execution config (DESIGN.md, "The flow").
+
+import { AppError } from '../base/errors.js';
+import type { ExecutionConfig } from '../contracts/api.js';
+import { type Priority, type TicketStatus, WORKFLOW_MODES, type WorkflowMode } from '../contracts/api.js';
+import { specBranch } from '../contracts/branches.js';
 import type { Db, Queryable } from '../db/client.js';
-import type { ExecutionConfig } from '../db/schema.js';
 import { createApprovalService } from './approval.js';
-import { AppError } from './errors.js';
 import type { EventsService, OmoiEvent } from './events.js';
 import { isUuid } from './projects.js';
-import { type Priority, plain, type TicketStatus, WORKFLOW_MODES, type WorkflowMode } from './rows.js';
+import { plain } from './rows.js';
 import type { SpecDocumentRow, SpecsService } from './specs.js';
 import type { Task, TasksService } from './tasks.js';
 
@@ -157,7 +160,7 @@ export function createTicketsService(
           executionMode: shape.executionMode,
           executionConfig: shape.executionConfig,
           priority,
-          branch: `omoi/${ref}`,
+          branch: specBranch(ref),
         });
         return { ticket, task };
       });

@@ -5,46 +5,13 @@
 // for jsonb), undefined as null.
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Pool, PoolClient } from 'pg';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 import { acquireDataDirLock } from './lock.js';
 import { migrate } from './migrate.js';
-import * as schema from './schema.js';
+import type { Db, Row, Tx } from './types.js';
 
-export type Row = Record<string, unknown>;
-
-/** Runs SQL. `query` takes one statement with `$n` parameters; `exec` takes a script without any. */
-export interface Queryable {
-  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  exec(sql: string): Promise<void>;
-}
-
-/** A transaction: statements on one connection, committed together. */
-export interface Tx extends Queryable {
-  /** Runs `fn` after a successful commit (in-process fan-out of what the transaction wrote). */
-  afterCommit(fn: () => void): void;
-}
-
-export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
-
-export interface Db extends Queryable {
-  readonly kind: 'pglite' | 'postgres';
-  /** Drizzle over the same connection(s), with the schema of src/db/schema.ts. */
-  readonly orm: Orm;
-  /** The PGlite data folder's parent (the omoi data folder), when embedded on disk. */
-  readonly dataDir: string | null;
-  /** Runs `fn` in one transaction; rolls back when it throws. Do not use `db` itself inside `fn`. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Subscribes to NOTIFY on `channel`; returns the unsubscribe function. */
-  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
-  /** NOTIFY `channel` with `payload` (delivered to every listener, in this process or another). */
-  notify(channel: string, payload: string): Promise<void>;
-  /** A snapshot of an embedded database (PGlite only), to clone test databases quickly. */
-  dump?(): Promise<Blob>;
-  /** Closes connections and releases the data folder's lock. Safe to call twice. */
-  close(): Promise<void>;
-}
+export type { Db, Queryable, Row, Tx } from './types.js';
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL connection string; when absent, PGlite is used. */
@@ -134,8 +101,6 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
       cause: error,
     });
   }
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const orm = drizzle(pglite, { schema }) as unknown as Orm;
   let closed = false;
 
   const queryOn = (target: Pick<PGlite, 'query'>) =>
@@ -145,7 +110,6 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
 
   return {
     kind: 'pglite',
-    orm,
     dataDir: options.dataDir ?? null,
     query: queryOn(pglite),
     async exec(sql) {
@@ -213,8 +177,6 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       },
     );
   }
-  const { drizzle } = await import('drizzle-orm/node-postgres');
-  const orm = drizzle(pool, { schema }) as unknown as Orm;
 
   const queryOn = (target: Pick<Pool, 'query'> | PoolClient) =>
     async function query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
@@ -253,7 +215,6 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
 
   return {
     kind: 'postgres',
-    orm,
     dataDir: null,
     query: queryOn(pool),
     async exec(sql) {

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 export const LOCK_FILE = 'omoi.lock';
 

@@ -3,7 +3,7 @@
 // whole run holds a transaction-scoped advisory lock.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Db } from './client.js';
+import type { Db } from './types.js';
 
 export interface Migration {
   version: string;

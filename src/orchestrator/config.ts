@@ -1,7 +1,7 @@
 // The orchestrator's variables. `omoi start` merges this schema into its own (one schema per entry
 // point) and hands the parsed values to `startOrchestrator`.
 import { z } from 'zod';
-import { runtimeEnvSchema } from '../agents/registry.js';
+import { runtimeEnvSchema } from '../contracts/runtime-env.js';
 
 const flag = z
   .string()

@@ -1,8 +1,7 @@
 // Builds and starts the orchestrator for `omoi start`: the queue on the server's database, the
 // chosen sandbox provider, the chosen agent runtime, events through the services.
 import { fileURLToPath } from 'node:url';
-import { chooseRuntimeName } from '../agents/registry.js';
-import { runtimeEnv } from '../agents/runtime-config.js';
+import { chooseRuntimeName, runtimeEnv } from '../contracts/runtime-env.js';
 import type { Services } from '../core/services.js';
 import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';

@@ -3,20 +3,27 @@
 // with a slow poll only as a fallback; heartbeats keep each claim's lease alive.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { defaultBranch } from '../contracts/branches.js';
+import type { AppendEvent, EventData } from '../contracts/events.js';
+import { encodeWorkerEnv } from '../contracts/worker-env.js';
+import { parseOutcomeLine, type WorkerOutcome } from '../contracts/worker-outcome.js';
 import type { Tx } from '../db/client.js';
 import type { ClaimedTask, Queue } from '../queue/queue.js';
 import type { Sandbox, SandboxExit, SandboxProvider } from '../sandbox/provider.js';
 import type { OrchestratorStore } from './store.js';
 
-/** The line prefix of the worker's outcome (kept in sync with src/cli/commands/worker.ts). */
-const RESULT_PREFIX = '::omoi-result:: ';
-
-export interface OrchestratorEvent {
-  type: string;
-  projectId: string;
-  ticketId: string | null;
-  taskId: string;
-  data: Record<string, unknown>;
+/** An event the orchestrator records about a task (one of the catalogue's). */
+export type OrchestratorEvent = AppendEvent;
+type TaskEventType =
+  | 'task.claimed'
+  | 'task.completed'
+  | 'task.failed'
+  | 'task.retrying'
+  | 'sandbox.spawned'
+  | 'sandbox.log';
+/** Builds the event of `type` about `task`; the catalogue types `data`. */
+function taskEvent<K extends TaskEventType>(task: ClaimedTask, type: K, data: EventData<K>): AppendEvent {
+  return { type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data } as AppendEvent;
 }
 
 export interface OrchestratorConfig {
@@ -105,9 +112,9 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     }
   };
 
-  const emit = async (task: ClaimedTask, type: string, data: Record<string, unknown>) => {
+  const emit = async <K extends TaskEventType>(task: ClaimedTask, type: K, data: EventData<K>) => {
     try {
-      await deps.emit({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data });
+      await deps.emit(taskEvent(task, type, data));
     } catch (error) {
       log(`could not record ${type} for task ${task.id}: ${String(error)}`);
     }
@@ -115,24 +122,23 @@ export function createOrchestrator(deps: OrchestratorDeps) {
 
   /** The event of a status change, appended in the change's transaction (failing it when it fails). */
   const record =
-    (task: ClaimedTask, type: string, data: Record<string, unknown>) =>
+    <K extends TaskEventType>(task: ClaimedTask, type: K, data: EventData<K>) =>
     (tx: Tx): Promise<void> =>
-      deps.emit({ type, projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id, data }, tx);
+      deps.emit(taskEvent(task, type, data), tx);
 
   async function reap(all = false): Promise<void> {
     const reaped = await queue.reap({ all }, async (tx, tasks) => {
       for (const task of tasks) {
-        const event = {
-          type: task.status === 'failed' ? 'task.failed' : 'task.retrying',
-          projectId: task.project_id,
-          ticketId: task.ticket_id,
-          taskId: task.id,
-          data: {
-            error: 'the lease ran out (the orchestrator or its worker stopped)',
-            attempts: task.attempts,
-            previous_claimer: task.claimed_by,
-          },
+        const data = {
+          error: 'the lease ran out (the orchestrator or its worker stopped)',
+          attempts: task.attempts,
+          previous_claimer: task.claimed_by,
         };
+        const where = { projectId: task.project_id, ticketId: task.ticket_id, taskId: task.id };
+        const event: AppendEvent =
+          task.status === 'failed'
+            ? { ...where, type: 'task.failed', data }
+            : { ...where, type: 'task.retrying', data };
         await deps.emit(event, tx);
       }
     });
@@ -200,9 +206,8 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     const requireSkill = task.execution_config?.require_spec_skill === true;
     const mode = task.execution_mode ?? (requireSkill ? 'exploration' : 'implementation');
     const skill = task.execution_config?.selected_skill ?? 'spec-driven-dev';
-    const ref = context.ticketRef ?? `task-${task.id.slice(0, 8)}`;
     const branch =
-      task.branch ?? (mode === 'exploration' ? `omoi/${ref}` : `omoi/${ref}-${task.id.slice(0, 8)}`);
+      task.branch ?? defaultBranch({ id: task.id, ticketRef: context.ticketRef, executionMode: mode });
     const sandboxId = randomUUID();
     const token = await deps.mintToken({
       taskId: task.id,
@@ -210,24 +215,22 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       ticketId: task.ticket_id,
       ttlMs: config.tokenTtlMs,
     });
-    // Exactly the env contract of DESIGN.md plus the runtime's own variables: no database URL,
-    // no server key, nothing else of this process's environment.
-    const env: Record<string, string> = {
-      ...config.runtimeEnv,
-      OMOIOS_API_URL: config.apiUrl,
-      OMOIOS_API_KEY: token,
-      OMOIOS_PROJECT_ID: task.project_id,
-      TASK_ID: task.id,
-      SANDBOX_ID: sandboxId,
-      EXECUTION_MODE: mode,
-      ...(requireSkill ? { REQUIRE_SPEC_SKILL: 'true', SELECTED_SKILL: skill } : {}),
-      AGENT_RUNTIME: config.runtimeName,
-      REPO_URL: context.repoUrl,
-      BASE_BRANCH: context.baseBranch,
-      WORK_BRANCH: branch,
-      MAX_TURNS: String(config.maxTurns),
-      SPEC_MAX_ATTEMPTS: String(config.specMaxAttempts),
-    };
+    const env = encodeWorkerEnv({
+      apiUrl: config.apiUrl,
+      token,
+      projectId: task.project_id,
+      taskId: task.id,
+      sandboxId,
+      executionMode: mode,
+      requiredSkill: requireSkill ? skill : null,
+      runtime: config.runtimeName,
+      runtimeEnv: config.runtimeEnv,
+      repoUrl: context.repoUrl,
+      baseBranch: context.baseBranch,
+      workBranch: branch,
+      maxTurns: config.maxTurns,
+      specMaxAttempts: config.specMaxAttempts,
+    });
 
     let sandbox: Sandbox;
     try {
@@ -282,16 +285,13 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       Math.max(200, Math.floor(queue.leaseMs / 3)),
     );
 
-    let outcome: { ok: boolean; error?: string; [key: string]: unknown } | null = null;
+    let outcome: WorkerOutcome | null = null;
     const stderrTail: string[] = [];
     try {
       for await (const line of sandbox.logs()) {
-        if (line.text.startsWith(RESULT_PREFIX)) {
-          try {
-            outcome = JSON.parse(line.text.slice(RESULT_PREFIX.length));
-          } catch {
-            // a malformed outcome line is treated like a missing one
-          }
+        const reported = parseOutcomeLine(line.text);
+        if (reported) {
+          outcome = reported;
           continue;
         }
         if (line.stream === 'stderr') {
@@ -317,7 +317,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
   async function finish(
     run: ActiveRun,
     exit: SandboxExit,
-    outcome: { ok: boolean; error?: string; [key: string]: unknown } | null,
+    outcome: WorkerOutcome | null,
     stderrTail: string[],
   ): Promise<void> {
     const { task } = run;
@@ -349,7 +349,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       return;
     }
     const reason =
-      outcome?.error ??
+      (outcome && !outcome.ok ? outcome.error : undefined) ??
       exit.error ??
       `the worker exited with code ${exit.exitCode}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
     await queue.fail(

@@ -1,5 +1,7 @@
 // The few reads and writes the orchestrator makes beside the queue: a task's project and ticket,
 // the sandboxes table, and the ticket's status while its spec run goes.
+
+import { specBranch } from '../contracts/branches.js';
 import type { QueueSql } from '../queue/queue.js';
 
 export interface RunContext {
@@ -37,7 +39,7 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         ticketRef: row.ref,
         ticketTitle: row.title,
         workflowMode: row.workflow_mode,
-        baseBranch: row.spec_task_id && row.ref ? `omoi/${row.ref}` : row.default_branch || 'main',
+        baseBranch: row.spec_task_id && row.ref ? specBranch(row.ref) : row.default_branch || 'main',
       };
     },
 

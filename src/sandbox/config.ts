@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 const optionalText = z
   .string()

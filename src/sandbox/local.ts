@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { cloneAndCheckout } from '../worker/git.js';
+import { cloneAndCheckout } from '../git/git.js';
 import { LogBuffer } from './log-buffer.js';
 import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
 

@@ -1,6 +1,6 @@
 // Sandbox providers by name. Only entry points (`omoi start`) choose one; each provider module is
 // imported lazily so that choosing `local` never loads a cloud SDK.
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 import type { SandboxProvider } from './provider.js';
 
 /** What an entry point hands every provider factory. */

@@ -1,4 +1,4 @@
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 /** What went wrong at a sandbox service, in the few kinds a person acts on differently. */
 export type ServiceFailureKind = 'auth' | 'quota' | 'timeout' | 'unreachable' | 'not_found' | 'service';

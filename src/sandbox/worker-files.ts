@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 /** A local file a remote provider copies into the sandbox; `to` is relative to the sandbox workdir. */
 export interface UploadFile {

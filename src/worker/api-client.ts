@@ -1,5 +1,5 @@
 // The worker's only way to the platform: HTTP with its scoped token. It never opens the database.
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 import type { SpecFile } from '../spec-format/types.js';
 
 /** The task as GET /api/v1/tasks/:id returns it to a worker (fields the worker uses). */

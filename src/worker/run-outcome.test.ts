@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitRemote, git } from '../../test/support/git-remote.js';
 import type { AgentEvent, AgentRuntime } from '../agents/runtime.js';
+import { parseWorkerEnv } from '../contracts/worker-env.js';
+import { cloneAndCheckout } from '../git/git.js';
 import type { WorkerApiClient } from './api-client.js';
-import { parseWorkerEnv } from './config.js';
-import { cloneAndCheckout } from './git.js';
 import { runWorker } from './run.js';
 
 type Result = AgentEvent & { type: 'result' };

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitRemote, git } from '../../test/support/git-remote.js';
 import { createRuntime } from '../agents/registry.js';
+import { parseWorkerEnv } from '../contracts/worker-env.js';
+import { cloneAndCheckout } from '../git/git.js';
 import { validateSpecFiles } from '../spec-format/index.js';
 import type { SpecFile } from '../spec-format/types.js';
 import type { WorkerApiClient, WorkerTask } from './api-client.js';
-import { parseWorkerEnv } from './config.js';
-import { cloneAndCheckout } from './git.js';
 import { runWorker } from './run.js';
 
 let root: string;

@@ -4,31 +4,16 @@
 import { join } from 'node:path';
 import { createRuntime } from '../agents/registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession } from '../agents/runtime.js';
+import type { WorkerConfig } from '../contracts/worker-env.js';
+import type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
+import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from '../git/git.js';
 import { loadSpecFiles, validateSpecDir } from '../spec-format/index.js';
 import type { ValidationReport } from '../spec-format/types.js';
 import type { WorkerApiClient, WorkerTask } from './api-client.js';
-import type { WorkerConfig } from './config.js';
-import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from './git.js';
 import { buildFeedbackPrompt, buildUserPrompt } from './prompt.js';
 import { loadSkill } from './skill.js';
 
-/** What the agent spent over all its turns, when its runtime reports it. */
-export interface WorkerSpend {
-  usage?: { input_tokens: number; output_tokens: number };
-  cost_usd?: number;
-}
-
-export type WorkerResult = (
-  | {
-      ok: true;
-      branch: string;
-      commit: string | null;
-      attempts?: number;
-      synced?: { created: number; updated: number; unchanged: number };
-    }
-  | { ok: false; error: string }
-) &
-  WorkerSpend;
+export type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
 
 export interface WorkerDeps {
   api: WorkerApiClient;

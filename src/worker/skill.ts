@@ -1,7 +1,7 @@
 // Skills ship with the package under src/skills/<name>/SKILL.md (package.json "files").
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 /** Folder holding the shipped skills, from dist/worker/ or src/worker/ alike. */
 export const SKILLS_DIR = fileURLToPath(new URL('../../src/skills/', import.meta.url));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRuntimeName, createRuntime } from '../../src/agents/registry.js';
-import { checkRuntimeConfig, runtimeEnv } from '../../src/agents/runtime-config.js';
+import { createRuntime } from '../../src/agents/registry.js';
+import { checkRuntimeConfig, chooseRuntimeName, runtimeEnv } from '../../src/contracts/runtime-env.js';
 
 const everything = {
   ANTHROPIC_API_KEY: 'sk-ant-1',

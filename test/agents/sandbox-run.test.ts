@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
-import { runtimeEnv } from '../../src/agents/runtime-config.js';
+import { runtimeEnv } from '../../src/contracts/runtime-env.js';
 import { createLocalProvider } from '../../src/sandbox/local.js';
 import { buildUserPrompt } from '../../src/worker/prompt.js';
 import {

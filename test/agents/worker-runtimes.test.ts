@@ -9,10 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClaudeRuntime } from '../../src/agents/claude.js';
 import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
 import { createOpenAiRuntime } from '../../src/agents/openai.js';
+import { parseWorkerEnv, type WorkerConfig } from '../../src/contracts/worker-env.js';
+import { cloneAndCheckout } from '../../src/git/git.js';
 import { validateSpecFiles } from '../../src/spec-format/index.js';
 import type { WorkerApiClient, WorkerTask } from '../../src/worker/api-client.js';
-import { parseWorkerEnv, type WorkerConfig } from '../../src/worker/config.js';
-import { cloneAndCheckout } from '../../src/worker/git.js';
 import { buildUserPrompt } from '../../src/worker/prompt.js';
 import { runWorker } from '../../src/worker/run.js';
 import {

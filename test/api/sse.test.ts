@@ -144,11 +144,11 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
     const ids = await setup();
     await services.events.appendMany(
       Array.from({ length: 520 }, (_, n) => ({
-        type: 'agent.message',
+        type: 'agent.message' as const,
         projectId: ids.project,
         ticketId: ids.ticket,
         taskId: ids.task,
-        data: { n },
+        data: { text: `message ${n}` },
       })),
     );
     const stored = await services.events.list({ ticket_id: ids.ticket }, 0, 1000);
@@ -191,9 +191,16 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
       const otherDb = await openDatabase({ url: url!, searchPath: searchPath!, migrate: false, poolSize: 2 });
       const other = await createServices(otherDb);
       try {
-        await other.events.append({ type: 'remote.note', projectId: ids.project });
+        await other.events.append({
+          type: 'agent.message',
+          data: { text: 'from another process' },
+          projectId: ids.project,
+        });
         await waitFor(
-          () => stream.frames.some((f) => f.event.type === 'remote.note'),
+          () =>
+            stream.frames.some(
+              (f) => f.event.type === 'agent.message' && f.event.data.text === 'from another process',
+            ),
           'the cross-process event',
         );
       } finally {

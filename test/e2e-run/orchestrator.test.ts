@@ -39,7 +39,9 @@ let remote: string;
 let scripts: string;
 let db: QueueTestDatabase;
 let orchestrator: Orchestrator;
-const events: OrchestratorEvent[] = [];
+/** What the orchestrator recorded, read loosely (each test looks at a few fields). */
+// biome-ignore lint/suspicious/noExplicitAny: test reads of event data
+const events: (Omit<OrchestratorEvent, 'data'> & { data: Record<string, any> })[] = [];
 const logs: string[] = [];
 
 beforeAll(async () => {
@@ -61,7 +63,7 @@ beforeAll(async () => {
     store: createOrchestratorStore(db.db),
     provider,
     emit: async (event) => {
-      events.push(event);
+      events.push(event as (typeof events)[number]);
     },
     mintToken: async ({ taskId }) => `omoi_wk_${taskId}`,
     log: (m) => logs.push(m),

@@ -154,6 +154,8 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
       data: {
         passed: false,
         attempt: 3,
+        max_attempts: 3,
+        summary: { files: 1, errors: 1, warnings: 0 },
         message: 'Spec validation FAILED (attempt 3 of 3): 1 files, 1 errors, 0 warnings',
         issues: [
           {
@@ -255,7 +257,10 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     const detail = await services.tickets.detail(ticket.id);
     expect(detail.status).toBe('blocked');
     expect(
-      detail.events.find((e) => e.type === 'ticket.status_changed' && e.data.to === 'blocked')?.data.reason,
+      detail.events.find(
+        (e): e is Extract<typeof e, { type: 'ticket.status_changed' }> =>
+          e.type === 'ticket.status_changed' && e.data.to === 'blocked',
+      )?.data.reason,
     ).toContain('tests failed');
 
     // Retry through the service + settle (what POST /tasks/:id/retry does).

@@ -4,6 +4,7 @@
 // the two) leaves neither the change nor the event, never a completed task without its event.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { formatOutcomeLine, type WorkerOutcome } from '../../src/contracts/worker-outcome.js';
 import { createServices } from '../../src/core/services.js';
 import type { Db } from '../../src/db/client.js';
 import { createOrchestrator, type OrchestratorEvent } from '../../src/orchestrator/orchestrator.js';
@@ -12,12 +13,10 @@ import { createQueue } from '../../src/queue/queue.js';
 import type { SandboxExit, SandboxProvider } from '../../src/sandbox/provider.js';
 import { describeEachDatabase } from '../support/db.js';
 
-const RESULT_PREFIX = '::omoi-result:: ';
-
 /** A provider whose "worker" prints the given outcome line and exits as told, at once. */
 function scriptedProvider(
   exitOf: () => SandboxExit,
-  outcome: Record<string, unknown> | null,
+  outcome: WorkerOutcome | null,
 ): SandboxProvider {
   return {
     name: 'scripted',
@@ -31,7 +30,7 @@ function scriptedProvider(
           if (outcome)
             yield {
               stream: 'stdout' as const,
-              text: `${RESULT_PREFIX}${JSON.stringify(outcome)}`,
+              text: formatOutcomeLine(outcome).trimEnd(),
               ts: Date.now(),
             };
         },
@@ -77,7 +76,7 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
   /** Runs one fresh task through an orchestrator; `failOn` makes appending that event type throw. */
   async function runOne(options: {
     exit: SandboxExit;
-    outcome: Record<string, unknown> | null;
+    outcome: WorkerOutcome | null;
     failOn?: string;
     maxAttempts?: number;
   }) {
@@ -141,7 +140,7 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
 
   it('appends task.completed with the result when the task completes', async () => {
     // The worker's outcome line, with the agent's usage and cost (src/worker/run.ts).
-    const outcome = { ok: true, branch: 'b', usage: { input_tokens: 12, output_tokens: 3 }, cost_usd: 0.01 };
+    const outcome: WorkerOutcome = { ok: true, branch: 'b', commit: null, usage: { input_tokens: 12, output_tokens: 3 }, cost_usd: 0.01 };
     const { task, types, events } = await runOne({ exit: { exitCode: 0 }, outcome });
     expect(task.status).toBe('completed');
     expect(task.result).toEqual(outcome);
@@ -152,7 +151,7 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
   it('does not complete a task whose task.completed could not be appended', async () => {
     const { task, types } = await runOne({
       exit: { exitCode: 0 },
-      outcome: { ok: true },
+      outcome: { ok: true, branch: 'b', commit: null },
       failOn: 'task.completed',
     });
     // Still held (its lease will run out and the reaper hands it back), not silently completed.

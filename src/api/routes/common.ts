@@ -1,6 +1,6 @@
 // Pieces every route file uses: the error responses of the OpenAPI document and JSON bodies.
 import type { z } from '@hono/zod-openapi';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody } from '../../contracts/api.js';
 
 const error = (description: string) => ({
   description,

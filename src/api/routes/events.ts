@@ -7,11 +7,11 @@ import { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { AppError } from '../../core/errors.js';
+import { AppError } from '../../base/errors.js';
+import { EventQuery } from '../../contracts/api.js';
 import { type EventFilter, matches, type OmoiEvent, sseFrame } from '../../core/events.js';
 import { isUuid } from '../../core/projects.js';
 import type { App, AppDeps } from '../context.js';
-import { EventQuery } from '../schemas.js';
 import { errors } from './common.js';
 
 const REPLAY_LATEST = 500;

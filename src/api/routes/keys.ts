@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AppError } from '../../core/errors.js';
+import { AppError } from '../../base/errors.js';
+import { CreateKey } from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
-import { CreateKey } from '../schemas.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 const ApiKey = z

@@ -1,6 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { App, AppDeps } from '../context.js';
-import { send } from '../context.js';
 import {
   CreateProject,
   ErrorBody,
@@ -10,7 +8,9 @@ import {
   SpecQuery,
   SyncRequest,
   SyncResult,
-} from '../schemas.js';
+} from '../../contracts/api.js';
+import type { App, AppDeps } from '../context.js';
+import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 export function registerProjects(app: App, { services }: AppDeps): void {

@@ -1,7 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AppError } from '../../core/errors.js';
-import type { App, AppDeps } from '../context.js';
-import { send } from '../context.js';
+import { AppError } from '../../base/errors.js';
 import {
   AddDependencies,
   CreateTask,
@@ -12,11 +10,13 @@ import {
   Task,
   TaskQuery,
   Ticket,
-} from '../schemas.js';
+} from '../../contracts/api.js';
+import { type AppendEvent, isWorkerEventType, WORKER_EVENT_TYPES } from '../../contracts/events.js';
+import type { App, AppDeps } from '../context.js';
+import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 /** Lifecycle events only the server writes; a client posting them would misreport a task. */
-const SERVER_OWNED = /^(ticket|task|project)\./;
 
 export function registerTasks(app: App, { services }: AppDeps): void {
   app.openapi(
@@ -141,20 +141,25 @@ export function registerTasks(app: App, { services }: AppDeps): void {
       const task = await services.tasks.get(c.req.valid('param').id);
       const body = c.req.valid('json');
       const posted = 'events' in body ? body.events : [body];
-      const reserved = posted.find((e) => SERVER_OWNED.test(e.type));
+      const reserved = posted.find((e) => !isWorkerEventType(e.type));
       if (reserved)
         throw new AppError(
           'FORBIDDEN',
-          `${reserved.type}: ticket.*, task.* and project.* events are written by the server`,
+          `${reserved.type} is written by the server; a worker posts ${WORKER_EVENT_TYPES.join(', ')}`,
         );
+      // The type is one of the worker's (checked by the schema); its data is the worker's report,
+      // checked as a JSON object: readers treat every field of a posted event as optional.
       const stored = await services.events.appendMany(
-        posted.map((e) => ({
-          type: e.type,
-          projectId: task.project_id,
-          ticketId: task.ticket_id,
-          taskId: task.id,
-          data: e.data ?? {},
-        })),
+        posted.map(
+          (e) =>
+            ({
+              type: e.type,
+              projectId: task.project_id,
+              ticketId: task.ticket_id,
+              taskId: task.id,
+              data: e.data ?? {},
+            }) as AppendEvent,
+        ),
       );
       return send(c, { events: stored }, 201);
     },

@@ -1,8 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AppError } from '../../core/errors.js';
+import { AppError } from '../../base/errors.js';
+import {
+  CreateTicket,
+  Event,
+  IdParam,
+  SpecDocument,
+  Task,
+  Ticket,
+  TicketQuery,
+} from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
-import { CreateTicket, Event, IdParam, SpecDocument, Task, Ticket, TicketQuery } from '../schemas.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 export function registerTickets(app: App, { services, config }: AppDeps): void {

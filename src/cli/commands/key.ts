@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { name: string; data?: string; json?: boolean }) => {
       const { loadServerConfig } = await import('../../core/config.js');
-      const { AppError } = await import('../../core/errors.js');
+      const { AppError } = await import('../../base/errors.js');
       const config = loadServerConfig(process.env, flags.data ? { dataDir: flags.data } : {});
       let created: { id: string; name: string; key: string };
       try {

@@ -72,7 +72,7 @@ export function register(program: Command): void {
         );
         const runEnv = orchestratorEnvSchema.safeParse(process.env);
         if (!runEnv.success) {
-          const { AppError } = await import('../../core/errors.js');
+          const { AppError } = await import('../../base/errors.js');
           throw new AppError(
             'CONFIG_INVALID',
             runEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),

@@ -2,9 +2,6 @@
 // talks to the API over HTTP with its scoped token; it never opens the database.
 import type { Command } from 'commander';
 
-/** The last stdout line of a worker: the outcome, read by the orchestrator for task.failed reasons. */
-export const RESULT_PREFIX = '::omoi-result:: ';
-
 export function register(program: Command): void {
   program
     .command('worker')
@@ -12,11 +9,12 @@ export function register(program: Command): void {
       'Run one task inside a sandbox (reads OMOIOS_API_URL, OMOIOS_API_KEY, TASK_ID, … from the env)',
     )
     .action(async () => {
-      const { parseWorkerEnv } = await import('../../worker/config.js');
+      const { parseWorkerEnv } = await import('../../contracts/worker-env.js');
+      const { formatOutcomeLine } = await import('../../contracts/worker-outcome.js');
       const parsed = parseWorkerEnv(process.env);
       if (!parsed.ok) {
         process.stderr.write(`omoi worker: ${parsed.error}\n`);
-        process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ ok: false, error: parsed.error })}\n`);
+        process.stdout.write(formatOutcomeLine({ ok: false, error: parsed.error }));
         process.exitCode = 1;
         return;
       }
@@ -35,7 +33,7 @@ export function register(program: Command): void {
         log: (line) => process.stdout.write(`${line}\n`),
         signal: controller.signal,
       });
-      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+      process.stdout.write(formatOutcomeLine(result));
       process.exitCode = result.ok ? 0 : 1;
     });
 }

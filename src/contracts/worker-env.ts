@@ -1,6 +1,6 @@
 // The sandbox env contract of DESIGN.md, as the worker reads it: parsed once, here, at start.
 import { z } from 'zod';
-import { runtimeEnvSchema } from '../agents/registry.js';
+import { runtimeEnvSchema } from '../contracts/runtime-env.js';
 
 const flag = z
   .string()
@@ -44,4 +44,51 @@ export function parseWorkerEnv(
   if (result.success) return { ok: true, config: result.data };
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
   return { ok: false, error: `invalid worker environment: ${problems.join('; ')}` };
+}
+
+/** What the spawner knows about a run, before it becomes the sandbox's environment. */
+export interface WorkerEnvInput {
+  apiUrl: string;
+  token: string;
+  projectId: string;
+  taskId: string;
+  sandboxId: string;
+  executionMode: 'exploration' | 'implementation';
+  /** The skill to enforce (spec runs), or null. */
+  requiredSkill: string | null;
+  runtime: string;
+  /** The runtime's own variables (src/contracts/runtime-env.ts `runtimeEnv`). */
+  runtimeEnv: Readonly<Record<string, string>>;
+  repoUrl: string;
+  baseBranch: string;
+  workBranch: string;
+  maxTurns: number;
+  specMaxAttempts: number;
+}
+
+/**
+ * The sandbox's environment for a run: exactly the contract plus the runtime's own variables, no
+ * database URL, no server key, nothing else of the server's environment. `parseWorkerEnv` reads it
+ * back to the same values.
+ *
+ * @example
+ * const env = encodeWorkerEnv({ apiUrl, token, projectId, taskId, sandboxId, executionMode: 'exploration', requiredSkill: 'spec-driven-dev', runtime: 'offline', runtimeEnv: {}, repoUrl, baseBranch: 'main', workBranch: 'omoi/TKT-001', maxTurns: 40, specMaxAttempts: 3 });
+ */
+export function encodeWorkerEnv(input: WorkerEnvInput): Record<string, string> {
+  return {
+    ...input.runtimeEnv,
+    OMOIOS_API_URL: input.apiUrl,
+    OMOIOS_API_KEY: input.token,
+    OMOIOS_PROJECT_ID: input.projectId,
+    TASK_ID: input.taskId,
+    SANDBOX_ID: input.sandboxId,
+    EXECUTION_MODE: input.executionMode,
+    ...(input.requiredSkill ? { REQUIRE_SPEC_SKILL: 'true', SELECTED_SKILL: input.requiredSkill } : {}),
+    AGENT_RUNTIME: input.runtime,
+    REPO_URL: input.repoUrl,
+    BASE_BRANCH: input.baseBranch,
+    WORK_BRANCH: input.workBranch,
+    MAX_TURNS: String(input.maxTurns),
+    SPEC_MAX_ATTEMPTS: String(input.specMaxAttempts),
+  };
 }

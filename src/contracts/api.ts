@@ -1,7 +1,33 @@
-// The zod schemas of the HTTP API: they validate requests, type the handlers and generate the
-// OpenAPI document at /api/v1/openapi.json. Request bodies are strict (an unknown field is a 400).
+// The HTTP API's resources and requests, defined once: the server validates requests and types its
+// responses with them, they generate the OpenAPI document at /api/v1/openapi.json, the CLI and the
+// worker parse answers with them, and the web UI takes its types from them (`import type`).
+// Request bodies are strict (an unknown field is a 400). A new field is one change here plus its
+// SQL migration.
 import { z } from '@hono/zod-openapi';
-import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from '../core/rows.js';
+import { EVENT_TYPES } from './events.js';
+
+export const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const WORKFLOW_MODES = ['quick', 'spec_driven'] as const;
+export type WorkflowMode = (typeof WORKFLOW_MODES)[number];
+
+export const TICKET_STATUSES = ['backlog', 'analyzing', 'building', 'testing', 'done', 'blocked'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export const TASK_STATUSES = [
+  'pending',
+  'claimed',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'blocked',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const EXECUTION_MODES = ['exploration', 'implementation'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
 export const ErrorBody = z
   .object({
@@ -121,10 +147,13 @@ export const Task = z
   })
   .openapi('Task');
 
+/** Every event type of the catalogue (src/contracts/events.ts). */
+const EventType = z.enum(EVENT_TYPES);
+
 export const Event = z
   .object({
     id: z.number().int(),
-    type: z.string(),
+    type: EventType,
     ts: timestamp,
     project_id: z.string().nullable(),
     ticket_id: z.string().nullable(),
@@ -203,15 +232,7 @@ export const TaskQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
-const EventType = z
-  .string()
-  .min(3)
-  .max(100)
-  .regex(
-    /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/,
-    'an event type is noun.verb in lower case, like agent.message',
-  );
-
+/** A worker's event: a catalogue type (the route refuses the server's own with 403). */
 export const PostEvent = z.strictObject({
   type: EventType,
   data: z.record(z.string(), z.unknown()).optional(),
@@ -263,3 +284,11 @@ export const CreateKey = z.strictObject({ name: z.string().trim().min(1).max(100
 export const SpecQuery = z.object({
   kind: z.enum(['prd', 'requirements', 'design', 'ticket', 'task']).optional(),
 });
+
+export type ProjectSettings = z.infer<typeof ProjectSettings>;
+export type ExecutionConfig = z.infer<typeof ExecutionConfig>;
+export type Project = z.infer<typeof Project>;
+export type Ticket = z.infer<typeof Ticket>;
+export type Task = z.infer<typeof Task>;
+export type SpecDocument = z.infer<typeof SpecDocument>;
+export type SyncResult = z.infer<typeof SyncResult>;

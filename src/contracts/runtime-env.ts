@@ -1,8 +1,44 @@
-// What each runtime needs from the server's environment, and whether it has it. Used by the
-// spawner (only these variables enter a sandbox) and at ticket time (a missing key is a clear 422
-// then, not a crash inside the sandbox minutes later).
-import { AppError } from '../core/errors.js';
-import type { RuntimeEnv } from './registry.js';
+// Which agent runtime a worker runs and which of the server's variables it receives: the runtime
+// half of the sandbox env contract. The spawner passes exactly these keys (when set) into a sandbox,
+// the server checks them when a ticket is created, the worker parses them. Pure: no runtime is loaded.
+import { z } from 'zod';
+import { AppError } from '../base/errors.js';
+
+/**
+ * The variables a runtime may read inside a sandbox. The spawner passes exactly these keys (when
+ * set) next to the env contract, and nothing else of the server's environment.
+ */
+export const runtimeEnvSchema = z.object({
+  /** Claude Agent SDK key; selects `claude` by default when set. */
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** Alternative Anthropic endpoint (tests point it at a fake model server on 127.0.0.1). */
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  /** OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). */
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** Model name for runtimes that have one. */
+  OMOI_MODEL: z.string().min(1).optional(),
+  /** Test only: a JSON script for the `scripted` runtime (see src/agents/scripted.ts). */
+  OMOI_TEST_RUNTIME_SCRIPT: z.string().min(1).optional(),
+});
+export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
+
+/** Keys of `runtimeEnvSchema`, for spawners that copy them into a sandbox. */
+export const RUNTIME_ENV_KEYS = Object.keys(runtimeEnvSchema.shape) as (keyof RuntimeEnv)[];
+
+/**
+ * Picks the runtime name per DESIGN.md: an explicit choice, else `claude` with ANTHROPIC_API_KEY,
+ * `openai` with OPENAI_BASE_URL or OPENAI_API_KEY, else `offline`.
+ *
+ * @example
+ * chooseRuntimeName({ explicit: undefined, env: { OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' } }); // 'openai'
+ */
+export function chooseRuntimeName(config: { explicit?: string | undefined; env: RuntimeEnv }): string {
+  if (config.explicit) return config.explicit;
+  if (config.env.ANTHROPIC_API_KEY) return 'claude';
+  if (config.env.OPENAI_BASE_URL || config.env.OPENAI_API_KEY) return 'openai';
+  return 'offline';
+}
 
 /** The variables each runtime may receive in a sandbox. Anything else stays on the server. */
 export const RUNTIME_VARIABLES: Record<string, readonly (keyof RuntimeEnv)[]> = {

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,0 +1,24 @@
+// Branch names, built here and nowhere else. A spec run pushes `omoi/<ticket-ref>`; each approved
+// task runs on `omoi/<ticket-ref>-<TSK-id>` (git stores refs as paths, so `omoi/TKT-001` and
+// `omoi/TKT-001/…` cannot both exist: hence the dash). Tasks without a spec task (quick tickets,
+// tasks made through the API) use the first eight characters of their id.
+
+/** The branch of a ticket's spec run, e.g. `omoi/TKT-001`. */
+export function specBranch(ticketRef: string): string {
+  return `omoi/${ticketRef}`;
+}
+
+/** The branch of one task of a ticket, e.g. `omoi/TKT-001-TSK-EXPORT-003`. */
+export function taskBranch(ticketRef: string, taskKey: string): string {
+  return `omoi/${ticketRef}-${taskKey}`;
+}
+
+/** The branch a claimed task works on when it has none stored. */
+export function defaultBranch(task: {
+  id: string;
+  ticketRef: string | null;
+  executionMode: 'exploration' | 'implementation';
+}): string {
+  const ref = task.ticketRef ?? `task-${task.id.slice(0, 8)}`;
+  return task.executionMode === 'exploration' ? specBranch(ref) : taskBranch(ref, task.id.slice(0, 8));
+}
