@@ -41,7 +41,9 @@ const problems = [];
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
   const deps = [];
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g)) {
+  for (const m of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g,
+  )) {
     const spec = m[1] ?? m[2];
     const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
     deps.push(target);
@@ -56,7 +58,9 @@ for (const file of files) {
   for (const dep of deps) {
     const to = relative(src, dep).split('/')[0];
     if (to === from || allowed.includes('*') || allowed.includes(to)) continue;
-    problems.push(`${relative(root, file)} imports ${relative(root, dep)}: src/${from} may not import src/${to}`);
+    problems.push(
+      `${relative(root, file)} imports ${relative(root, dep)}: src/${from} may not import src/${to}`,
+    );
   }
 }
 
@@ -70,7 +74,10 @@ function visit(file) {
     if (!graph.has(dep)) continue;
     const s = state.get(dep);
     if (s === 'open') {
-      const cycle = stack.slice(stack.indexOf(dep)).concat(dep).map((f) => relative(src, f));
+      const cycle = stack
+        .slice(stack.indexOf(dep))
+        .concat(dep)
+        .map((f) => relative(src, f));
       problems.push(`import cycle: ${cycle.join(' → ')}`);
     } else if (!s) visit(dep);
   }

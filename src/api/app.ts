@@ -5,6 +5,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../base/errors.js';
+import { VERSION } from '../base/version.js';
 import { authMiddleware } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
@@ -15,7 +16,7 @@ import { registerTasks } from './routes/tasks.js';
 import { registerTickets } from './routes/tickets.js';
 import { serveWeb } from './static.js';
 
-export const API_VERSION = '0.1.0';
+export const API_VERSION = VERSION;
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 

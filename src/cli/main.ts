@@ -3,12 +3,13 @@
 // SDKs) lazily inside their actions, so `omoi spec validate` loads nothing it does not use.
 // Exit codes: 0 ok, 1 failure, 2 usage error.
 import { Command, CommanderError } from 'commander';
+import { VERSION } from '../base/version.js';
 import { registerCommands } from './commands/index.js';
 import { EXIT_USAGE, reportFailure } from './output.js';
 
 const program = new Command('omoi')
   .description('Spec-driven development with AI coding agents')
-  .version('0.1.0', '-V, --version')
+  .version(VERSION, '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

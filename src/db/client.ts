@@ -9,7 +9,7 @@ import type { Pool, PoolClient } from 'pg';
 import { AppError } from '../base/errors.js';
 import { acquireDataDirLock } from './lock.js';
 import { migrate } from './migrate.js';
-import type { Db, Row, Tx } from './types.js';
+import type { Db, Row } from './types.js';
 
 export type { Db, Queryable, Row, Tx } from './types.js';
 

@@ -4,7 +4,7 @@
 // reads the common shape directly and returns null for anything else (anchors, block scalars,
 // escapes, numbers, repeated keys, odd indentation, …), which then goes through the library.
 // A test checks that whenever this returns a value, the library returns the same value and lines.
-import type { KeyLines } from './parse.js';
+import type { KeyLines } from './types.js';
 
 export interface FastYaml {
   value: Record<string, unknown>;

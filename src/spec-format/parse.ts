@@ -5,18 +5,14 @@ import { hasSection, outlineBody, readRequirementItems } from './body.js';
 import { parseFrontmatterFast } from './fast-yaml.js';
 import { classifyPath, type FieldSpec, KINDS, type KindSpec, normalizePath } from './format.js';
 import { issue } from './issues.js';
-import type { SpecDocument, SpecKind, SpecRefs, ValidationIssue } from './types.js';
+import type { KeyLines, SpecDocument, SpecKind, SpecRefs, ValidationIssue } from './types.js';
+
+export type { KeyLines } from './types.js';
 
 export interface ParseResult {
   document: SpecDocument | null;
   issues: ValidationIssue[];
 }
-
-/**
- * Lines of frontmatter keys and list items: `status`, `dependencies.depends_on`,
- * `dependencies.depends_on#0` (the first item). Keys are in file lines (1-based).
- */
-export type KeyLines = Map<string, number>;
 
 // Parsed documents remember where their keys were, so cross-file rules (validate.ts) can point at
 // the exact line of a reference. Kept out of SpecDocument, which is a public, serialisable shape.

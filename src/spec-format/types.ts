@@ -119,3 +119,9 @@ export interface SpecGraph {
   /** Tickets ordered by `blocked_by` (blockers first; by id among equals). */
   ticketOrder: string[];
 }
+
+/**
+ * Lines of frontmatter keys and list items: `status`, `dependencies.depends_on`,
+ * `dependencies.depends_on#0` (the first item). Keys are in file lines (1-based).
+ */
+export type KeyLines = Map<string, number>;

@@ -14,10 +14,7 @@ import type { SandboxExit, SandboxProvider } from '../../src/sandbox/provider.js
 import { describeEachDatabase } from '../support/db.js';
 
 /** A provider whose "worker" prints the given outcome line and exits as told, at once. */
-function scriptedProvider(
-  exitOf: () => SandboxExit,
-  outcome: WorkerOutcome | null,
-): SandboxProvider {
+function scriptedProvider(exitOf: () => SandboxExit, outcome: WorkerOutcome | null): SandboxProvider {
   return {
     name: 'scripted',
     availability: async () => ({ available: true }),
@@ -140,7 +137,13 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
 
   it('appends task.completed with the result when the task completes', async () => {
     // The worker's outcome line, with the agent's usage and cost (src/worker/run.ts).
-    const outcome: WorkerOutcome = { ok: true, branch: 'b', commit: null, usage: { input_tokens: 12, output_tokens: 3 }, cost_usd: 0.01 };
+    const outcome: WorkerOutcome = {
+      ok: true,
+      branch: 'b',
+      commit: null,
+      usage: { input_tokens: 12, output_tokens: 3 },
+      cost_usd: 0.01,
+    };
     const { task, types, events } = await runOne({ exit: { exitCode: 0 }, outcome });
     expect(task.status).toBe('completed');
     expect(task.result).toEqual(outcome);
