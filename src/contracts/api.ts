@@ -4,30 +4,10 @@
 // Request bodies are strict (an unknown field is a 400). A new field is one change here plus its
 // SQL migration.
 import { z } from '@hono/zod-openapi';
+import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from './enums.js';
 import { EVENT_TYPES } from './events.js';
 
-export const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-
-export const WORKFLOW_MODES = ['quick', 'spec_driven'] as const;
-export type WorkflowMode = (typeof WORKFLOW_MODES)[number];
-
-export const TICKET_STATUSES = ['backlog', 'analyzing', 'building', 'testing', 'done', 'blocked'] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
-
-export const TASK_STATUSES = [
-  'pending',
-  'claimed',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-  'blocked',
-] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export const EXECUTION_MODES = ['exploration', 'implementation'] as const;
-export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+export * from './enums.js';
 
 export const ErrorBody = z
   .object({
@@ -138,9 +118,17 @@ export const Task = z
     priority: z.enum(PRIORITIES),
     branch: z.string().nullable(),
     spec_task_id: z.string().nullable(),
+    claimed_by: z.string().nullable(),
+    lease_until: timestamp.nullable(),
     attempts: z.number().int(),
     max_attempts: z.number().int(),
+    run_after: timestamp.nullable(),
+    started_at: timestamp.nullable(),
+    finished_at: timestamp.nullable(),
+    /** What the run produced (the worker's outcome: branch, commit, usage, …); null until it ends. */
+    result: z.unknown(),
     error: z.string().nullable(),
+    /** Ids of the tasks this one waits for. */
     depends_on: z.array(z.string()),
     created_at: timestamp,
     updated_at: timestamp,
@@ -176,6 +164,8 @@ export const SpecDocument = z
     body: z.string(),
     content_hash: z.string(),
     items: z.unknown(),
+    created_at: timestamp,
+    updated_at: timestamp,
     links: z.array(
       z.object({
         kind: z.string(),
@@ -292,3 +282,43 @@ export type Ticket = z.infer<typeof Ticket>;
 export type Task = z.infer<typeof Task>;
 export type SpecDocument = z.infer<typeof SpecDocument>;
 export type SyncResult = z.infer<typeof SyncResult>;
+
+// Responses. Every route answers with one of these (lists are wrapped in an object named after
+// what they hold), so a client reads `body.tickets`, never guesses.
+
+export const ProjectList = z.object({ projects: z.array(Project) }).openapi('ProjectList');
+export const TicketList = z.object({ tickets: z.array(Ticket) }).openapi('TicketList');
+export const TaskList = z.object({ tasks: z.array(Task) }).openapi('TaskList');
+export const DocumentList = z.object({ documents: z.array(SpecDocument) }).openapi('SpecDocumentList');
+export const EventList = z.object({ events: z.array(Event) }).openapi('EventList');
+
+/** POST /tickets: the ticket and its first task. */
+export const CreatedTicket = z.object({ ticket: Ticket, task: Task }).openapi('CreatedTicket');
+
+/** GET /tickets/:id: the ticket with its tasks, synced spec documents and latest events. */
+export const TicketDetail = Ticket.extend({
+  tasks: z.array(Task),
+  spec_documents: z.array(SpecDocument),
+  events: z.array(Event),
+}).openapi('TicketDetail');
+
+/** POST /tickets/:id/approve. `created` is 0 when the ticket was already approved. */
+export const ApprovalResult = z
+  .object({ ticket: Ticket, tasks: z.array(Task), created: z.number().int() })
+  .openapi('ApprovalResult');
+
+/** GET /tasks/:id: a task with its ticket and project (what a worker needs to run it). */
+export const TaskDetail = Task.extend({
+  ticket: Ticket.nullable(),
+  project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }),
+}).openapi('TaskDetail');
+
+export type ProjectList = z.infer<typeof ProjectList>;
+export type TicketList = z.infer<typeof TicketList>;
+export type TaskList = z.infer<typeof TaskList>;
+export type DocumentList = z.infer<typeof DocumentList>;
+export type EventList = z.infer<typeof EventList>;
+export type CreatedTicket = z.infer<typeof CreatedTicket>;
+export type TicketDetail = z.infer<typeof TicketDetail>;
+export type ApprovalResult = z.infer<typeof ApprovalResult>;
+export type TaskDetail = z.infer<typeof TaskDetail>;

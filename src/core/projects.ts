@@ -1,20 +1,13 @@
 // Projects: a repository Omoi works on, with its settings.
 
 import { AppError } from '../base/errors.js';
-import type { ProjectSettings } from '../contracts/api.js';
+import type { Project as ApiProject, ProjectSettings } from '../contracts/api.js';
 import type { Db, Queryable } from '../db/client.js';
 import type { EventsService } from './events.js';
 import { pgCode, plain } from './rows.js';
 
-export interface Project {
-  id: string;
-  name: string;
-  repo_url: string;
-  default_branch: string;
-  settings: ProjectSettings;
-  created_at: string;
-  updated_at: string;
-}
+/** The project as the API defines it (src/contracts/api.ts). */
+export type Project = ApiProject;
 
 export interface CreateProject {
   name: string;

@@ -30,7 +30,7 @@ export interface SpecDocumentRow {
   created_at: string;
   updated_at: string;
   /** Resolved references from this document: `{kind, target, to_doc}`. */
-  links?: SpecLink[];
+  links: SpecLink[];
 }
 
 export interface SpecLink {

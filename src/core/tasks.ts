@@ -3,7 +3,13 @@
 // so orchestrators wake on commit.
 
 import { AppError } from '../base/errors.js';
-import type { ExecutionConfig, ExecutionMode, Priority, TaskStatus } from '../contracts/api.js';
+import type {
+  Task as ApiTask,
+  ExecutionConfig,
+  ExecutionMode,
+  Priority,
+  TaskStatus,
+} from '../contracts/api.js';
 import { specBranch } from '../contracts/branches.js';
 import type { AppendEvent, EventData } from '../contracts/events.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
@@ -11,33 +17,8 @@ import { type EventsService, TASKS_CHANNEL } from './events.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';
 
-export interface Task {
-  id: string;
-  project_id: string;
-  ticket_id: string | null;
-  title: string;
-  description: string;
-  task_type: string;
-  execution_mode: ExecutionMode;
-  execution_config: ExecutionConfig;
-  status: TaskStatus;
-  priority: Priority;
-  branch: string | null;
-  spec_task_id: string | null;
-  claimed_by: string | null;
-  lease_until: string | null;
-  attempts: number;
-  max_attempts: number;
-  run_after: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  result: unknown;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  /** Ids of the tasks this one waits for. */
-  depends_on: string[];
-}
+/** The task as the API defines it (src/contracts/api.ts). */
+export type Task = ApiTask;
 
 export interface NewTask {
   projectId: string;

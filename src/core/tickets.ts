@@ -2,7 +2,7 @@
 // the workflow mode decides that task's execution config (DESIGN.md, "The flow").
 
 import { AppError } from '../base/errors.js';
-import type { ExecutionConfig } from '../contracts/api.js';
+import type { Ticket as ApiTicket, ExecutionConfig } from '../contracts/api.js';
 import { type Priority, type TicketStatus, WORKFLOW_MODES, type WorkflowMode } from '../contracts/api.js';
 import { specBranch } from '../contracts/branches.js';
 import type { Db, Queryable } from '../db/client.js';
@@ -13,20 +13,8 @@ import { plain } from './rows.js';
 import type { SpecDocumentRow, SpecsService } from './specs.js';
 import type { Task, TasksService } from './tasks.js';
 
-export interface Ticket {
-  id: string;
-  project_id: string;
-  number: number;
-  ref: string;
-  title: string;
-  description: string;
-  workflow_mode: WorkflowMode;
-  status: TicketStatus;
-  priority: Priority;
-  approved_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** The ticket as the API defines it (src/contracts/api.ts). */
+export type Ticket = ApiTicket;
 
 export interface TicketDetail extends Ticket {
   tasks: Task[];

@@ -1,33 +1,27 @@
 // The worker's only way to the platform: HTTP with its scoped token. It never opens the database.
+import type { z } from 'zod';
 import { AppError } from '../base/errors.js';
+import { SyncResult, TaskDetail, type Ticket } from '../contracts/api.js';
+import type { EventData, WorkerEventType } from '../contracts/events.js';
 import type { SpecFile } from '../spec-format/types.js';
 
-/** The task as GET /api/v1/tasks/:id returns it to a worker (fields the worker uses). */
-export interface WorkerTask {
-  id: string;
-  title: string;
-  description: string;
-  project_id: string;
-  ticket_id: string | null;
-  execution_mode?: string;
-  /** The spec task (TSK-…) an approved implementation task was created from. */
-  spec_task_id?: string | null;
-  execution_config?: { require_spec_skill?: boolean; selected_skill?: string } | null;
-  ticket?: { id: string; ref?: string; title?: string; description?: string; workflow_mode?: string } | null;
-  project?: { id: string; name?: string; repo_url?: string } | null;
-}
+/**
+ * The part of GET /api/v1/tasks/:id (the contract's TaskDetail) the worker reads: a view of the
+ * contract, not a second definition, so unit tests can hand the worker just these fields.
+ */
+export type WorkerTask = Pick<TaskDetail, 'id' | 'title' | 'description' | 'project_id' | 'ticket_id'> &
+  Partial<Pick<TaskDetail, 'execution_mode' | 'spec_task_id' | 'execution_config'>> & {
+    ticket?: (Pick<Ticket, 'id' | 'ref' | 'title' | 'description'> & Partial<Ticket>) | null;
+    project?: Partial<TaskDetail['project']> | null;
+  };
 
-export interface SyncResult {
-  created: number;
-  updated: number;
-  unchanged: number;
-  [key: string]: unknown;
-}
+/** The counts of a spec sync the worker reports (the contract's SyncResult has more). */
+export type WorkerSyncResult = Pick<SyncResult, 'created' | 'updated' | 'unchanged'>;
 
 export interface WorkerApiClient {
   getTask(taskId: string): Promise<WorkerTask>;
-  postEvent(taskId: string, type: string, data: Record<string, unknown>): Promise<void>;
-  syncSpecs(projectId: string, files: SpecFile[]): Promise<SyncResult>;
+  postEvent<K extends WorkerEventType>(taskId: string, type: K, data: EventData<K>): Promise<void>;
+  syncSpecs(projectId: string, files: SpecFile[]): Promise<WorkerSyncResult>;
 }
 
 /**
@@ -49,7 +43,13 @@ export function createWorkerApiClient(options: {
   const doFetch = options.fetch ?? fetch;
   const retries = options.retries ?? 4;
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Calls the API and parses its answer with the contract's schema (a mismatch is an error, not a guess). */
+  async function call<S extends z.ZodType>(
+    schema: S | null,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
     const url = `${root}/api/v1${path}`;
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
@@ -77,43 +77,37 @@ export function createWorkerApiClient(options: {
           `${method} ${path} → ${response.status}${detail ? ` ${detail.code}: ${detail.message}` : ''}`,
         );
       }
-      return json as T;
+      if (!schema) return json as z.infer<S>;
+      const parsed = schema.safeParse(json);
+      if (!parsed.success)
+        throw new AppError(
+          'UPSTREAM_FAILED',
+          `${method} ${path}: the API answered with an unexpected shape (${parsed.error.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+            .join('; ')})`,
+        );
+      return parsed.data;
     }
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
     throw new AppError('UPSTREAM_FAILED', `${method} ${path}: the API at ${root} is unreachable (${reason})`);
   }
 
   return {
-    async getTask(taskId) {
-      const body = await call<Record<string, unknown>>('GET', `/tasks/${encodeURIComponent(taskId)}`);
-      // Accept both `{task, ticket, project}` and a bare task carrying its ticket and project.
-      const task = (body.task ?? body) as WorkerTask;
-      return {
-        ...task,
-        ticket: task.ticket ?? (body.ticket as WorkerTask['ticket']) ?? null,
-        project: task.project ?? (body.project as WorkerTask['project']) ?? null,
-      };
+    getTask(taskId) {
+      return call(TaskDetail, 'GET', `/tasks/${encodeURIComponent(taskId)}`);
     },
     async postEvent(taskId, type, data) {
-      await call('POST', `/tasks/${encodeURIComponent(taskId)}/events`, { type, data });
+      await call(null, 'POST', `/tasks/${encodeURIComponent(taskId)}/events`, { type, data });
     },
-    async syncSpecs(projectId, files) {
+    syncSpecs(projectId, files) {
       const documents = files.map((f) => ({
         path: f.path,
         content: typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8'),
       }));
-      const body = await call<Record<string, unknown>>(
-        'POST',
-        `/projects/${encodeURIComponent(projectId)}/specs/sync`,
-        { documents },
-      );
-      const counts = (body.sync ?? body.result ?? body) as Partial<SyncResult>;
-      return {
-        ...body,
-        created: Number(counts.created ?? 0),
-        updated: Number(counts.updated ?? 0),
-        unchanged: Number(counts.unchanged ?? 0),
-      };
+      return call(SyncResult, 'POST', `/projects/${encodeURIComponent(projectId)}/specs/sync`, {
+        documents,
+      });
     },
   };
 }

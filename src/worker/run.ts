@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { createRuntime } from '../agents/registry.js';
 import type { AgentEvent, AgentRuntime, AgentSession } from '../agents/runtime.js';
+import type { EventData, WorkerEventType } from '../contracts/events.js';
 import type { WorkerConfig } from '../contracts/worker-env.js';
 import type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
 import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from '../git/git.js';
@@ -84,7 +85,7 @@ async function runJob(
 ): Promise<WorkerResult> {
   const { api, log } = deps;
   const taskId = config.TASK_ID;
-  const emit = async (type: string, data: Record<string, unknown>) => {
+  const emit = async <K extends WorkerEventType>(type: K, data: EventData<K>) => {
     try {
       await api.postEvent(taskId, type, data);
     } catch (error) {
@@ -237,7 +238,7 @@ async function runTurn(
   session: AgentSession,
   prompt: string,
   signal: AbortSignal,
-  emit: (type: string, data: Record<string, unknown>) => Promise<void>,
+  emit: <K extends WorkerEventType>(type: K, data: EventData<K>) => Promise<void>,
 ): Promise<AgentEvent & { type: 'result' }> {
   let result: (AgentEvent & { type: 'result' }) | null = null;
   for await (const event of session.send(prompt, signal)) {
@@ -256,7 +257,7 @@ async function publish(
   workspace: string,
   commitMessage: string,
   paths: string[],
-  emit: (type: string, data: Record<string, unknown>) => Promise<void>,
+  emit: <K extends WorkerEventType>(type: K, data: EventData<K>) => Promise<void>,
   log: (line: string) => void,
 ): Promise<WorkerResult> {
   const branch = config.WORK_BRANCH;

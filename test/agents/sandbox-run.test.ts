@@ -46,7 +46,7 @@ const TASK = {
   description: 'Plan it',
   project_id: 'p1',
   ticket_id: 't1',
-  execution_mode: 'exploration',
+  execution_mode: 'exploration' as const,
   ticket: { id: 't1', ref: 'TKT-301', title: 'Export reports', description: 'Export reports as CSV files.' },
 };
 

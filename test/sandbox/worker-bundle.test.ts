@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { specBranch } from '../../src/contracts/branches.js';
+import { isEvent } from '../../src/contracts/events.js';
+import { encodeWorkerEnv } from '../../src/contracts/worker-env.js';
 import { createDaytonaProvider } from '../../src/sandbox/daytona.js';
 import { createDockerProvider } from '../../src/sandbox/docker.js';
 import { createE2BProvider } from '../../src/sandbox/e2b.js';
@@ -11,13 +14,13 @@ import { WORKER_COMMAND, workerUploads } from '../../src/sandbox/worker-files.js
 import { startFakeDaytona } from '../support/fakes/daytona-service.js';
 import { startFakeDockerEngine } from '../support/fakes/docker-engine.js';
 import { startFakeE2B } from '../support/fakes/e2b-service.js';
-import { startFakeWorkerApi } from '../support/fakes/worker-api.js';
 import { createGitRemote, git } from '../support/git-remote.js';
+import { startRealWorkerApi } from '../support/real-api.js';
 
 // The travelling worker for real: the build step bundles `omoi worker` into one file, a remote
 // provider uploads it with the skills into a bare (fake) sandbox that has only Node and git, and it
 // runs a whole spec-driven task with the offline runtime: skill injected, specs validated,
-// committed and pushed to the repository, synced to the (fake) API.
+// committed and pushed to the repository, synced to the real API (served on a real socket).
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let root: string;
 let packageRoot: string;
@@ -45,33 +48,30 @@ afterAll(() => {
 });
 
 async function runSpecTask(name: string, provider: SandboxProvider) {
-  const ref = `TKT-${name.toUpperCase()}`;
-  const api = await startFakeWorkerApi({
-    id: `tsk_${name}`,
-    projectId: 'prj_shop',
-    title: 'Webhooks for order events',
+  const api = await startRealWorkerApi({
+    repoUrl: remote,
     description: 'Send a signed webhook to subscribers when an order is created or paid, with retries.',
-    ref,
   });
+  const branch = specBranch(api.ticketRef);
   try {
     const sandbox = await provider.create({
-      taskId: `tsk_${name}`,
-      env: {
-        OMOIOS_API_URL: api.url,
-        OMOIOS_API_KEY: api.token,
-        OMOIOS_PROJECT_ID: 'prj_shop',
-        TASK_ID: `tsk_${name}`,
-        SANDBOX_ID: `sbx_${name}`,
-        EXECUTION_MODE: 'exploration',
-        REQUIRE_SPEC_SKILL: 'true',
-        SELECTED_SKILL: 'spec-driven-dev',
-        AGENT_RUNTIME: 'offline',
-        REPO_URL: remote,
-        BASE_BRANCH: 'main',
-        WORK_BRANCH: `omoi/${ref}`,
-        MAX_TURNS: '10',
-        SPEC_MAX_ATTEMPTS: '3',
-      },
+      taskId: api.taskId,
+      env: encodeWorkerEnv({
+        apiUrl: api.url,
+        token: api.token,
+        projectId: api.projectId,
+        taskId: api.taskId,
+        sandboxId: `sbx_${name}`,
+        executionMode: 'exploration',
+        requiredSkill: 'spec-driven-dev',
+        runtime: 'offline',
+        runtimeEnv: {},
+        repoUrl: remote,
+        baseBranch: 'main',
+        workBranch: branch,
+        maxTurns: 10,
+        specMaxAttempts: 3,
+      }),
     });
     const lines: SandboxLogLine[] = [];
     for await (const line of sandbox.logs()) lines.push(line);
@@ -81,14 +81,20 @@ async function runSpecTask(name: string, provider: SandboxProvider) {
     expect(exit.exitCode, text.join('\n')).toBe(0);
     expect(text).toContain('REQUIRE_SPEC_SKILL=true');
     expect(text.some((t) => t.startsWith('Spec validation PASSED'))).toBe(true);
-    const types = api.events.map((e) => e.type);
+    const events = await api.events();
+    const types = events.map((e) => e.type);
     for (const type of ['worker.started', 'skill.injected', 'spec.validation', 'git.pushed', 'spec.synced']) {
       expect(types, type).toContain(type);
     }
-    expect(api.synced).toHaveLength(1);
-    expect(api.synced[0]?.some((doc) => doc.path.startsWith('.omoi_os/tickets/'))).toBe(true);
-    const pushed = api.events.find((e) => e.type === 'git.pushed')?.data;
-    expect(git(remote, 'rev-parse', `refs/heads/omoi/${ref}`)).toBe(pushed?.commit);
+    // The real sync stored the ticket's documents, each tied to the ticket the worker ran for.
+    const documents = await api.services.specs.listForTicket(api.ticketId);
+    expect(documents.some((doc) => doc.kind === 'ticket' && doc.path.startsWith('.omoi_os/tickets/'))).toBe(
+      true,
+    );
+    const pushed = events.find((e) => isEvent(e, 'git.pushed'));
+    expect(pushed && isEvent(pushed, 'git.pushed')).toBe(true);
+    if (pushed && isEvent(pushed, 'git.pushed'))
+      expect(git(remote, 'rev-parse', `refs/heads/${branch}`)).toBe(pushed.data.commit);
   } finally {
     await api.close();
   }

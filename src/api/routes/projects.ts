@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   CreateProject,
+  DocumentList,
   ErrorBody,
   IdParam,
   Project,
-  SpecDocument,
+  ProjectList,
   SpecQuery,
   SyncRequest,
   SyncResult,
@@ -23,7 +24,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       request: { body: jsonBody(CreateProject) },
       responses: { 201: jsonResponse(Project, 'The project'), 400: errors[400], 409: errors[409] },
     }),
-    async (c) => send(c, await services.projects.create(c.req.valid('json')), 201),
+    async (c) => c.json(await services.projects.create(c.req.valid('json')), 201),
   );
 
   app.openapi(
@@ -32,9 +33,9 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       path: '/api/v1/projects',
       tags: ['projects'],
       summary: 'List projects',
-      responses: { 200: jsonResponse(z.object({ projects: z.array(Project) }), 'Every project') },
+      responses: { 200: jsonResponse(ProjectList, 'Every project') },
     }),
-    async (c) => send(c, { projects: await services.projects.list() }),
+    async (c) => c.json({ projects: await services.projects.list() }, 200),
   );
 
   app.openapi(
@@ -46,7 +47,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       request: { params: IdParam },
       responses: { 200: jsonResponse(Project, 'The project'), 404: errors[404] },
     }),
-    async (c) => send(c, await services.projects.get(c.req.valid('param').id)),
+    async (c) => c.json(await services.projects.get(c.req.valid('param').id), 200),
   );
 
   app.openapi(
@@ -80,7 +81,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
         recordEvent: !worker,
         ...(body.strict === undefined ? {} : { strict: body.strict }),
       });
-      return send(c, outcome);
+      return c.json(outcome, 200);
     },
   );
 
@@ -92,7 +93,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       summary: "A project's spec documents with their resolved links",
       request: { params: IdParam, query: SpecQuery },
       responses: {
-        200: jsonResponse(z.object({ documents: z.array(SpecDocument) }), 'Documents'),
+        200: jsonResponse(DocumentList, 'Documents'),
         404: errors[404],
       },
     }),
@@ -100,7 +101,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       const { id } = c.req.valid('param');
       await services.projects.get(id);
       const { kind } = c.req.valid('query');
-      return send(c, { documents: await services.specs.listForProject(id, kind ? { kind } : {}) });
+      return c.json({ documents: await services.specs.listForProject(id, kind ? { kind } : {}) }, 200);
     },
   );
 }

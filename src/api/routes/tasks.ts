@@ -3,13 +3,13 @@ import { AppError } from '../../base/errors.js';
 import {
   AddDependencies,
   CreateTask,
-  Event,
+  EventList,
   IdParam,
   PostEvents,
-  Project,
   Task,
+  TaskDetail,
+  TaskList,
   TaskQuery,
-  Ticket,
 } from '../../contracts/api.js';
 import { type AppendEvent, isWorkerEventType, WORKER_EVENT_TYPES } from '../../contracts/events.js';
 import type { App, AppDeps } from '../context.js';
@@ -32,7 +32,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         404: errors[404],
       },
     }),
-    async (c) => send(c, await services.tasks.create(c.req.valid('json')), 201),
+    async (c) => c.json(await services.tasks.create(c.req.valid('json')), 201),
   );
 
   app.openapi(
@@ -42,11 +42,11 @@ export function registerTasks(app: App, { services }: AppDeps): void {
       tags: ['tasks'],
       summary: 'List tasks, oldest first',
       request: { query: TaskQuery },
-      responses: { 200: jsonResponse(z.object({ tasks: z.array(Task) }), 'Tasks'), 400: errors[400] },
+      responses: { 200: jsonResponse(TaskList, 'Tasks'), 400: errors[400] },
     }),
     async (c) => {
       const { limit, ...filter } = c.req.valid('query');
-      return send(c, { tasks: await services.tasks.list(filter, limit) });
+      return c.json({ tasks: await services.tasks.list(filter, limit) }, 200);
     },
   );
 
@@ -58,13 +58,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
       summary: 'A task with its ticket and project (what a worker needs to run it)',
       request: { params: IdParam },
       responses: {
-        200: jsonResponse(
-          Task.extend({
-            ticket: Ticket.nullable(),
-            project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }),
-          }),
-          'The task',
-        ),
+        200: jsonResponse(TaskDetail, 'The task'),
         403: errors[403],
         404: errors[404],
       },
@@ -76,7 +70,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         services.projects.get(task.project_id),
       ]);
       const { id, name, repo_url, default_branch } = project;
-      return send(c, { ...task, ticket, project: { id, name, repo_url, default_branch } });
+      return c.json({ ...task, ticket, project: { id, name, repo_url, default_branch } }, 200);
     },
   );
 
@@ -98,7 +92,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         await services.tasks[action](id);
         // Dependants are blocked (cancel) or released (retry) and the ticket moves with them.
         await services.flow.settle(id);
-        return send(c, await services.tasks.get(id));
+        return c.json(await services.tasks.get(id), 200);
       },
     );
 
@@ -118,7 +112,10 @@ export function registerTasks(app: App, { services }: AppDeps): void {
       },
     }),
     async (c) =>
-      send(c, await services.tasks.addDependencies(c.req.valid('param').id, c.req.valid('json').depends_on)),
+      c.json(
+        await services.tasks.addDependencies(c.req.valid('param').id, c.req.valid('json').depends_on),
+        200,
+      ),
   );
 
   app.openapi(
@@ -131,7 +128,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         'One `{type, data}` or a batch `{events: [{type, data}, …]}`, stored in order in one transaction.',
       request: { params: IdParam, body: jsonBody(PostEvents) },
       responses: {
-        201: jsonResponse(z.object({ events: z.array(Event) }), 'The stored events'),
+        201: jsonResponse(EventList, 'The stored events'),
         400: errors[400],
         403: errors[403],
         404: errors[404],
@@ -161,7 +158,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
             }) as AppendEvent,
         ),
       );
-      return send(c, { events: stored }, 201);
+      return c.json({ events: stored }, 201);
     },
   );
 }

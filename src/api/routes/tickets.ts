@@ -1,12 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../base/errors.js';
 import {
+  ApprovalResult,
+  CreatedTicket,
   CreateTicket,
-  Event,
+  DocumentList,
   IdParam,
-  SpecDocument,
-  Task,
-  Ticket,
+  TicketDetail,
+  TicketList,
   TicketQuery,
 } from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
@@ -28,7 +29,7 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
         'the message says what to set.',
       request: { body: jsonBody(CreateTicket) },
       responses: {
-        201: jsonResponse(z.object({ ticket: Ticket, task: Task }), 'The ticket and its first task'),
+        201: jsonResponse(CreatedTicket, 'The ticket and its first task'),
         400: errors[400],
         404: errors[404],
         422: errors[422],
@@ -37,7 +38,7 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
     async (c) => {
       // Refused now, with what to set, rather than failing inside a sandbox minutes later.
       if (config.runtimeUnavailable) throw new AppError('RUNTIME_UNAVAILABLE', config.runtimeUnavailable);
-      return send(c, await services.tickets.create(c.req.valid('json')), 201);
+      return c.json(await services.tickets.create(c.req.valid('json')), 201);
     },
   );
 
@@ -48,11 +49,11 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       tags: ['tickets'],
       summary: 'List tickets, newest first',
       request: { query: TicketQuery },
-      responses: { 200: jsonResponse(z.object({ tickets: z.array(Ticket) }), 'Tickets'), 400: errors[400] },
+      responses: { 200: jsonResponse(TicketList, 'Tickets'), 400: errors[400] },
     }),
     async (c) => {
       const { limit, ...filter } = c.req.valid('query');
-      return send(c, { tickets: await services.tickets.list(filter, limit) });
+      return c.json({ tickets: await services.tickets.list(filter, limit) }, 200);
     },
   );
 
@@ -64,18 +65,11 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       summary: 'A ticket with its tasks, spec documents and latest events',
       request: { params: IdParam },
       responses: {
-        200: jsonResponse(
-          Ticket.extend({
-            tasks: z.array(Task),
-            spec_documents: z.array(SpecDocument),
-            events: z.array(Event),
-          }),
-          'The ticket',
-        ),
+        200: jsonResponse(TicketDetail, 'The ticket'),
         404: errors[404],
       },
     }),
-    async (c) => send(c, await services.tickets.detail(c.req.valid('param').id)),
+    async (c) => c.json(await services.tickets.detail(c.req.valid('param').id), 200),
   );
 
   app.openapi(
@@ -86,14 +80,14 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       summary: "The spec documents a ticket's run synced",
       request: { params: IdParam },
       responses: {
-        200: jsonResponse(z.object({ documents: z.array(SpecDocument) }), 'Documents'),
+        200: jsonResponse(DocumentList, 'Documents'),
         404: errors[404],
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       await services.tickets.get(id);
-      return send(c, { documents: await services.specs.listForTicket(id) });
+      return c.json({ documents: await services.specs.listForTicket(id) }, 200);
     },
   );
 
@@ -109,13 +103,13 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       request: { params: IdParam },
       responses: {
         200: jsonResponse(
-          z.object({ ticket: Ticket, tasks: z.array(Task), created: z.number().int() }),
+          ApprovalResult,
           'The approved ticket and its tasks (created is 0 when it was already approved)',
         ),
         404: errors[404],
         409: errors[409],
       },
     }),
-    async (c) => send(c, await services.tickets.approve(c.req.valid('param').id)),
+    async (c) => c.json(await services.tickets.approve(c.req.valid('param').id), 200),
   );
 }

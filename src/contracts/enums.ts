@@ -1,0 +1,25 @@
+// The closed vocabularies of the API (statuses, modes, priorities): plain constants, no zod, so the
+// web UI imports them as values without bundling a schema library.
+
+export const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const WORKFLOW_MODES = ['quick', 'spec_driven'] as const;
+export type WorkflowMode = (typeof WORKFLOW_MODES)[number];
+
+export const TICKET_STATUSES = ['backlog', 'analyzing', 'building', 'testing', 'done', 'blocked'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export const TASK_STATUSES = [
+  'pending',
+  'claimed',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'blocked',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const EXECUTION_MODES = ['exploration', 'implementation'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
