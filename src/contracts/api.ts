@@ -5,7 +5,7 @@
 // SQL migration.
 import { z } from '@hono/zod-openapi';
 import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from './enums.js';
-import { EVENT_TYPES } from './events.js';
+import { EVENT_TYPES, type OmoiEvent } from './events.js';
 
 export * from './enums.js';
 
@@ -150,6 +150,17 @@ export const Event = z
   })
   .openapi('Event');
 
+/** One requirement item of a requirements document (`### REQ-…` with its EARS line and criteria). */
+export const RequirementItem = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    line: z.number().int(),
+    ears: z.string().nullable(),
+    criteria: z.array(z.object({ text: z.string(), done: z.boolean() })),
+  })
+  .openapi('RequirementItem');
+
 export const SpecDocument = z
   .object({
     id: z.string(),
@@ -163,7 +174,8 @@ export const SpecDocument = z
     frontmatter: z.record(z.string(), z.unknown()),
     body: z.string(),
     content_hash: z.string(),
-    items: z.unknown(),
+    /** The requirement items of a requirements document; null for other kinds. */
+    items: z.array(RequirementItem).nullable(),
     created_at: timestamp,
     updated_at: timestamp,
     links: z.array(
@@ -319,6 +331,8 @@ export type TaskList = z.infer<typeof TaskList>;
 export type DocumentList = z.infer<typeof DocumentList>;
 export type EventList = z.infer<typeof EventList>;
 export type CreatedTicket = z.infer<typeof CreatedTicket>;
-export type TicketDetail = z.infer<typeof TicketDetail>;
+/** The detail's events are the catalogue's (the schema checks them as {type, data} objects). */
+export type TicketDetail = Omit<z.infer<typeof TicketDetail>, 'events'> & { events: OmoiEvent[] };
+export type RequirementItem = z.infer<typeof RequirementItem>;
 export type ApprovalResult = z.infer<typeof ApprovalResult>;
 export type TaskDetail = z.infer<typeof TaskDetail>;

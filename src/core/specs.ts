@@ -3,6 +3,7 @@
 // its content hash, and the references between documents are stored resolved to rows.
 
 import { AppError } from '../base/errors.js';
+import type { SpecDocument as ApiSpecDocument } from '../contracts/api.js';
 import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { validateSpecFiles } from '../spec-format/index.js';
 import type { SpecDocument, SpecFile, ValidationIssue } from '../spec-format/types.js';
@@ -14,31 +15,10 @@ export const SPEC_ROOT = '.omoi_os/';
 export const MAX_SPEC_DOCUMENT_BYTES = 256 * 1024;
 export const MAX_SPEC_DOCUMENTS = 2000;
 
-export interface SpecDocumentRow {
-  id: string;
-  project_id: string;
-  spec_id: string;
-  kind: SpecDocument['kind'];
-  path: string;
-  ticket_id: string | null;
-  title: string | null;
-  status: string | null;
-  frontmatter: Record<string, unknown>;
-  body: string;
-  content_hash: string;
-  items: unknown;
-  created_at: string;
-  updated_at: string;
-  /** Resolved references from this document: `{kind, target, to_doc}`. */
-  links: SpecLink[];
-}
+/** A stored spec document as the API returns it (src/contracts/api.ts). */
+export type SpecDocumentRow = ApiSpecDocument;
 
-export interface SpecLink {
-  kind: string;
-  target: string;
-  to_doc: string | null;
-  to_spec_id: string | null;
-}
+export type SpecLink = ApiSpecDocument['links'][number];
 
 export interface SyncOutcome {
   valid: true;

@@ -1,4 +1,16 @@
-import type { OmoiEvent, Project, SpecDocument, Task, Ticket, WorkflowMode } from './types';
+import type {
+  ApprovalResult,
+  CreatedTicket,
+  DocumentList,
+  Project,
+  ProjectList,
+  Task,
+  TicketDetail,
+  TicketList,
+  WorkflowMode,
+} from './types';
+
+export type { TicketDetail } from './types';
 
 /**
  * A refused or failed API call, carrying the server's `{error: {code, message, issues?}}`.
@@ -57,69 +69,28 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return payload as T;
 }
 
-/** Lists come back either bare or wrapped as `{<key>: [...]}`; accept both. */
-function list<T>(payload: unknown, ...keys: string[]): T[] {
-  if (Array.isArray(payload)) return payload as T[];
-  for (const key of [...keys, 'items', 'data']) {
-    const inner = (payload as Record<string, unknown> | null)?.[key];
-    if (Array.isArray(inner)) return inner as T[];
-  }
-  return [];
-}
-
-/** Single resources come back either bare or wrapped as `{<key>: {...}}`. */
-function one<T>(payload: unknown, key: string): T {
-  const inner = (payload as Record<string, unknown> | null)?.[key];
-  return (inner && typeof inner === 'object' ? inner : payload) as T;
-}
-
-export interface TicketDetail extends Ticket {
-  tasks: Task[];
-  events: OmoiEvent[];
-}
-
-/** The calls the Command Center makes. */
+/** The calls the Command Center makes; each answer has the contract's shape (src/contracts/api.ts). */
 export const api = {
-  listProjects: async () => list<Project>(await request('GET', '/projects'), 'projects'),
-  createProject: async (input: { name: string; repo_url: string; default_branch?: string }) =>
-    one<Project>(await request('POST', '/projects', input), 'project'),
+  listProjects: async () => (await request<ProjectList>('GET', '/projects')).projects,
+  createProject: (input: { name: string; repo_url: string; default_branch?: string }) =>
+    request<Project>('POST', '/projects', input),
   listTickets: async (filter: { project_id?: string } = {}) => {
     const query = filter.project_id ? `?project_id=${encodeURIComponent(filter.project_id)}` : '';
-    return list<Ticket>(await request('GET', `/tickets${query}`), 'tickets');
+    return (await request<TicketList>('GET', `/tickets${query}`)).tickets;
   },
-  getTicket: async (id: string): Promise<TicketDetail> => {
-    const payload = (await request('GET', `/tickets/${encodeURIComponent(id)}`)) as Record<string, unknown>;
-    const ticket = one<Ticket>(payload, 'ticket');
-    const pick = <T>(key: string): T[] => {
-      const value = (ticket as unknown as Record<string, unknown>)[key] ?? payload[key];
-      return Array.isArray(value) ? (value as T[]) : [];
-    };
-    return {
-      ...ticket,
-      tasks: pick<Task>('tasks'),
-      events: pick<OmoiEvent>('events'),
-      spec_documents: [...pick<SpecDocument>('spec_documents'), ...pick<SpecDocument>('specs')],
-    };
-  },
-  createTicket: async (input: {
+  getTicket: (id: string) => request<TicketDetail>('GET', `/tickets/${encodeURIComponent(id)}`),
+  createTicket: (input: {
     project_id: string;
     title: string;
     description: string;
     workflow_mode: WorkflowMode;
-  }) => {
-    const payload = await request<{ ticket?: Ticket; task?: Task }>('POST', '/tickets', input);
-    return { ticket: one<Ticket>(payload, 'ticket'), task: payload?.task };
-  },
+  }) => request<CreatedTicket>('POST', '/tickets', input),
   ticketSpecs: async (id: string) =>
-    list<SpecDocument>(
-      await request('GET', `/tickets/${encodeURIComponent(id)}/specs`),
-      'documents',
-      'specs',
-      'spec_documents',
-    ),
-  cancelTask: (id: string) => request<unknown>('POST', `/tasks/${encodeURIComponent(id)}/cancel`),
-  retryTask: (id: string) => request<unknown>('POST', `/tasks/${encodeURIComponent(id)}/retry`),
-  approveTicket: (id: string) => request<unknown>('POST', `/tickets/${encodeURIComponent(id)}/approve`),
+    (await request<DocumentList>('GET', `/tickets/${encodeURIComponent(id)}/specs`)).documents,
+  cancelTask: (id: string) => request<Task>('POST', `/tasks/${encodeURIComponent(id)}/cancel`),
+  retryTask: (id: string) => request<Task>('POST', `/tasks/${encodeURIComponent(id)}/retry`),
+  approveTicket: (id: string) =>
+    request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`),
 };
 
 /** The SSE stream URL for one ticket's, one project's, or every event. */

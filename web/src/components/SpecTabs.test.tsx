@@ -7,17 +7,37 @@ import { SpecTabs } from './SpecTabs';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-const task = (id: string, dependsOn: string[], status = 'pending'): SpecDocument => ({
-  spec_id: id,
-  kind: 'task',
-  path: `.omoi_os/tasks/${id}.md`,
-  title: `Task ${id}`,
-  frontmatter: { id, status, estimate: 'S', dependencies: { depends_on: dependsOn, blocks: [] } },
-  body: '## Objective\n\nDo it.\n',
+/** A stored spec document as the API returns it, with the fields a test does not care about filled. */
+const doc = (
+  fields: Partial<SpecDocument> & Pick<SpecDocument, 'spec_id' | 'kind' | 'path'>,
+): SpecDocument => ({
+  id: `doc-${fields.spec_id}`,
+  project_id: 'p',
+  ticket_id: 't',
+  title: null,
+  status: null,
+  frontmatter: {},
+  body: '',
+  content_hash: '',
+  items: null,
+  links: [],
+  created_at: '2026-01-01T00:00:00Z',
+  updated_at: '2026-01-01T00:00:00Z',
+  ...fields,
 });
 
+const task = (id: string, dependsOn: string[], status = 'pending'): SpecDocument =>
+  doc({
+    spec_id: id,
+    kind: 'task',
+    path: `.omoi_os/tasks/${id}.md`,
+    title: `Task ${id}`,
+    frontmatter: { id, status, estimate: 'S', dependencies: { depends_on: dependsOn, blocks: [] } },
+    body: '## Objective\n\nDo it.\n',
+  });
+
 const docs: SpecDocument[] = [
-  {
+  doc({
     spec_id: 'REQ-CSV-001',
     kind: 'requirements',
     path: '.omoi_os/requirements/csv.md',
@@ -28,6 +48,7 @@ const docs: SpecDocument[] = [
       {
         id: 'REQ-CSV-EXPORT-001',
         title: 'Download a report',
+        line: 5,
         ears: 'WHEN a user asks for a report as CSV THE SYSTEM SHALL send a CSV file',
         criteria: [
           { text: 'The file opens in a spreadsheet', done: false },
@@ -35,15 +56,15 @@ const docs: SpecDocument[] = [
         ],
       },
     ],
-  },
-  {
+  }),
+  doc({
     spec_id: 'DESIGN-CSV-001',
     kind: 'design',
     path: '.omoi_os/designs/csv.md',
     title: 'CSV design',
     frontmatter: {},
     body: '## Architecture Overview\n\nStream rows.\n\n<script>window.pwned = true</script>\n\n<img src=x onerror="window.pwned = true">\n',
-  },
+  }),
   task('TSK-CSV-001', []),
   task('TSK-CSV-002', ['TSK-CSV-001']),
   task('TSK-CSV-003', ['TSK-CSV-001', 'TSK-CSV-002'], 'done'),

@@ -37,7 +37,7 @@ function TimelineEntry({ event }: { event: OmoiEvent }) {
 }
 
 function LogEntry({ events }: { events: OmoiEvent[] }) {
-  const lines = events.map((e) => String(e.data?.text ?? e.data?.line ?? e.data?.message ?? ''));
+  const lines = events.map((e) => (e.type === 'sandbox.log' ? String(e.data.text) : ''));
   return (
     <li
       className="event tone-muted log"

@@ -9,18 +9,7 @@ import { useEventStream } from '../timeline/use-event-stream';
 
 const CHANGES = /^(task\.|ticket\.|spec\.synced)/;
 
-function specCount(ticket: Ticket): number {
-  return (
-    ticket.spec_count ??
-    ticket.spec_documents_count ??
-    ticket.spec_documents?.length ??
-    ticket.specs?.length ??
-    0
-  );
-}
-
 function Card({ ticket, project }: { ticket: Ticket; project?: string }) {
-  const count = specCount(ticket);
   return (
     <li className="board-card">
       <Link to={`/tickets/${ticket.id}`}>
@@ -28,9 +17,7 @@ function Card({ ticket, project }: { ticket: Ticket; project?: string }) {
       </Link>
       <div className="badges">
         <ModeBadge mode={ticket.workflow_mode} />
-        {ticket.workflow_mode === 'spec_driven' || count > 0 ? (
-          <span className="badge spec">{count > 0 ? `spec · ${count}` : 'spec'}</span>
-        ) : null}
+        {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
         {project ? <span className="muted small">{project}</span> : null}
       </div>
     </li>

@@ -10,14 +10,17 @@ import {
   toolSummary,
 } from './timeline-reducer';
 
-const ev = (id: number | string, type: string, data: Record<string, unknown> = {}): OmoiEvent => ({
-  id,
-  type,
-  ts: '2026-01-01T00:00:00Z',
-  project_id: 'p',
-  ticket_id: 't',
-  data,
-});
+/** An event as it arrives over the wire; ids may come as strings (int8 from some drivers). */
+const ev = (id: number | string, type: string, data: Record<string, unknown> = {}): OmoiEvent =>
+  ({
+    id,
+    type,
+    ts: '2026-01-01T00:00:00Z',
+    project_id: 'p',
+    ticket_id: 't',
+    task_id: null,
+    data,
+  }) as unknown as OmoiEvent;
 
 function receive(state: TimelineState, ...batches: OmoiEvent[][]): TimelineState {
   return batches.reduce((s, events) => timelineReducer(s, { type: 'received', events }), state);
@@ -52,7 +55,14 @@ describe('timelineReducer', () => {
     );
     state = timelineReducer(state, { type: 'connection', status: 'open' });
     expect(ids(state)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(state.events.map((e) => e.data?.text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    expect(state.events.map((e) => (e.type === 'agent.message' ? e.data.text : null))).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+      'm5',
+      'm6',
+    ]);
     expect(state.connection).toBe('open');
   });
 
@@ -146,7 +156,7 @@ describe('describeEvent', () => {
       collapsed: true,
       detail: 'Writing the design',
     });
-    expect(describeEvent(ev(2, 'agent.tool_use', { tool: 'write', input: { path: 'a.md' } }))).toMatchObject({
+    expect(describeEvent(ev(2, 'agent.tool_use', { name: 'write', input: { path: 'a.md' } }))).toMatchObject({
       title: 'Tool use: write',
       collapsed: true,
     });

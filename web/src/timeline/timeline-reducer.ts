@@ -75,7 +75,7 @@ export function groupEntries(events: OmoiEvent[]): TimelineEntry[] {
 export function toolSummary(events: OmoiEvent[]): string {
   const counts = new Map<string, number>();
   for (const event of events) {
-    const name = str(event.data?.tool ?? event.data?.name) || 'tool';
+    const name = (event.type === 'agent.tool_use' && str(event.data.name)) || 'tool';
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
@@ -104,8 +104,7 @@ const num = (value: unknown): number => (typeof value === 'number' ? value : Num
 const str = (value: unknown): string =>
   typeof value === 'string' ? value : value == null ? '' : String(value);
 
-export function validationIssues(data: Record<string, unknown> | null | undefined): ValidationIssue[] {
-  const raw = data?.issues;
+export function validationIssues(raw: unknown): ValidationIssue[] {
   if (!Array.isArray(raw)) return [];
   return raw
     .filter((issue): issue is Record<string, unknown> => issue !== null && typeof issue === 'object')
@@ -122,7 +121,6 @@ export function validationIssues(data: Record<string, unknown> | null | undefine
 export function summarize(events: OmoiEvent[]): RunSummary {
   const summary: RunSummary = { phase: 'idle', validation: null, pushed: null, synced: null, error: null };
   for (const event of events) {
-    const data = event.data ?? {};
     switch (event.type) {
       case 'task.created':
       case 'task.retrying':
@@ -136,31 +134,31 @@ export function summarize(events: OmoiEvent[]): RunSummary {
         break;
       case 'spec.validation':
         summary.validation = {
-          passed: data.passed === true,
-          attempt: typeof data.attempt === 'number' ? data.attempt : null,
-          issues: validationIssues(data),
+          passed: event.data.passed === true,
+          attempt: typeof event.data.attempt === 'number' ? event.data.attempt : null,
+          issues: validationIssues(event.data.issues),
           eventId: eventId(event),
         };
         break;
       case 'git.pushed':
-        summary.pushed = { branch: str(data.branch), commit: str(data.commit) };
+        summary.pushed = { branch: str(event.data.branch), commit: str(event.data.commit) };
         break;
       case 'spec.synced':
         summary.synced = {
-          created: num(data.created),
-          updated: num(data.updated),
-          unchanged: num(data.unchanged),
+          created: num(event.data.created),
+          updated: num(event.data.updated),
+          unchanged: num(event.data.unchanged),
         };
         break;
       case 'task.completed':
         summary.phase = 'completed';
         break;
       case 'worker.failed':
-        summary.error = str(data.error ?? data.message) || 'The worker failed';
+        summary.error = str(event.data.error) || 'The worker failed';
         break;
       case 'task.failed':
         summary.phase = 'failed';
-        summary.error = str(data.error ?? data.reason ?? data.message) || 'The task failed';
+        summary.error = str(event.data.error) || 'The task failed';
         break;
       case 'task.cancelled':
         summary.phase = 'cancelled';
@@ -193,106 +191,113 @@ function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
+/**
+ * How each event of the catalogue (src/contracts/events.ts) reads. The switch is exhaustive: a new
+ * event type is a compile error here until it has a view. Fields are read through str()/num(): a
+ * worker's events are checked only as JSON objects by the server.
+ */
 export function describeEvent(event: OmoiEvent): EventView {
-  const data = event.data ?? {};
-  const message = str(data.message ?? data.text ?? data.line);
   switch (event.type) {
+    case 'project.created':
+      return { title: `Project added: ${str(event.data.name)}`, tone: 'muted' };
     case 'ticket.created':
       return { title: 'Ticket created', tone: 'muted' };
     case 'task.created':
-      return { title: `Task created${data.title ? `: ${str(data.title)}` : ''}`, tone: 'muted' };
+      return { title: `Task created${event.data.title ? `: ${str(event.data.title)}` : ''}`, tone: 'muted' };
+    case 'task.updated':
+      return { title: 'Task dependencies changed', tone: 'muted' };
     case 'task.claimed':
       return {
         title: 'Task claimed',
         tone: 'info',
-        ...(data.attempt ? { notes: [`attempt ${num(data.attempt)}`] } : {}),
+        ...(event.data.attempt ? { notes: [`attempt ${num(event.data.attempt)}`] } : {}),
       };
     case 'sandbox.spawned': {
-      const notes: string[] = [];
-      const enforced =
-        data.require_spec_skill === true ||
-        /Spec skill enforcement enabled/i.test(message) ||
-        (data.execution_config as { require_spec_skill?: boolean } | undefined)?.require_spec_skill === true;
-      if (enforced) notes.push('Spec skill enforcement enabled');
-      const provider = str(data.provider);
+      const notes = event.data.require_spec_skill === true ? ['Spec skill enforcement enabled'] : [];
+      const provider = str(event.data.provider);
       return { title: `Sandbox spawned${provider ? ` (${provider})` : ''}`, tone: 'info', notes };
     }
+    case 'sandbox.log':
+      return { title: str(event.data.text), tone: 'muted' };
     case 'worker.started': {
-      const runtime = str(data.runtime_label ?? data.runtime ?? data.agent_runtime);
+      const runtime = str(event.data.runtime_label || event.data.runtime);
       const notes = runtime ? [`agent runtime: ${runtime}`] : [];
-      if (data.require_spec_skill === true) notes.push('REQUIRE_SPEC_SKILL=true');
+      if (event.data.require_spec_skill === true) notes.push('REQUIRE_SPEC_SKILL=true');
       return { title: 'Worker started', tone: 'info', notes };
     }
     case 'skill.injected':
-      return { title: `Skill injected${data.skill ? `: ${str(data.skill)}` : ''}`, tone: 'info' };
+      return { title: `Skill injected${event.data.skill ? `: ${str(event.data.skill)}` : ''}`, tone: 'info' };
     case 'agent.message':
-      return { title: 'Agent message', tone: 'muted', detail: message || pretty(data), collapsed: true };
+      return { title: 'Agent message', tone: 'muted', detail: str(event.data.text), collapsed: true };
     case 'agent.tool_use': {
-      const tool = str(data.tool ?? data.name);
+      const tool = str(event.data.name);
       return {
         title: `Tool use${tool ? `: ${tool}` : ''}`,
         tone: 'muted',
-        detail: pretty(data.input ?? data.args ?? data),
+        detail: pretty(event.data.input ?? event.data.output ?? event.data),
         collapsed: true,
       };
     }
     case 'spec.validation': {
-      const passed = data.passed === true;
-      const of = typeof data.max_attempts === 'number' ? ` of ${data.max_attempts}` : '';
-      const attempt = typeof data.attempt === 'number' ? ` (attempt ${data.attempt}${of})` : '';
+      const passed = event.data.passed === true;
+      const of = typeof event.data.max_attempts === 'number' ? ` of ${event.data.max_attempts}` : '';
+      const attempt = typeof event.data.attempt === 'number' ? ` (attempt ${event.data.attempt}${of})` : '';
       return {
         title: `Spec validation ${passed ? 'PASSED' : 'FAILED'}${attempt}`,
         tone: passed ? 'ok' : 'bad',
-        issues: validationIssues(data),
+        issues: validationIssues(event.data.issues),
       };
     }
     case 'git.pushed':
       return {
-        title: `Pushed ${str(data.branch)} at ${shortCommit(str(data.commit))}`,
+        title: `Pushed ${str(event.data.branch)} at ${shortCommit(str(event.data.commit))}`,
         tone: 'ok',
       };
     case 'spec.synced':
       return {
-        title: `Specs synced: ${num(data.created)} created, ${num(data.updated)} updated, ${num(data.unchanged)} unchanged`,
+        title: `Specs synced: ${num(event.data.created)} created, ${num(event.data.updated)} updated, ${num(event.data.unchanged)} unchanged`,
         tone: 'ok',
       };
     case 'task.completed':
       return { title: 'Task completed', tone: 'ok' };
     case 'task.failed':
-      return {
-        title: `Task failed: ${str(data.error ?? data.reason ?? data.message) || 'no reason given'}`,
-        tone: 'bad',
-      };
+      return { title: `Task failed: ${str(event.data.error) || 'no reason given'}`, tone: 'bad' };
     case 'worker.failed':
-      return { title: `Worker failed: ${str(data.error ?? data.message) || 'no reason given'}`, tone: 'bad' };
+      return { title: `Worker failed: ${str(event.data.error) || 'no reason given'}`, tone: 'bad' };
     case 'task.retrying': {
-      const reason = str(data.error ?? data.reason) || message;
+      const reason = str(event.data.error);
       return { title: 'Task retrying', tone: 'info', ...(reason ? { notes: [reason] } : {}) };
     }
     case 'task.cancelled':
-      return { title: 'Task cancelled', tone: 'bad', ...(data.reason ? { notes: [str(data.reason)] } : {}) };
+      return {
+        title: 'Task cancelled',
+        tone: 'bad',
+        ...(event.data.reason ? { notes: [str(event.data.reason)] } : {}),
+      };
     case 'task.blocked':
-      return { title: `Task blocked: ${str(data.reason) || 'a dependency failed'}`, tone: 'bad' };
+      return { title: `Task blocked: ${str(event.data.reason) || 'a dependency failed'}`, tone: 'bad' };
     case 'task.unblocked':
       return { title: 'Task released: the dependency that blocked it runs again', tone: 'info' };
     case 'ticket.status_changed': {
-      const to = str(data.to ?? data.status);
-      const reason = str(data.reason);
+      const to = str(event.data.to);
+      const reason = str(event.data.reason);
       return {
-        title: `Ticket moved${data.from ? ` from ${str(data.from)}` : ''} to ${to || 'a new status'}`,
+        title: `Ticket moved${event.data.from ? ` from ${str(event.data.from)}` : ''} to ${to || 'a new status'}`,
         tone: to === 'blocked' ? 'bad' : to === 'done' ? 'ok' : 'info',
         ...(reason ? { notes: [reason] } : {}),
       };
     }
     case 'ticket.approved': {
-      const count = Array.isArray(data.tasks) ? data.tasks.length : 0;
+      const count = Array.isArray(event.data.tasks) ? event.data.tasks.length : 0;
       return { title: `Spec approved: ${count} task${count === 1 ? '' : 's'} queued`, tone: 'ok' };
     }
     default:
-      return {
-        title: message ? `${event.type}: ${message}` : event.type,
-        tone: 'muted',
-        ...(message ? {} : Object.keys(data).length > 0 ? { detail: pretty(data), collapsed: true } : {}),
-      };
+      return unknownEvent(event);
   }
+}
+
+/** Reached only by an event type this build does not know (a newer server): shown raw. */
+function unknownEvent(event: never): EventView {
+  const { type, data } = event as { type: string; data?: unknown };
+  return { title: type, tone: 'muted', detail: pretty(data), collapsed: true };
 }
