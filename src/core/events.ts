@@ -6,12 +6,14 @@
 // Fan-out: each append NOTIFYs `omoi_events` (the payload is the id) on commit; the one EventHub of
 // a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
 // to its subscribers. Appends made in this process also poke the hub directly after commit.
+
+import { EVENTS_CHANNEL } from '../contracts/channels.js';
 import type { AppendEvent, OmoiEvent } from '../contracts/events.js';
 import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { plain } from './rows.js';
 
-export const EVENTS_CHANNEL = 'omoi_events';
-export const TASKS_CHANNEL = 'omoi_tasks';
+export { EVENTS_CHANNEL, TASKS_CHANNEL } from '../contracts/channels.js';
+
 const APPEND_LOCK_KEY = 727_002; // arbitrary, fixed: "omoi event order"
 
 export type { AppendEvent, OmoiEvent } from '../contracts/events.js';

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { defaultBranch } from '../contracts/branches.js';
+import { TASKS_CHANNEL } from '../contracts/channels.js';
 import type { AppendEvent, EventData } from '../contracts/events.js';
 import { encodeWorkerEnv } from '../contracts/worker-env.js';
 import { parseOutcomeLine, type WorkerOutcome } from '../contracts/worker-outcome.js';
@@ -385,7 +386,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         if (leftovers.length > 0)
           log(`removed ${leftovers.length} workspace(s) left behind by a previous run`);
       }
-      if (deps.listen) unlisten = await deps.listen('omoi_tasks', () => wake());
+      if (deps.listen) unlisten = await deps.listen(TASKS_CHANNEL, () => wake());
       reaperTimer = setInterval(
         () => {
           reap().catch((error) => log(`reaper failed: ${String(error)}`));

@@ -5,6 +5,8 @@
 // Every status change takes an optional `record` hook that runs in the change's own transaction,
 // only when the change happened: the orchestrator appends the matching event there, so a process
 // killed in between cannot leave a finished task without its event (or an event without the change).
+
+import { TASKS_CHANNEL } from '../contracts/channels.js';
 import type { Tx } from '../db/client.js';
 
 /** The SQL surface the queue needs; `src/db/client.ts` provides it (a `Db`). */
@@ -189,7 +191,7 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
         async (tx, changed) => {
           // Its dependants may be ready now: wake every orchestrator (another process may hold the
           // slots). Sent at commit, with the change.
-          await tx.query(`SELECT pg_notify('omoi_tasks', $1)`, [changed.project_id]);
+          await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, changed.project_id]);
           await record?.(tx);
         },
       );

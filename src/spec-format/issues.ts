@@ -36,3 +36,20 @@ export function issue(
   if (fix !== undefined) result.fix = fix;
   return result;
 }
+
+/**
+ * One issue on one line, as the CLI prints it and the agent's feedback lists it:
+ * `path:line: level CODE message (fix: …)`, the line left out when it is not known.
+ *
+ * @example
+ * formatIssue({ level: 'error', code: 'REF_MISSING', path: '.omoi_os/tasks/TSK-001.md', line: 4, message: 'TKT-009 does not exist' });
+ * // '.omoi_os/tasks/TSK-001.md:4: error REF_MISSING TKT-009 does not exist'
+ */
+export function formatIssue(
+  issue: Pick<ValidationIssue, 'path' | 'line' | 'level' | 'code' | 'message'> & { fix?: string | undefined },
+  options: { fix?: boolean } = {},
+): string {
+  const line = issue.line === null || issue.line === undefined ? '' : `:${issue.line}`;
+  const fix = options.fix && issue.fix ? ` (fix: ${issue.fix})` : '';
+  return `${issue.path}${line}: ${issue.level} ${issue.code} ${issue.message}${fix}`;
+}

@@ -1,5 +1,7 @@
 // What the worker says to the agent: the task as a user turn, and a failed validation report as
 // the next turn's input. The offline runtime reads the first back (src/agents/offline.ts).
+
+import { formatIssue } from '../spec-format/issues.js';
 import type { ValidationIssue, ValidationReport } from '../spec-format/types.js';
 import type { WorkerTask } from './api-client.js';
 
@@ -32,12 +34,6 @@ export function buildUserPrompt(task: WorkerTask, mode: 'exploration' | 'impleme
   return lines.join('\n');
 }
 
-export function formatIssue(issue: ValidationIssue): string {
-  return `- ${issue.path}:${issue.line ?? 'null'}: ${issue.level} ${issue.code} ${issue.message}${
-    issue.fix ? ` (fix: ${issue.fix})` : ''
-  }`;
-}
-
 /** The feedback turn after a failed validation: every error with file and line. */
 export function buildFeedbackPrompt(report: ValidationReport, attempt: number, maxAttempts: number): string {
   const errors = report.issues.filter((i) => i.level === 'error');
@@ -45,7 +41,7 @@ export function buildFeedbackPrompt(report: ValidationReport, attempt: number, m
     `Spec validation FAILED (attempt ${attempt} of ${maxAttempts}): ${report.summary.errors} errors, ${report.summary.warnings} warnings.`,
     'Fix every error below in the file and line it names, then stop. The validator decides.',
     '',
-    ...errors.map(formatIssue),
+    ...errors.map((issue) => `- ${formatIssue(issue, { fix: true })}`),
     '',
   ].join('\n');
 }

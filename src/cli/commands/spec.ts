@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { formatIssue } from '../../spec-format/issues.js';
 import type { SpecValidation, ValidationIssue } from '../../spec-format/types.js';
 import { EXIT_FAILURE, EXIT_OK, printJson, usageError } from '../output.js';
 
@@ -38,11 +39,6 @@ async function validate(root: string, strict: boolean): Promise<SpecValidation> 
   return validateSpecDir(root, { strict });
 }
 
-/** `path:line: level CODE message`, the line left out when it is not known. */
-export function formatIssue(i: ValidationIssue): string {
-  return `${i.path}${i.line === null ? '' : `:${i.line}`}: ${i.level} ${i.code} ${i.message}`;
-}
-
 function summaryLine(report: SpecValidation): string {
   const { files, errors, warnings } = report.summary;
   return `${files} files, ${errors} errors, ${warnings} warnings`;
@@ -67,7 +63,7 @@ export function register(program: Command): void {
       if (opts.json) {
         printJson({ valid: report.valid, summary: report.summary, issues: report.issues });
       } else {
-        const lines = report.issues.map(formatIssue);
+        const lines = report.issues.map((issue) => formatIssue(issue));
         lines.push(summaryLine(report));
         process.stdout.write(`${lines.join('\n')}\n`);
       }

@@ -2,17 +2,11 @@
 // with the same validator and stores it. Reads OMOIOS_API_URL, OMOIOS_PROJECT_ID, OMOIOS_API_KEY.
 // Prints created, updated and unchanged; on refusal prints the report and exits 1.
 import type { Command } from 'commander';
+import { formatIssue } from '../../spec-format/issues.js';
+import type { ValidationIssue as Issue } from '../../spec-format/types.js';
 import { EXIT_FAILURE, printJson, usageError } from '../output.js';
 
 const USAGE = 'omoi spec sync push [DIR] [--project ID] [--json]';
-
-interface Issue {
-  level?: string;
-  code?: string;
-  path?: string | string[];
-  line?: number | null;
-  message?: string;
-}
 
 export function register(program: Command): void {
   // `spec` belongs to src/cli/commands/spec.ts; `sync` hangs under it (or makes it, if absent).
@@ -66,13 +60,4 @@ export function register(program: Command): void {
         process.exitCode = EXIT_FAILURE;
       }
     });
-}
-
-function formatIssue(issue: Issue): string {
-  const path = Array.isArray(issue.path) ? issue.path.join('/') : (issue.path ?? '');
-  const line = issue.line ? `:${issue.line}` : '';
-  return `${path}${line}: ${issue.level ?? 'error'} ${issue.code ?? ''} ${issue.message ?? ''}`.replace(
-    /\s+$/,
-    '',
-  );
 }
