@@ -4,7 +4,7 @@
 
 import type { TicketStatus } from '../contracts/api.js';
 import type { EventData } from '../contracts/events.js';
-import type { Db, Queryable } from '../db/client.js';
+import type { Db, Queryable, Tx } from '../db/client.js';
 import type { ApprovalService } from './approval.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
@@ -85,10 +85,7 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
   }
 
   /** Blocks the pending tasks downstream of a failed one, with the reason. */
-  async function blockDependants(
-    q: Queryable,
-    task: FlowTask & { project_id: string; ticket_id: string | null },
-  ) {
+  async function blockDependants(q: Tx, task: FlowTask & { project_id: string; ticket_id: string | null }) {
     const ids = await descendants(q, task.id);
     if (ids.length === 0) return;
     const name = task.spec_task_id ?? task.title;
@@ -113,7 +110,7 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
 
   /** Records what happened to each changed dependant and lets its spec task follow. */
   async function announce(
-    q: Queryable,
+    q: Tx,
     projectId: string,
     rows: ChangedRow[],
     change:
@@ -127,13 +124,14 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
         change.type === 'task.blocked'
           ? { ...where, type: change.type, data: { ...change.data, spec_task_id: row.spec_task_id } }
           : { ...where, type: change.type, data: { ...change.data, spec_task_id: row.spec_task_id } },
+        q,
       );
       await followSpec(q, projectId, row.spec_task_id, specStatus);
     }
   }
 
   /** Releases blocked tasks downstream of a task that runs again, unless another failure still holds them. */
-  async function releaseDependants(q: Queryable, task: { id: string; project_id: string }) {
+  async function releaseDependants(q: Tx, task: { id: string; project_id: string }) {
     const ids = await descendants(q, task.id);
     if (ids.length === 0) return;
     const released = await q.query<ChangedRow>(
@@ -168,7 +166,7 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
   }
 
   /** Moves the ticket to the column its tasks put it in; records the move. */
-  async function moveTicket(q: Queryable, ticketId: string): Promise<TicketStatus | null> {
+  async function moveTicket(q: Tx, ticketId: string): Promise<TicketStatus | null> {
     const tickets = await q.query<{ status: TicketStatus; approved_at: unknown; project_id: string }>(
       `SELECT status, approved_at, project_id::text AS project_id FROM tickets WHERE id = $1`,
       [ticketId],
@@ -188,18 +186,21 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
     );
     if (moved.length === 0) return null; // someone else moved it meanwhile; their settle decides
     const stuck = rows.find((t) => ['failed', 'cancelled', 'blocked'].includes(t.status));
-    await events.append({
-      type: 'ticket.status_changed',
-      projectId: ticket.project_id,
-      ticketId,
-      data: {
-        from: ticket.status,
-        to: next,
-        ...(next === 'blocked' && stuck
-          ? { reason: `${stuck.spec_task_id ?? stuck.title}: ${stuck.error ?? stuck.status}` }
-          : {}),
+    await events.append(
+      {
+        type: 'ticket.status_changed',
+        projectId: ticket.project_id,
+        ticketId,
+        data: {
+          from: ticket.status,
+          to: next,
+          ...(next === 'blocked' && stuck
+            ? { reason: `${stuck.spec_task_id ?? stuck.title}: ${stuck.error ?? stuck.status}` }
+            : {}),
+        },
       },
-    });
+      q,
+    );
     return next;
   }
 
@@ -222,12 +223,15 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
       );
       const task = rows[0];
       if (!task) return null;
-      if (task.status === 'failed' || task.status === 'cancelled') await blockDependants(db, task);
-      // Back in the queue (a retry, or the reaper) — possibly claimed again already by the time this
-      // runs: whatever its failure blocked may run again.
-      else if (task.status === 'pending' || task.status === 'claimed' || task.status === 'running')
-        await releaseDependants(db, task);
-      await followSpec(db, task.project_id, task.spec_task_id, specTaskStatus(task.status));
+      // Each change commits together with the event that describes it.
+      await db.transaction(async (tx) => {
+        if (task.status === 'failed' || task.status === 'cancelled') await blockDependants(tx, task);
+        // Back in the queue (a retry, or the reaper) — possibly claimed again already by the time this
+        // runs: whatever its failure blocked may run again.
+        else if (task.status === 'pending' || task.status === 'claimed' || task.status === 'running')
+          await releaseDependants(tx, task);
+        await followSpec(tx, task.project_id, task.spec_task_id, specTaskStatus(task.status));
+      });
       if (!task.ticket_id) return null;
       if (
         task.status === 'completed' &&
@@ -240,7 +244,8 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
           // not approvable (nothing synced, invalid): the ticket waits for a person, who sees why on Approve
         });
       }
-      return moveTicket(db, task.ticket_id);
+      const ticketId = task.ticket_id;
+      return db.transaction((tx) => moveTicket(tx, ticketId));
     },
   };
 }
