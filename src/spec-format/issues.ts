@@ -21,6 +21,7 @@ export const CODE_LEVELS: Record<IssueCode, IssueLevel> = {
   SECTION_MISSING: 'warning',
   FIELD_UNKNOWN: 'warning',
   DEP_ASYMMETRIC: 'warning',
+  DEP_TOP_LEVEL: 'warning',
   FILE_UNEXPECTED: 'warning',
 };
 
