@@ -306,15 +306,27 @@ function cycleIssues(sorted: SpecDocument[], byId: Map<string, SpecDocument>): V
 export async function validateSpecDir(root: string, options: ValidateOptions = {}): Promise<SpecValidation> {
   const info = await stat(join(root, SPEC_DIR)).catch(() => null);
   if (!info?.isDirectory()) {
+    // Loaded only here: a folder with another tool's specs gets the command that imports them.
+    const { detectForeignLayout } = await import('./import/index.js');
+    const foreign = detectForeignLayout(root);
+    const names = { kiro: 'Kiro', openspec: 'OpenSpec', speckit: 'Spec Kit' } as const;
     return finish(
       [
-        issue(
-          'DIR_MISSING',
-          SPEC_DIR,
-          null,
-          `there is no ${SPEC_DIR}/ folder in ${root}`,
-          `create ${SPEC_DIR}/tickets/TKT-001.md (see docs/spec-format.md)`,
-        ),
+        foreign
+          ? issue(
+              'DIR_MISSING',
+              SPEC_DIR,
+              null,
+              `there is no ${SPEC_DIR}/ folder in ${root}, but there is a ${names[foreign.format]} layout in ${foreign.path}/`,
+              `run \`${foreign.command}\` to convert it into ${SPEC_DIR}/`,
+            )
+          : issue(
+              'DIR_MISSING',
+              SPEC_DIR,
+              null,
+              `there is no ${SPEC_DIR}/ folder in ${root}`,
+              `create ${SPEC_DIR}/tickets/TKT-001.md (see docs/spec-format.md)`,
+            ),
       ],
       [],
       0,
