@@ -39,7 +39,14 @@ describe('import kiro', () => {
     const repo = writeTree(KIRO);
     const { result, report, into } = await importInto('kiro', repo);
     expect(report.issues.filter((i) => i.level === 'error')).toEqual([]);
-    expect(result.counts).toEqual({ features: 2, requirements: 4, criteria: 6, designs: 1, tickets: 1, tasks: 5 });
+    expect(result.counts).toEqual({
+      features: 2,
+      requirements: 4,
+      criteria: 6,
+      designs: 1,
+      tickets: 1,
+      tasks: 5,
+    });
     const all = items(report);
     expect(all.map((i) => i.id)).toEqual([
       'REQ-AUDIT-LOG-FUNC-001',
@@ -73,7 +80,14 @@ describe('import openspec', () => {
     const repo = writeTree(OPENSPEC);
     const { result, report } = await importInto('openspec', repo);
     expect(report.issues.filter((i) => i.level === 'error')).toEqual([]);
-    expect(result.counts).toEqual({ features: 3, requirements: 4, criteria: 5, designs: 0, tickets: 1, tasks: 2 });
+    expect(result.counts).toEqual({
+      features: 3,
+      requirements: 4,
+      criteria: 5,
+      designs: 0,
+      tickets: 1,
+      tasks: 2,
+    });
     const all = items(report);
     expect(all.map((i) => `${i.id} ${i.title} ${i.criteria.length}`)).toEqual([
       'REQ-ADD-2FA-FUNC-001 Second factor 1',
@@ -102,9 +116,20 @@ describe('import speckit', () => {
     const repo = writeTree(SPECKIT);
     const { result, report } = await importInto('speckit', repo);
     expect(report.issues.filter((i) => i.level === 'error')).toEqual([]);
-    expect(result.counts).toEqual({ features: 1, requirements: 3, criteria: 3, designs: 1, tickets: 2, tasks: 4 });
+    expect(result.counts).toEqual({
+      features: 1,
+      requirements: 3,
+      criteria: 3,
+      designs: 1,
+      tickets: 2,
+      tasks: 4,
+    });
     const all = items(report);
-    expect(all.map((i) => i.id)).toEqual(['REQ-PHOTO-ALBUMS-FR-001', 'REQ-PHOTO-ALBUMS-FR-002', 'REQ-PHOTO-ALBUMS-FR-003']);
+    expect(all.map((i) => i.id)).toEqual([
+      'REQ-PHOTO-ALBUMS-FR-001',
+      'REQ-PHOTO-ALBUMS-FR-002',
+      'REQ-PHOTO-ALBUMS-FR-003',
+    ]);
     expect(all[0]!.ears).toBe('System SHALL let users create albums from uploaded photos.');
     expect(all[2]!.criteria[0]!.text).toContain('[NEEDS CLARIFICATION: length limit?]');
     const doc = (id: string) => report.documents.find((d) => d.id === id)!;
@@ -117,12 +142,16 @@ describe('import speckit', () => {
 describe('sources that are none of these', () => {
   it('convertSource returns null; an import never overwrites a different file', () => {
     const empty = writeTree({ 'README.md': '# nothing\n' });
-    for (const format of ['kiro', 'openspec', 'speckit'] as const) expect(convertSource(format, empty)).toBeNull();
+    for (const format of ['kiro', 'openspec', 'speckit'] as const)
+      expect(convertSource(format, empty)).toBeNull();
     expect(convertSource('kiro', join(scratch, 'missing'))).toBeNull();
     const repo = writeTree(KIRO);
     const result = convertSource('kiro', repo)!;
     const into = writeTree({ '.omoi_os/requirements/user-auth.md': 'mine\n' });
-    expect(writeImport(into, result)).toEqual({ written: [], conflicts: ['.omoi_os/requirements/user-auth.md'] });
+    expect(writeImport(into, result)).toEqual({
+      written: [],
+      conflicts: ['.omoi_os/requirements/user-auth.md'],
+    });
   });
 
   it('validate on a folder with a foreign layout and no .omoi_os/ names the import command', async () => {
