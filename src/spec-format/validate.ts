@@ -317,7 +317,7 @@ export async function validateSpecDir(root: string, options: ValidateOptions = {
               'DIR_MISSING',
               SPEC_DIR,
               null,
-              `there is no ${SPEC_DIR}/ folder in ${root}, but there is a ${names[foreign.format]} layout in ${foreign.path}/`,
+              `there is no ${SPEC_DIR}/ folder in ${root}, but there is a ${names[foreign.format]} layout in ${foreign.path}/: import it with \`${foreign.command}\``,
               `run \`${foreign.command}\` to convert it into ${SPEC_DIR}/`,
             )
           : issue(

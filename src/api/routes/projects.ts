@@ -79,6 +79,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
         ticketId: worker ? principal.ticketId : (body.ticket_id ?? null),
         recordEvent: !worker,
         ...(body.strict === undefined ? {} : { strict: body.strict }),
+        ...(body.dry_run ? { dryRun: true } : {}),
       });
       return send(c, outcome);
     },
