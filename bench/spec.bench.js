@@ -1,7 +1,9 @@
 // `npm run bench -- spec`: `omoi spec validate --json` as a whole new process on a generated tree of
 // 100 tickets, 1,000 tasks, 10 requirements documents and 10 designs, next to `node -e ""` (the cost
 // of starting Node at all) in the same run. Prints both medians and their ratio, plus the
-// in-process validation time of the same tree.
+// in-process validation time of the same tree. With OPENSPEC_BIN set (the `openspec` binary of
+// @fission-ai/openspec, installed anywhere), it also times `openspec validate --all` on an OpenSpec
+// tree of 1,120 files and `omoi spec validate` on that same tree after `omoi spec import openspec`.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,6 +75,71 @@ function generate() {
   return root;
 }
 
+/** An OpenSpec tree of 1,120 files: 120 capabilities, 100 changes of 10 files each. */
+function generateOpenSpec() {
+  const root = mkdtempSync(join(tmpdir(), 'omoi-bench-openspec-'));
+  const write = (path, content) => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+  };
+  const requirement = (name) =>
+    `### Requirement: ${name}\nThe system SHALL do ${name}.\n\n#### Scenario: ${name} works\n- **WHEN** a user does ${name}\n- **THEN** it responds\n`;
+  for (let s = 0; s < 120; s++)
+    write(
+      `openspec/specs/cap-${s}/spec.md`,
+      `# cap-${s} Specification\n\n## Purpose\nCapability ${s}.\n\n## Requirements\n${[1, 2, 3, 4, 5].map((i) => requirement(`Behaviour ${s}-${i}`)).join('\n')}`,
+    );
+  for (let c = 0; c < 100; c++) {
+    const dir = `openspec/changes/change-${c}`;
+    write(
+      `${dir}/proposal.md`,
+      `# Change ${c}\n\n## Why\nNeeded.\n\n## What Changes\n- Adds behaviour ${c}\n`,
+    );
+    write(
+      `${dir}/tasks.md`,
+      `## 1. Implementation\n${Array.from({ length: 10 }, (_, k) => `- [ ] 1.${k + 1} Task ${k + 1} of change ${c}`).join('\n')}\n`,
+    );
+    write(`${dir}/design.md`, `## Context\nDesign of change ${c}.\n`);
+    for (let d = 0; d < 7; d++)
+      write(`${dir}/specs/delta-${c}-${d}/spec.md`, `## ADDED Requirements\n${requirement(`New ${c}-${d}`)}`);
+  }
+  return root;
+}
+
+async function compareWithOpenSpec(bin, f) {
+  const source = generateOpenSpec();
+  const into = mkdtempSync(join(tmpdir(), 'omoi-bench-imported-'));
+  try {
+    const imported = spawnSync(
+      process.execPath,
+      [join(repo, 'bin', 'omoi.js'), 'spec', 'import', 'openspec', source, '--into', into, '--json'],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const result = JSON.parse(imported.stdout);
+    if (!result.valid)
+      throw new Error(`the imported tree should be valid: ${JSON.stringify(result.summary)}`);
+    const theirs = measure(
+      'openspec validate --all --json',
+      [bin, 'validate', '--all', '--json', '--no-interactive'],
+      source,
+    );
+    const ours = measure(
+      'omoi spec validate --json',
+      [join(repo, 'bin', 'omoi.js'), 'spec', 'validate', '--json'],
+      into,
+    );
+    process.stdout.write(
+      `openspec tree: 1120 files (${result.counts.requirements} requirements) -> imported ${result.summary.files} files\n` +
+        `${'openspec validate --all --json'.padEnd(34)} median of ${RUNS}: ${f(theirs.ms)}\n` +
+        `${'omoi spec validate (imported)'.padEnd(34)} median of ${RUNS}: ${f(ours.ms)}\n` +
+        `${'openspec / omoi'.padEnd(34)} ${(theirs.ms / ours.ms).toFixed(2)}x\n`,
+    );
+  } finally {
+    rmSync(source, { recursive: true, force: true });
+    rmSync(into, { recursive: true, force: true });
+  }
+}
+
 function time(args, cwd) {
   const start = performance.now();
   const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -121,6 +188,7 @@ export default async function () {
         `${'validate over bare node'.padEnd(34)} ${f(cli.ms - node.ms)}\n` +
         `${'validateSpecDir in-process'.padEnd(34)} median of ${RUNS}: ${f(median(inProcess))}\n`,
     );
+    if (process.env.OPENSPEC_BIN) await compareWithOpenSpec(process.env.OPENSPEC_BIN, f);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -259,6 +259,8 @@ export const SyncRequest = z
     documents: z.array(z.strictObject({ path: z.string().max(1000), content: z.string() })).max(2000),
     ticket_id: id('ticket').optional(),
     strict: z.boolean().optional(),
+    /** Report what the sync would create, update or leave unchanged, and store nothing. */
+    dry_run: z.boolean().optional(),
   })
   .openapi('SpecSyncRequest');
 

@@ -38,6 +38,8 @@ export interface SyncOptions {
   recordEvent?: boolean;
   /** Validator strictness (warnings as errors). */
   strict?: boolean;
+  /** Only report what a sync would create, update or leave unchanged; store nothing. */
+  dryRun?: boolean;
 }
 
 /**
@@ -255,7 +257,15 @@ export function createSpecsService(db: Db, events: EventsService) {
           ];
           let action: 'created' | 'updated' | 'unchanged';
           let rowId: string;
-          if (!prior) {
+          if (options.dryRun) {
+            // A preview: the same comparison as below, nothing written.
+            rowId = prior?.id ?? '';
+            action = !prior
+              ? 'created'
+              : prior.content_hash !== doc.contentHash || prior.path !== doc.path
+                ? 'updated'
+                : 'unchanged';
+          } else if (!prior) {
             const rows = await tx.query<{ id: string }>(
               `INSERT INTO spec_documents (project_id, kind, path, ticket_id, title, status, frontmatter, body,
                                            content_hash, items, spec_id)
@@ -282,6 +292,7 @@ export function createSpecsService(db: Db, events: EventsService) {
           outcome.documents.push({ spec_id: doc.id, kind: doc.kind, path: doc.path, action });
           if (action !== 'unchanged') changed.push({ rowId, doc });
         }
+        if (options.dryRun) return outcome;
         if (changed.length) await relink(tx, projectId, changed);
         if (options.recordEvent !== false && (outcome.created || outcome.updated))
           await events.append(

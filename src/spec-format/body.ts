@@ -105,15 +105,19 @@ export function hasSection(outline: BodyOutline, name: string): boolean {
 }
 
 /**
- * `WHEN|WHILE|IF|WHERE … THE <SUBJECT> SHALL …` or a bare `THE <SUBJECT> SHALL …`, any case.
- * Checked in steps with linear patterns: one regex with nested lazy groups is cubic on a long
- * paragraph full of `the`.
+ * A SHALL statement: the word `shall` (any case) with a subject before it. This takes every form
+ * real requirements use: `THE SYSTEM SHALL …`, `Tasks SHALL …`, `WHEN … THE <subject> SHALL …`,
+ * Kiro's `WHEN … THEN … SHALL …` and `IF … THEN … SHALL …`. A plain regex test, linear on any
+ * paragraph.
  */
-function isEars(text: string): boolean {
-  const t = text.toLowerCase();
-  if (!/^(?:when|while|if|where|the)\b/.test(t)) return false;
-  const shall = t.search(/\bshall\b/);
-  return shall > 0 && /\bthe\s+\S/.test(t.slice(0, shall));
+export function isShallStatement(text: string): boolean {
+  const shall = /\bshall\b/i.exec(text);
+  return shall !== null && /\w/.test(text.slice(0, shall.index));
+}
+
+/** A statement that starts with an EARS keyword, preferred as the item's statement when there are several. */
+function startsEars(text: string): boolean {
+  return /^(?:when|while|if|where|the)\b/i.test(text);
 }
 
 /** Drops emphasis markers so `**WHEN** a user …` reads as `WHEN a user …`. */
@@ -125,9 +129,10 @@ function plain(text: string): string {
 }
 
 /**
- * The requirement items of a requirements document: every level-3 heading starting with `REQ-`,
- * up to the next heading of level 3 or higher. Reports ID_FORMAT, EARS_MISSING, CRITERIA_MISSING
- * per item and ITEMS_MISSING for the document.
+ * The requirement items of a requirements document: every level-3 or level-4 heading starting with
+ * `REQ-`, up to the next heading of the same level or higher (so `#### Acceptance Criteria` under
+ * a `###` item stays in it, and `####` items under `### Area` headings work too). Reports
+ * ID_FORMAT, EARS_MISSING, CRITERIA_MISSING per item and ITEMS_MISSING for the document.
  */
 export function readRequirementItems(
   outline: BodyOutline,
@@ -139,28 +144,38 @@ export function readRequirementItems(
   // One forward walk over the three line-sorted lists, so a file with 100k items stays linear.
   let p = 0;
   let c = 0;
+  const isItem = (h: Heading) => (h.level === 3 || h.level === 4) && /^REQ-/i.test(h.text);
   for (let k = 0; k < headings.length; k++) {
     const heading = headings[k]!;
-    if (heading.level !== 3 || !/^REQ-/i.test(heading.text)) continue;
+    if (!isItem(heading)) continue;
     let end = Number.POSITIVE_INFINITY;
     for (let j = k + 1; j < headings.length; j++) {
-      if (headings[j]!.level <= 3) {
+      if (headings[j]!.level <= heading.level || isItem(headings[j]!)) {
         end = headings[j]!.line;
         break;
       }
     }
     while (p < paragraphs.length && paragraphs[p]!.line < heading.line) p++;
     while (c < checkboxes.length && checkboxes[c]!.line < heading.line) c++;
-    let statement: Paragraph | undefined;
-    for (; p < paragraphs.length && paragraphs[p]!.line < end; p++) {
-      if (!statement && isEars(plain(paragraphs[p]!.text))) statement = paragraphs[p];
-    }
+    let statement: string | undefined;
+    let preferred = false;
+    const consider = (text: string) => {
+      if (preferred) return;
+      const clean = plain(text);
+      if (!isShallStatement(clean)) return;
+      if (startsEars(clean)) {
+        statement = clean;
+        preferred = true;
+      } else statement ??= clean;
+    };
+    for (; p < paragraphs.length && paragraphs[p]!.line < end; p++) consider(paragraphs[p]!.text);
     const criteria: { text: string; done: boolean }[] = [];
     for (; c < checkboxes.length && checkboxes[c]!.line < end; c++) {
       criteria.push({ text: checkboxes[c]!.text, done: checkboxes[c]!.done });
+      consider(checkboxes[c]!.text);
     }
     const id = /^[^\s:]+/.exec(heading.text)![0];
-    const title = heading.text.slice(id.length).replace(/^\s*:?\s*/, '');
+    const title = heading.text.slice(id.length).replace(/^\s*[:\u2013\u2014-]?\s*/, '');
     if (!REQUIREMENT_ITEM_PATTERN.test(id)) {
       issues.push(
         issue(
@@ -168,7 +183,7 @@ export function readRequirementItems(
           path,
           heading.line,
           `requirement item id '${id}' does not match REQ-<FEATURE>-<AREA>-NNN`,
-          'write the heading as `### REQ-AUTH-LOGIN-001: Title` (upper-case words, 3+ digits)',
+          'write the heading as `### REQ-AUTH-LOGIN-001: Title` (upper-case words and hyphens, 3+ digits)',
         ),
       );
     }
@@ -178,7 +193,7 @@ export function readRequirementItems(
           'EARS_MISSING',
           path,
           heading.line,
-          `requirement ${id} has no EARS statement (WHEN … THE <SUBJECT> SHALL …)`,
+          `requirement ${id} has no SHALL statement (such as WHEN … THE <SUBJECT> SHALL …)`,
           'add a line such as `WHEN a user submits the form THE SYSTEM SHALL save it`',
         ),
       );
@@ -194,7 +209,7 @@ export function readRequirementItems(
         ),
       );
     }
-    items.push({ id, title, line: heading.line, ears: statement ? plain(statement.text) : null, criteria });
+    items.push({ id, title, line: heading.line, ears: statement ?? null, criteria });
   }
   if (items.length === 0) {
     issues.push(

@@ -21,6 +21,7 @@ export const CODE_LEVELS: Record<IssueCode, IssueLevel> = {
   SECTION_MISSING: 'warning',
   FIELD_UNKNOWN: 'warning',
   DEP_ASYMMETRIC: 'warning',
+  DEP_TOP_LEVEL: 'warning',
   FILE_UNEXPECTED: 'warning',
 };
 
@@ -46,10 +47,13 @@ export function issue(
  * // '.omoi_os/tasks/TSK-001.md:4: error REF_MISSING TKT-009 does not exist'
  */
 export function formatIssue(
-  issue: Pick<ValidationIssue, 'path' | 'line' | 'level' | 'code' | 'message'> & { fix?: string | undefined },
-  options: { fix?: boolean } = {},
+  issue: Pick<ValidationIssue, 'path' | 'line' | 'level' | 'code' | 'message'>,
 ): string {
   const line = issue.line === null || issue.line === undefined ? '' : `:${issue.line}`;
-  const fix = options.fix && issue.fix ? ` (fix: ${issue.fix})` : '';
-  return `${issue.path}${line}: ${issue.level} ${issue.code} ${issue.message}${fix}`;
+  return `${issue.path}${line}: ${issue.level} ${issue.code} ${issue.message}`;
+}
+
+/** `formatIssue` with the issue's fix hint after it, as the agent's feedback shows it. */
+export function formatIssueWithFix(issue: ValidationIssue): string {
+  return `${formatIssue(issue)}${issue.fix ? ` (fix: ${issue.fix})` : ''}`;
 }

@@ -3,7 +3,16 @@ import { createRequire } from 'node:module';
 import type { Node } from 'yaml';
 import { hasSection, outlineBody, readRequirementItems } from './body.js';
 import { parseFrontmatterFast } from './fast-yaml.js';
-import { classifyPath, type FieldSpec, KINDS, type KindSpec, normalizePath } from './format.js';
+import {
+  classifyPath,
+  DURATION_ESTIMATE,
+  ESTIMATES,
+  type FieldSpec,
+  fileNameFitsId,
+  KINDS,
+  type KindSpec,
+  normalizePath,
+} from './format.js';
 import { issue } from './issues.js';
 import type { KeyLines, SpecDocument, SpecKind, SpecRefs, ValidationIssue } from './types.js';
 
@@ -99,10 +108,15 @@ function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array):
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   const lines = text.split(/\r?\n/);
   if (lines[0]?.trimEnd() !== '---') {
+    const legacy = legacyHeader(lines);
     return noFrontmatter(
       path,
-      'the file does not start with a `---` frontmatter block',
-      'start the file with `---`, the YAML fields, and a closing `---` line',
+      legacy
+        ? `the file has a legacy \`**${legacy}**:\` header instead of a \`---\` frontmatter block`
+        : 'the file does not start with a `---` frontmatter block',
+      legacy
+        ? 'run `omoi spec fix` to turn the header into frontmatter, or start the file with `---`, the YAML fields and a closing `---` line'
+        : 'start the file with `---`, the YAML fields, and a closing `---` line',
     );
   }
   let close = -1;
@@ -137,21 +151,22 @@ function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array):
     frontmatter,
     body: bodyLines.join('\n'),
     contentHash,
-    refs: readRefs(frontmatter),
+    refs: readRefs(frontmatter, spec, keyLines),
   };
   if (kind === 'requirements') {
     const read = readRequirementItems(outline, path);
     document.items = read.items;
     issues.push(...read.issues);
   }
-  if (spec.section && !hasSection(outline, spec.section)) {
+  if (spec.sections && !spec.sections.some((name) => hasSection(outline, name))) {
+    const [usual, ...others] = spec.sections;
     issues.push(
       issue(
         'SECTION_MISSING',
         path,
         1,
-        `${kind} has no "## ${spec.section}" section`,
-        `add a heading \`## ${spec.section}\``,
+        `${kind} has no "## ${usual}" section${others.length ? ` (or ${others.map((o) => `"## ${o}"`).join(', ')})` : ''}`,
+        `add a heading \`## ${usual}\``,
       ),
     );
   }
@@ -168,14 +183,14 @@ function parseKnown(path: string, kind: SpecKind, content: string | Uint8Array):
   }
   if (document.id !== null && spec.idPattern.test(document.id) && (kind === 'ticket' || kind === 'task')) {
     const name = path.slice(path.lastIndexOf('/') + 1);
-    if (name !== `${document.id}.md`) {
+    if (!fileNameFitsId(name, document.id)) {
       issues.push(
         issue(
           'FILENAME_MISMATCH',
           path,
           keyLines.get('id') ?? 1,
-          `${kind} ${document.id} is in ${name}; the file must be named ${document.id}.md`,
-          `rename the file to ${document.id}.md or change its id`,
+          `${kind} ${document.id} is in ${name}; the file must be named ${document.id}.md or ${document.id}-<slug>.md`,
+          `rename the file to ${document.id}.md (\`omoi spec fix\` does it) or change its id`,
         ),
       );
     }
@@ -314,8 +329,23 @@ function checkFields(
       ),
     );
   }
+  for (const [key, nested] of Object.entries(spec.topLevelDeps ?? {})) {
+    const value = frontmatter[key];
+    if (value === undefined || key in spec.fields) continue;
+    const line = keyLines.get(key) ?? 1;
+    if (value !== null) issues.push(...checkIdList(path, key, value, keyLines, line));
+    issues.push(
+      issue(
+        'DEP_TOP_LEVEL',
+        path,
+        line,
+        `top-level '${key}' is read as dependencies.${nested}`,
+        `move it under \`dependencies:\` as \`${nested}: […]\` (\`omoi spec fix\` does it)`,
+      ),
+    );
+  }
   for (const key of Object.keys(frontmatter)) {
-    if (!(key in spec.fields)) {
+    if (!(key in spec.fields) && !(spec.topLevelDeps && key in spec.topLevelDeps)) {
       issues.push(
         issue(
           'FIELD_UNKNOWN',
@@ -386,6 +416,20 @@ function checkField(
     }
     case 'list':
       return Array.isArray(value) ? [] : [wrongType('a list')];
+    case 'estimate': {
+      if (typeof value !== 'string') return [wrongType(`a size (${ESTIMATES.join(', ')}) or a duration`)];
+      if ((ESTIMATES as readonly string[]).includes(value) || DURATION_ESTIMATE.test(value)) return [];
+      const sameCase = ESTIMATES.find((v) => v.toLowerCase() === value.toLowerCase());
+      return [
+        issue(
+          'ENUM_INVALID',
+          path,
+          line,
+          `'${name}' is '${value}'; allowed values: ${ESTIMATES.join(', ')}, or hours or days such as 4h, 2d`,
+          sameCase ? `use '${sameCase}'` : undefined,
+        ),
+      ];
+    }
     case 'ids':
       return checkIdList(path, name, value, keyLines, line);
     case 'deps': {
@@ -450,10 +494,25 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function readRefs(frontmatter: Record<string, unknown>): SpecRefs {
+function readRefs(frontmatter: Record<string, unknown>, spec: KindSpec, keyLines: KeyLines): SpecRefs {
   const raw = frontmatter.dependencies;
-  const deps =
-    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const deps: Record<string, unknown> =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...(raw as object) } : {};
+  // Top-level `depends_on:` / `blocks:` (older agents write them so) join the nested lists; their
+  // list items get lines under the nested name, so REF_MISSING points at the right line.
+  for (const [key, nested] of Object.entries(spec.topLevelDeps ?? {})) {
+    const extra = strings(frontmatter[key]);
+    if (extra.length === 0) continue;
+    const before = strings(deps[nested]);
+    const label = `dependencies.${nested}`;
+    extra.forEach((_, i) => {
+      const line = keyLines.get(`${key}#${i}`) ?? keyLines.get(key);
+      if (line !== undefined && !keyLines.has(`${label}#${before.length + i}`))
+        keyLines.set(`${label}#${before.length + i}`, line);
+    });
+    if (!keyLines.has(label) && keyLines.has(key)) keyLines.set(label, keyLines.get(key)!);
+    deps[nested] = [...before, ...extra];
+  }
   const refs: SpecRefs = {
     dependsOn: strings(deps.depends_on),
     blocks: strings(deps.blocks),
@@ -467,3 +526,18 @@ function readRefs(frontmatter: Record<string, unknown>): SpecRefs {
   if (typeof frontmatter.prd_ref === 'string') refs.prdRef = frontmatter.prd_ref;
   return refs;
 }
+
+/**
+ * The key of a legacy Markdown header (`**Feature**: webhooks` near the top, the way specs were
+ * written before frontmatter), or null. Only the first 30 lines are looked at.
+ */
+export function legacyHeader(lines: string[]): string | null {
+  for (const line of lines.slice(0, 30)) {
+    const match = LEGACY_FIELD.exec(line);
+    if (match) return match[1]!;
+  }
+  return null;
+}
+
+/** `**Key**: value` or `**Key:** value`, optionally as a list item. */
+export const LEGACY_FIELD = /^\s*(?:[-*]\s+)?\*\*([A-Za-z][A-Za-z _-]{0,40}?)(?:\*\*\s*:|:\*\*)\s*(.*)$/;

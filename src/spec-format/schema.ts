@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   DOC_STATUSES,
+  DURATION_ESTIMATE,
   ESTIMATES,
   KINDS,
   PRIORITIES,
@@ -19,6 +20,8 @@ import type { SpecKind } from './types.js';
 const text = z.string().min(1);
 const date = z.iso.date();
 const ids = z.array(z.string());
+/** A size, or a duration in hours or days (`4h`, `2d`). */
+const estimate = z.union([z.enum(ESTIMATES), z.string().regex(DURATION_ESTIMATE)]);
 
 /** Adds each field's description from the format table, keeping the shape's static type. */
 function described<T extends Record<string, z.ZodType>>(kind: SpecKind, shape: T): T {
@@ -57,6 +60,8 @@ export const RequirementsFrontmatter = z.looseObject(
     priority: z.enum(PRIORITIES),
     prd_ref: text.optional(),
     design_ref: text.optional(),
+    condition: text.optional(),
+    action: text.optional(),
   }),
 );
 export type RequirementsFrontmatter = z.infer<typeof RequirementsFrontmatter>;
@@ -81,7 +86,7 @@ export const TicketFrontmatter = z.looseObject(
     title: text,
     status: z.enum(TICKET_STATUSES),
     priority: z.enum(PRIORITIES),
-    estimate: z.enum(ESTIMATES),
+    estimate,
     created: date,
     updated: date,
     feature: text.optional(),
@@ -107,7 +112,8 @@ export const TaskFrontmatter = z.looseObject(
     title: text,
     status: z.enum(TASK_STATUSES),
     parent_ticket: text,
-    estimate: z.enum(ESTIMATES),
+    estimate,
+    priority: z.enum(PRIORITIES).optional(),
     created: date,
     updated: date.optional(),
     type: z.enum(TASK_TYPES).optional(),

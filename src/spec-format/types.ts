@@ -22,6 +22,7 @@ export type IssueCode =
   | 'SECTION_MISSING'
   | 'FIELD_UNKNOWN'
   | 'DEP_ASYMMETRIC'
+  | 'DEP_TOP_LEVEL'
   | 'FILE_UNEXPECTED';
 
 export interface ValidationIssue {
@@ -39,6 +40,8 @@ export interface ValidationReport {
   valid: boolean;
   summary: { files: number; errors: number; warnings: number };
   issues: ValidationIssue[];
+  /** Files that were not read because they are templates (`.omoi_os/templates/ticket.md`), by path. */
+  skipped: string[];
 }
 
 /** One file handed to the validator: `path` relative to the folder holding `.omoi_os/`. */

@@ -246,11 +246,13 @@ describe('one case per code', () => {
     expectIssue(item, 'ID_DUPLICATE', REQ, lineOf(item[REQ]!, '### REQ-AUTH-LOGIN-001: Log out'));
   });
 
-  it('FILENAME_MISMATCH: a task whose file is not <id>.md', () => {
+  it('FILENAME_MISMATCH: a task whose file is neither <id>.md nor <id>-<slug>.md', () => {
     const { [T2]: t2, ...rest } = validTree();
-    const tree = { ...rest, '.omoi_os/tasks/TSK-002-login.md': t2! };
-    const { issue } = expectIssue(tree, 'FILENAME_MISMATCH', '.omoi_os/tasks/TSK-002-login.md', 2);
+    const tree = { ...rest, '.omoi_os/tasks/TSK-003-login.md': t2! };
+    const { issue } = expectIssue(tree, 'FILENAME_MISMATCH', '.omoi_os/tasks/TSK-003-login.md', 2);
     expect(issue.message).toContain('TSK-002.md');
+    const bare = { ...rest, '.omoi_os/tasks/TSK-002login.md': t2! };
+    expectIssue(bare, 'FILENAME_MISMATCH', '.omoi_os/tasks/TSK-002login.md', 2);
   });
 
   it('REF_MISSING: unknown task, ticket, requirement and path', () => {

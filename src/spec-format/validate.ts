@@ -25,13 +25,17 @@ export function validateSpecFiles(files: SpecFile[], options: ValidateOptions = 
   const issues: ValidationIssue[] = [];
   const documents: SpecDocument[] = [];
   const paths = new Set<string>();
+  const skipped: string[] = [];
   let read = 0;
   let specFiles = 0;
   for (const file of files) {
     const path = normalizePath(String(file?.path ?? ''));
     paths.add(path);
     const place = classifyPath(path);
-    if (place.type === 'ignored') continue;
+    if (place.type === 'ignored') {
+      if (place.template) skipped.push(path);
+      continue;
+    }
     read++;
     if (place.type === 'spec') specFiles++;
     const content =
@@ -52,7 +56,7 @@ export function validateSpecFiles(files: SpecFile[], options: ValidateOptions = 
     );
   }
   issues.push(...crossFileIssues(documents, paths));
-  return finish(issues, documents, read, options);
+  return finish(issues, documents, read, options, skipped);
 }
 
 function finish(
@@ -60,6 +64,7 @@ function finish(
   documents: SpecDocument[],
   files: number,
   options: ValidateOptions,
+  skipped: string[],
 ): SpecValidation {
   const issues = options.strict ? found.map((i) => ({ ...i, level: 'error' as const })) : found;
   issues.sort(
@@ -73,6 +78,7 @@ function finish(
     valid: errors === 0,
     summary: { files, errors, warnings: issues.length - errors },
     issues,
+    skipped: [...skipped].sort(),
     documents,
   };
 }
@@ -101,7 +107,19 @@ function crossFileIssues(documents: SpecDocument[], paths: Set<string>): Validat
   for (const doc of sorted) {
     for (const item of doc.items ?? []) {
       const first = items.get(item.id);
-      if (first !== undefined) {
+      const clash = byId.get(item.id);
+      // `requirements:` lists may name an item or a document, so the two must not share an id.
+      if (clash) {
+        issues.push(
+          issue(
+            'ID_DUPLICATE',
+            doc.path,
+            item.line,
+            `requirement ${item.id} has the id of ${clash.path}`,
+            'give the requirement item an id with an area word (REQ-<FEATURE>-<AREA>-NNN)',
+          ),
+        );
+      } else if (first !== undefined) {
         issues.push(
           issue(
             'ID_DUPLICATE',
@@ -288,19 +306,32 @@ function cycleIssues(sorted: SpecDocument[], byId: Map<string, SpecDocument>): V
 export async function validateSpecDir(root: string, options: ValidateOptions = {}): Promise<SpecValidation> {
   const info = await stat(join(root, SPEC_DIR)).catch(() => null);
   if (!info?.isDirectory()) {
+    // Loaded only here: a folder with another tool's specs gets the command that imports them.
+    const { detectForeignLayout } = await import('./import/index.js');
+    const foreign = detectForeignLayout(root);
+    const names = { kiro: 'Kiro', openspec: 'OpenSpec', speckit: 'Spec Kit' } as const;
     return finish(
       [
-        issue(
-          'DIR_MISSING',
-          SPEC_DIR,
-          null,
-          `there is no ${SPEC_DIR}/ folder in ${root}`,
-          `create ${SPEC_DIR}/tickets/TKT-001.md (see docs/spec-format.md)`,
-        ),
+        foreign
+          ? issue(
+              'DIR_MISSING',
+              SPEC_DIR,
+              null,
+              `there is no ${SPEC_DIR}/ folder in ${root}, but there is a ${names[foreign.format]} layout in ${foreign.path}/: import it with \`${foreign.command}\``,
+              `run \`${foreign.command}\` to convert it into ${SPEC_DIR}/`,
+            )
+          : issue(
+              'DIR_MISSING',
+              SPEC_DIR,
+              null,
+              `there is no ${SPEC_DIR}/ folder in ${root}`,
+              `create ${SPEC_DIR}/tickets/TKT-001.md (see docs/spec-format.md)`,
+            ),
       ],
       [],
       0,
       options,
+      [],
     );
   }
   const skipped: ValidationIssue[] = [];
@@ -310,5 +341,11 @@ export async function validateSpecDir(root: string, options: ValidateOptions = {
   });
   const report = validateSpecFiles(files, options);
   if (skipped.length === 0) return report;
-  return finish([...report.issues, ...skipped], report.documents, report.summary.files, options);
+  return finish(
+    [...report.issues, ...skipped],
+    report.documents,
+    report.summary.files,
+    options,
+    report.skipped,
+  );
 }

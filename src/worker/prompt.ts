@@ -1,7 +1,7 @@
 // What the worker says to the agent: the task as a user turn, and a failed validation report as
 // the next turn's input. The offline runtime reads the first back (src/agents/offline.ts).
 
-import { formatIssue } from '../spec-format/issues.js';
+import { formatIssueWithFix } from '../spec-format/issues.js';
 import type { ValidationIssue, ValidationReport } from '../spec-format/types.js';
 import type { WorkerTask } from './api-client.js';
 
@@ -41,7 +41,7 @@ export function buildFeedbackPrompt(report: ValidationReport, attempt: number, m
     `Spec validation FAILED (attempt ${attempt} of ${maxAttempts}): ${report.summary.errors} errors, ${report.summary.warnings} warnings.`,
     'Fix every error below in the file and line it names, then stop. The validator decides.',
     '',
-    ...errors.map((issue) => `- ${formatIssue(issue, { fix: true })}`),
+    ...errors.map((issue) => `- ${formatIssueWithFix(issue)}`),
     '',
   ].join('\n');
 }

@@ -51,7 +51,11 @@ describe('omoi spec validate', () => {
   it('a valid tree in the current folder: exit 0 and the summary line', async () => {
     const dir = writeTree(validTree());
     const result = await runCli(['spec', 'validate'], dir);
-    expect(result).toEqual({ exitCode: 0, stdout: '8 files, 0 errors, 0 warnings\n', stderr: '' });
+    expect(result).toEqual({
+      exitCode: 0,
+      stdout: '.omoi_os/tasks/task-template.md: skipped (a template)\n8 files, 0 errors, 0 warnings\n',
+      stderr: '',
+    });
   });
 
   it('the example tree of the repository is valid', async () => {
@@ -74,6 +78,7 @@ describe('omoi spec validate', () => {
           `^\\.omoi_os/tasks/TSK-002\\.md:${lineOf(tree['.omoi_os/tasks/TSK-002.md']!, 'status:')}: error ENUM_INVALID 'status' is 'doing'; allowed values: pending, in_progress, review, done, blocked$`,
         ),
       ),
+      '.omoi_os/tasks/task-template.md: skipped (a template)',
       '8 files, 1 errors, 1 warnings',
     ]);
   });
@@ -88,7 +93,8 @@ describe('omoi spec validate', () => {
     const result = await runCli(['spec', 'validate', '--json'], writeTree(tree));
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(result.stdout);
-    expect(Object.keys(report)).toEqual(['valid', 'summary', 'issues']);
+    expect(Object.keys(report)).toEqual(['valid', 'summary', 'issues', 'skipped']);
+    expect(report.skipped).toEqual(['.omoi_os/tasks/task-template.md']);
     expect(report.valid).toBe(false);
     expect(report.summary).toEqual({ files: 8, errors: 1, warnings: 1 });
     expect(report.issues).toContainEqual({
@@ -148,7 +154,7 @@ describe('omoi spec validate', () => {
       expect(result.exitCode, args.join(' ')).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^error: .+/);
-      expect(result.stderr).toMatch(/usage: omoi spec (validate|show) \[DIR\]/);
+      expect(result.stderr).toMatch(/usage: omoi spec (validate|show) (\[all\|[^\]]+\] )?\[DIR\]/);
     }
     chmodSync(locked, 0o755);
   });
@@ -192,7 +198,8 @@ describe('help and start-up cost', () => {
     const spec = await runCli(['spec', '--help']);
     expect(spec.exitCode).toBe(0);
     expect(spec.stdout).toMatch(/validate \[options\] \[dir\]/);
-    expect(spec.stdout).toMatch(/show \[options\] \[dir\]/);
+    expect(spec.stdout).toMatch(/show \[options\] \[what\] \[dir\]/);
+    for (const command of ['trace', 'next-id', 'fix', 'import']) expect(spec.stdout).toContain(command);
   });
 
   it('spec validate loads only the CLI, the spec code, commander and yaml', async () => {

@@ -80,6 +80,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
         ticketId: worker ? principal.ticketId : (body.ticket_id ?? null),
         recordEvent: !worker,
         ...(body.strict === undefined ? {} : { strict: body.strict }),
+        ...(body.dry_run ? { dryRun: true } : {}),
       });
       return c.json(outcome, 200);
     },

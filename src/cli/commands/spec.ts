@@ -1,6 +1,6 @@
-// `omoi spec validate|show`: the spec tree of a folder. Only node built-ins at the top: the spec
-// module is imported inside the actions, so `omoi --help` and the other commands do not load it,
-// and `omoi spec validate` loads the spec code and yaml, nothing else.
+// `omoi spec validate|show|trace|next-id|fix|import`: the spec tree of a folder. Only node
+// built-ins at the top: the spec module is imported inside the actions, so `omoi --help` and the
+// other commands do not load it, and `omoi spec validate` loads the spec code and yaml, nothing else.
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -10,7 +10,13 @@ import type { SpecValidation, ValidationIssue } from '../../spec-format/types.js
 import { EXIT_FAILURE, EXIT_OK, printJson, usageError } from '../output.js';
 
 const VALIDATE_USAGE = 'omoi spec validate [DIR] [--json] [--strict]';
-const SHOW_USAGE = 'omoi spec show [DIR] [--json]';
+const SHOW_USAGE =
+  'omoi spec show [all|tickets|tasks|requirements|designs|graph|traceability|ready] [DIR] [--json]';
+const TRACE_USAGE = 'omoi spec trace [DIR] [--json]';
+const NEXT_ID_USAGE =
+  'omoi spec next-id <prd|requirements|requirement|design|ticket|task> [DIR] [--feature F] [--area A] [--json]';
+const FIX_USAGE = 'omoi spec fix [DIR] [--dry-run] [--json]';
+const IMPORT_USAGE = 'omoi spec import <kiro|openspec|speckit> <SOURCE> [--into DIR] [--json]';
 
 /**
  * The folder holding `.omoi_os/` for a DIR argument, or null after reporting a usage error when
@@ -44,6 +50,17 @@ function summaryLine(report: SpecValidation): string {
   return `${files} files, ${errors} errors, ${warnings} warnings`;
 }
 
+/** `skipped …` lines for the templates a report did not read. */
+function skippedLines(report: SpecValidation): string[] {
+  return report.skipped.map((path) => `${path}: skipped (a template)`);
+}
+
+/** A missing `.omoi_os/` (with the import command, when another tool's layout is there) on stderr. */
+function noteMissingDir(report: SpecValidation): void {
+  const missing = report.issues.find((i) => i.code === 'DIR_MISSING');
+  if (missing) process.stderr.write(`${formatIssue(missing)}\n`);
+}
+
 export function register(program: Command): void {
   const spec = program
     .command('spec')
@@ -61,9 +78,14 @@ export function register(program: Command): void {
       if (root === null) return;
       const report = await validate(root, opts.strict === true);
       if (opts.json) {
-        printJson({ valid: report.valid, summary: report.summary, issues: report.issues });
+        printJson({
+          valid: report.valid,
+          summary: report.summary,
+          issues: report.issues,
+          skipped: report.skipped,
+        });
       } else {
-        const lines = report.issues.map((issue) => formatIssue(issue));
+        const lines = [...report.issues.map(formatIssue), ...skippedLines(report)];
         lines.push(summaryLine(report));
         process.stdout.write(`${lines.join('\n')}\n`);
       }
@@ -72,18 +94,188 @@ export function register(program: Command): void {
 
   spec
     .command('show')
-    .description('Tickets with their tasks, the dependency order and the tasks ready to run')
+    .description(
+      'Show a view of the tree: all (default), tickets, tasks, requirements, designs, graph, traceability, ready',
+    )
+    .argument('[what]', 'the view, or DIR when it is not a view name')
     .argument('[dir]', 'folder holding .omoi_os/ (default: the current folder)')
     .option('--json', 'print one JSON document on stdout')
     .showHelpAfterError(`usage: ${SHOW_USAGE}`)
-    .action(async (dir: string | undefined, opts: { json?: boolean }) => {
+    .action(async (what: string | undefined, dir: string | undefined, opts: { json?: boolean }) => {
+      const { SHOW_VIEWS, showView } = await import('../../spec-format/views.js');
+      let view: (typeof SHOW_VIEWS)[number] = 'all';
+      if (what !== undefined && (SHOW_VIEWS as readonly string[]).includes(what)) view = what as typeof view;
+      else if (what !== undefined) {
+        if (dir !== undefined)
+          return usageError(`unknown view '${what}' (one of ${SHOW_VIEWS.join(', ')})`, SHOW_USAGE);
+        dir = what;
+      }
       const root = await specRoot(dir, SHOW_USAGE);
       if (root === null) return;
       const report = await validate(root, false);
-      const { describeSpecTree, renderSpecTree } = await import('../../spec-format/show.js');
-      const tree = describeSpecTree(report);
-      if (opts.json) printJson(tree);
-      else process.stdout.write(renderSpecTree(tree));
+      const shown = showView(report, view);
+      if (opts.json) {
+        const json = shown.json as Record<string, unknown>;
+        printJson(view === 'all' ? json : { valid: report.valid, summary: report.summary, ...json });
+      } else {
+        noteMissingDir(report);
+        process.stdout.write(shown.text);
+      }
+      process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
+    });
+
+  spec
+    .command('trace')
+    .description('Requirement -> design -> ticket -> task, and what is not covered')
+    .argument('[dir]', 'folder holding .omoi_os/ (default: the current folder)')
+    .option('--json', 'print one JSON document on stdout')
+    .showHelpAfterError(`usage: ${TRACE_USAGE}`)
+    .action(async (dir: string | undefined, opts: { json?: boolean }) => {
+      const root = await specRoot(dir, TRACE_USAGE);
+      if (root === null) return;
+      const report = await validate(root, false);
+      const { traceSpec, renderTrace } = await import('../../spec-format/views.js');
+      const trace = traceSpec(report);
+      if (opts.json) printJson({ valid: report.valid, summary: report.summary, ...trace });
+      else {
+        noteMissingDir(report);
+        process.stdout.write(renderTrace(trace));
+      }
+      process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
+    });
+
+  spec
+    .command('next-id')
+    .description('The next free id of a kind, numbered after every id of the same shape in the tree')
+    .argument('<kind>', 'prd, requirements, requirement (an item), design, ticket or task')
+    .argument('[dir]', 'folder holding .omoi_os/ (default: the current folder)')
+    .option('--feature <name>', 'feature word (required for prd, requirements, requirement, design)')
+    .option('--area <name>', 'area word of a requirement item (REQ-<FEATURE>-<AREA>-NNN)')
+    .option('--json', 'print {id, kind} as JSON')
+    .showHelpAfterError(`usage: ${NEXT_ID_USAGE}`)
+    .action(
+      async (
+        kind: string,
+        dir: string | undefined,
+        opts: { feature?: string; area?: string; json?: boolean },
+      ) => {
+        const { ID_KINDS, nextSpecId } = await import('../../spec-format/next-id.js');
+        if (!(ID_KINDS as readonly string[]).includes(kind))
+          return usageError(`unknown kind '${kind}' (one of ${ID_KINDS.join(', ')})`, NEXT_ID_USAGE);
+        const root = await specRoot(dir, NEXT_ID_USAGE);
+        if (root === null) return;
+        const report = await validate(root, false);
+        const next = nextSpecId(report.documents, kind as (typeof ID_KINDS)[number], {
+          ...(opts.feature ? { feature: opts.feature } : {}),
+          ...(opts.area ? { area: opts.area } : {}),
+        });
+        if ('error' in next) return usageError(next.error, NEXT_ID_USAGE);
+        if (opts.json) printJson({ id: next.id, kind });
+        else process.stdout.write(`${next.id}\n`);
+        process.exitCode = EXIT_OK;
+      },
+    );
+
+  spec
+    .command('fix')
+    .description(
+      'Mechanical repairs: legacy headers to frontmatter, top-level dependencies nested, missing blocks mirrors, file names',
+    )
+    .argument('[dir]', 'folder holding .omoi_os/ (default: the current folder)')
+    .option('--dry-run', 'list the fixes, change nothing')
+    .option('--json', 'print {fixes, valid, summary, issues} as JSON')
+    .showHelpAfterError(`usage: ${FIX_USAGE}`)
+    .action(async (dir: string | undefined, opts: { dryRun?: boolean; json?: boolean }) => {
+      const root = await specRoot(dir, FIX_USAGE);
+      if (root === null) return;
+      const { loadSpecFiles } = await import('../../spec-format/load.js');
+      const { planSpecFixes } = await import('../../spec-format/fix.js');
+      const { rename, writeFile } = await import('node:fs/promises');
+      const plan = planSpecFixes(await loadSpecFiles(root));
+      if (!opts.dryRun) {
+        for (const [path, content] of plan.contents) await writeFile(join(root, path), content);
+        for (const [from, to] of plan.renames) await rename(join(root, from), join(root, to));
+      }
+      const report = await validate(root, false);
+      if (opts.json) {
+        printJson({
+          dryRun: opts.dryRun === true,
+          fixes: plan.fixes,
+          valid: report.valid,
+          summary: report.summary,
+          issues: report.issues,
+        });
+      } else {
+        const verb = opts.dryRun ? 'would fix' : 'fixed';
+        const lines = plan.fixes.map((f) => `${f.path}: ${verb}: ${f.description}`);
+        if (plan.fixes.length === 0) lines.push('nothing to fix');
+        if (!opts.dryRun) {
+          lines.push(...report.issues.map(formatIssue));
+          lines.push(summaryLine(report));
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
+    });
+
+  spec
+    .command('import')
+    .description('Convert a Kiro, OpenSpec or Spec Kit spec tree into .omoi_os/')
+    .argument('<format>', 'kiro, openspec or speckit')
+    .argument('<source>', "the repository root, the format's own folder, or one feature folder")
+    .option('--into <dir>', 'folder that will hold .omoi_os/ (default: the current folder)')
+    .option('--json', 'print {format, counts, written, notes, valid, summary, issues} as JSON')
+    .showHelpAfterError(`usage: ${IMPORT_USAGE}`)
+    .action(async (format: string, source: string, opts: { into?: string; json?: boolean }) => {
+      const { IMPORT_FORMATS, SOURCE_SHAPES, convertSource, writeImport } = await import(
+        '../../spec-format/import/index.js'
+      );
+      if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+        return usageError(`unknown format '${format}' (one of ${IMPORT_FORMATS.join(', ')})`, IMPORT_USAGE);
+      const kind = format as (typeof IMPORT_FORMATS)[number];
+      const src = await stat(resolve(source)).catch(() => null);
+      if (!src?.isDirectory()) return usageError(`cannot read ${source}: no such folder`, IMPORT_USAGE);
+      const result = convertSource(kind, resolve(source));
+      if (result === null)
+        return usageError(
+          `${source} is not a ${format} source: expected ${SOURCE_SHAPES[kind]}`,
+          IMPORT_USAGE,
+        );
+      const into = resolve(opts.into ?? '.');
+      const { written, conflicts } = writeImport(into, result);
+      if (conflicts.length) {
+        if (opts.json)
+          printJson({ error: { code: 'CONFLICT', message: 'files exist with other content', conflicts } });
+        else
+          process.stderr.write(
+            `omoi: nothing written: these files exist with other content:\n${conflicts.map((c) => `  ${c}`).join('\n')}\n`,
+          );
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const report = await validate(into, false);
+      if (opts.json) {
+        printJson({
+          format,
+          source,
+          into,
+          counts: result.counts,
+          written,
+          notes: result.notes,
+          valid: report.valid,
+          summary: report.summary,
+          issues: report.issues,
+        });
+      } else {
+        const c = result.counts;
+        const lines = [
+          `imported ${c.features} ${format} features into ${join(into, '.omoi_os')}/: ${c.requirements} requirements (${c.criteria} criteria), ${c.designs} designs, ${c.tickets} tickets, ${c.tasks} tasks`,
+          ...result.notes.map((n) => `note: ${n}`),
+          ...report.issues.map(formatIssue),
+          summaryLine(report),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
       process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
     });
 }
