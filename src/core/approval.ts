@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { AppError } from '../base/errors.js';
 import { specBranch, taskBranch } from '../contracts/branches.js';
 import type { Db, Tx } from '../db/client.js';
+import { type Edges, findCycles, topologicalOrder } from '../spec-format/graph.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';
@@ -141,27 +142,6 @@ function nest(text: string): string {
       return !fenced && /^#{1,4}\s/.test(line) ? `##${line}` : line;
     })
     .join('\n');
-}
-
-/** Dependencies first, by id among equals; the ids of a cycle when there is one. */
-function order(nodes: Map<string, Set<string>>): { order: string[]; cycle: string[] | null } {
-  const remaining = new Map(
-    [...nodes].map(([id, deps]) => [id, new Set([...deps].filter((d) => nodes.has(d)))]),
-  );
-  const out: string[] = [];
-  while (remaining.size > 0) {
-    const ready = [...remaining]
-      .filter(([, d]) => d.size === 0)
-      .map(([id]) => id)
-      .sort();
-    if (ready.length === 0) return { order: out, cycle: [...remaining.keys()].sort() };
-    for (const id of ready) {
-      out.push(id);
-      remaining.delete(id);
-      for (const d of remaining.values()) d.delete(id);
-    }
-  }
-  return { order: out, cycle: null };
 }
 
 /**
@@ -311,12 +291,15 @@ export function createApprovalService(db: Db, deps: { events: EventsService; tas
         `cannot approve ${ticket.ref}: ${problems.slice(0, 5).join('; ')}`,
         problems.map((message) => ({ path: ['dependencies'], message })),
       );
-    const sorted = order(local);
-    if (sorted.cycle)
+    // The same graph code as the validator and `omoi spec show` (src/spec-format/graph.ts).
+    const edges: Edges = new Map([...local].map(([id, on]) => [id, [...on]]));
+    const cycle = findCycles(edges)[0];
+    if (cycle)
       throw new AppError(
         'DEPENDENCY_CYCLE',
-        `cannot approve ${ticket.ref}: these spec tasks form a cycle: ${sorted.cycle.join(', ')}`,
+        `cannot approve ${ticket.ref}: these spec tasks form a cycle: ${cycle.join(' -> ')}`,
       );
+    const sorted = { order: topologicalOrder(edges) };
 
     const created = new Map<string, Task>();
     for (const specId of sorted.order) {
