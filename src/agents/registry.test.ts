@@ -3,7 +3,7 @@ import { chooseRuntimeName } from '../contracts/runtime-env.js';
 import { createRuntime } from './registry.js';
 
 describe('agent runtime registry', () => {
-  it('chooses per DESIGN.md: explicit, then ANTHROPIC_API_KEY, then OpenAI variables, else offline', () => {
+  it('chooses per docs/design.md: explicit, then ANTHROPIC_API_KEY, then OpenAI variables, else offline', () => {
     expect(chooseRuntimeName({ explicit: 'offline', env: { ANTHROPIC_API_KEY: 'k' } })).toBe('offline');
     expect(chooseRuntimeName({ env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'o' } })).toBe('claude');
     expect(chooseRuntimeName({ env: { OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' } })).toBe('openai');

@@ -27,7 +27,7 @@ export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
 export const RUNTIME_ENV_KEYS = Object.keys(runtimeEnvSchema.shape) as (keyof RuntimeEnv)[];
 
 /**
- * Picks the runtime name per DESIGN.md: an explicit choice, else `claude` with ANTHROPIC_API_KEY,
+ * Picks the runtime name per docs/design.md: an explicit choice, else `claude` with ANTHROPIC_API_KEY,
  * `openai` with OPENAI_BASE_URL or OPENAI_API_KEY, else `offline`.
  *
  * @example

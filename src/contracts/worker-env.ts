@@ -1,6 +1,8 @@
-// The sandbox env contract of DESIGN.md, as the worker reads it: parsed once, here, at start.
+// The sandbox env contract (docs/design.md): what the spawner sets and the worker reads, defined
+// once. The orchestrator builds a sandbox's environment with `encodeWorkerEnv`, the worker parses it
+// with `parseWorkerEnv`; a new variable is one field here.
 import { z } from 'zod';
-import { runtimeEnvSchema } from '../contracts/runtime-env.js';
+import { runtimeEnvSchema } from './runtime-env.js';
 
 const flag = z
   .string()

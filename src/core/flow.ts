@@ -12,7 +12,7 @@ import { isUuid } from './projects.js';
 /** The prefix of the error a task blocked by a failed dependency carries (and loses on release). */
 export const BLOCKED_PREFIX = 'blocked: ';
 
-/** A task's status as the spec task status enum of SPEC_FORMAT.md. */
+/** A task's status as the spec task status enum of docs/spec-format.md. */
 export function specTaskStatus(status: string): 'pending' | 'in_progress' | 'done' | 'blocked' {
   if (status === 'completed') return 'done';
   if (status === 'claimed' || status === 'running') return 'in_progress';

@@ -1,5 +1,5 @@
 // Tickets: what a person asked for. Creating one also creates its first task, in one transaction;
-// the workflow mode decides that task's execution config (DESIGN.md, "The flow").
+// the workflow mode decides that task's execution config (docs/design.md, "The flow").
 
 import { AppError } from '../base/errors.js';
 import type { Ticket as ApiTicket, ExecutionConfig } from '../contracts/api.js';

@@ -1,7 +1,7 @@
 /**
  * The port every sandbox provider implements: `local` (a git clone under the data folder and a
  * child process), `docker`, `daytona` and `e2b`. A sandbox runs exactly one `omoi worker` with the
- * env contract of DESIGN.md and nothing else of the server's environment.
+ * env contract of docs/design.md and nothing else of the server's environment.
  *
  * @example
  * const sandbox = await provider.create({ taskId, env, resources: {} });

@@ -26,7 +26,7 @@ export const REQUEST_PROMPT = [
 /** The skill's first heading: how a test finds the skill text in a recorded system prompt. */
 export const SKILL_MARKER = /^# .+$/m.exec(await loadSkill('spec-driven-dev'))![0];
 
-/** The phrase every failed validation report starts with (DESIGN.md). */
+/** The phrase every failed validation report starts with (docs/design.md). */
 export const FEEDBACK_MARKER = 'Spec validation FAILED';
 
 /** A spec file's `status:` line, for scripting an exact repair. */

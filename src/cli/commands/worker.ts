@@ -1,4 +1,4 @@
-// `omoi worker`: the in-sandbox worker. It reads only the sandbox env contract (DESIGN.md) and
+// `omoi worker`: the in-sandbox worker. It reads only the sandbox env contract (docs/design.md) and
 // talks to the API over HTTP with its scoped token; it never opens the database.
 import type { Command } from 'commander';
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { OmoiEvent } from '../api/types';
 
-/** Every event type of DESIGN.md; SSE frames named with `event:` only reach listeners of that name. */
+/** Every event type of docs/design.md; SSE frames named with `event:` only reach listeners of that name. */
 export const EVENT_TYPES = [
   'ticket.created',
   'task.created',
