@@ -1,35 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { OmoiEvent } from '../api/types';
 
-/** Every event type of docs/design.md; SSE frames named with `event:` only reach listeners of that name. */
-export const EVENT_TYPES = [
-  'ticket.created',
-  'task.created',
-  'task.claimed',
-  'sandbox.spawned',
-  'worker.started',
-  'skill.injected',
-  'agent.message',
-  'agent.tool_use',
-  'spec.validation',
-  'git.pushed',
-  'spec.synced',
-  'task.completed',
-  'task.failed',
-  'task.retrying',
-  'task.cancelled',
-  'task.blocked',
-  'task.unblocked',
-  'worker.failed',
-  'sandbox.log',
-  'sandbox.destroyed',
-  'task.log',
-  'ticket.updated',
-  'ticket.status_changed',
-  'ticket.approved',
-  'log',
-] as const;
-
 export type StreamStatus = 'connecting' | 'open' | 'reconnecting';
 
 function parseFrame(frame: MessageEvent<string>): OmoiEvent | null {
@@ -40,11 +11,10 @@ function parseFrame(frame: MessageEvent<string>): OmoiEvent | null {
     return null;
   }
   if (!payload || typeof payload !== 'object') return null;
+  // The server's frames are `id: N` and `data: <the event as JSON>` (src/core/events.ts sseFrame).
   const event = payload as Partial<OmoiEvent>;
-  const type = event.type ?? (frame.type === 'message' ? undefined : frame.type);
-  const id = event.id ?? frame.lastEventId;
-  if (!type || id === undefined || id === '') return null;
-  return { ...event, id, type } as OmoiEvent;
+  if (typeof event.type !== 'string' || typeof event.id !== 'number') return null;
+  return event as OmoiEvent;
 }
 
 /**
@@ -87,7 +57,6 @@ export function useEventStream(
         handlers.current.onStatus?.('open');
       };
       current.onmessage = onFrame;
-      for (const type of EVENT_TYPES) current.addEventListener(type, onFrame);
       current.onerror = () => {
         if (stopped) return;
         handlers.current.onStatus?.('reconnecting');
