@@ -1,6 +1,8 @@
-// The task queue on the `tasks` table: claim under a lease with FOR UPDATE SKIP LOCKED, heartbeats,
-// idempotent complete/fail, a reaper for leases that ran out, depends_on gating and a per-project
-// concurrency limit. Same SQL on PGlite and PostgreSQL 15.
+// The task queue on the `tasks` table: a claim locks its project's row (FOR UPDATE, so two claimers
+// cannot both take a project's last slot) and takes the next ready task with one conditional UPDATE
+// under a lease; heartbeats renew it; complete/fail are idempotent; the reaper (FOR UPDATE SKIP
+// LOCKED) hands back tasks whose lease ran out; depends_on gates a task. Same SQL on PGlite and
+// PostgreSQL 15.
 //
 // Every status change takes an optional `record` hook that runs in the change's own transaction,
 // only when the change happened: the orchestrator appends the matching event there, so a process

@@ -163,4 +163,27 @@ describe.each(targets)('queue on %s', (_name, open) => {
     );
     expect((await queue.claim('late'))?.project_id).toBe(p);
   });
+
+  it('renews the lease on every heartbeat, so a live run is never reaped', async () => {
+    const queue = await drain(createQueue(sql, { leaseMs: 2_000 }));
+    const p = await project();
+    const a = await task(p);
+    expect((await queue.claim('x'))?.id).toBe(a);
+    const leaseOf = async () =>
+      new Date(
+        String(
+          (await sql.query<{ lease_until: unknown }>('SELECT lease_until FROM tasks WHERE id = $1', [a]))[0]
+            ?.lease_until,
+        ),
+      ).getTime();
+    const first = await leaseOf();
+    // Past the original lease: only the heartbeats keep the claim alive.
+    for (let i = 0; i < 5; i += 1) {
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await queue.heartbeat(a, 'x')).toBe(true);
+    }
+    expect(await leaseOf()).toBeGreaterThan(first + 2_000);
+    expect(await queue.reap()).toEqual([]);
+    expect(await statusOf(a)).toMatchObject({ status: 'claimed', claimed_by: 'x' });
+  });
 });

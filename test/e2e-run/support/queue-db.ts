@@ -6,6 +6,9 @@ import { type Db, openDatabase } from '../../../src/db/client.js';
 
 export interface QueueTestDatabase {
   db: Db;
+  /** PostgreSQL only: the server and the schema, for a second connection of a test's own. */
+  url?: string;
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -22,6 +25,8 @@ export async function openQueueTestDatabase(url?: string): Promise<QueueTestData
   const db = await openDatabase({ url, searchPath: schema, migrate: true });
   return {
     db,
+    url,
+    schema,
     async close() {
       await db.close();
       const cleanup = new pg.Client({ connectionString: url });
