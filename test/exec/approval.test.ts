@@ -220,6 +220,33 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     expect(only!.depends_on).toEqual([tasks.get(taskId(f, 'B'))!.id]);
   });
 
+  it('refuses (409) a spec task whose dependency is neither in its spec nor approved, and creates nothing', async () => {
+    const p = await project();
+    const f = nextFeature();
+    const first = dagSpec({ feature: f, tasks: { A: [] } });
+    // Synced by an earlier ticket, never approved: its task exists as a document, not as a task.
+    await specTicket(p.id, first);
+    const g = nextFeature();
+    const dependant = dagSpec({ feature: g, tasks: { A: [] } }).map((file) =>
+      file.path.includes('/tasks/')
+        ? {
+            ...file,
+            content: String(file.content).replace(
+              '  depends_on: []',
+              `  depends_on:\n    - ${taskId(f, 'A')}`,
+            ),
+          }
+        : file,
+    );
+    const { ticket } = await specTicket(p.id, [...first, ...dependant]);
+    await expect(services.tickets.approve(ticket.id)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining(`${taskId(g, 'A')} depends on ${taskId(f, 'A')}`),
+    });
+    expect(await services.tasks.list({ ticket_id: ticket.id })).toHaveLength(1); // the spec run only
+    expect((await services.tickets.get(ticket.id)).approved_at).toBeNull();
+  });
+
   it('a failure blocks exactly its dependants and the ticket; a retry releases them; the spec tasks follow', async () => {
     const p = await project();
     const f = nextFeature();
