@@ -140,6 +140,36 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
     expect(received.every((f) => f.event.project_id === ids.project && f.id === f.event.id)).toBe(true);
   });
 
+  it('sends each event once where the replay meets the live stream (an event both replayed and live)', async () => {
+    const ids = await setup();
+    const where = { projectId: ids.project, ticketId: ids.ticket, taskId: ids.task };
+    // The stream subscribes, then reads its replay page. An event committed in between reaches it
+    // twice: live from the hub, and in the page. Make that happen every time: commit one event
+    // just before the replay's first read, and let the hub deliver it first.
+    const list = services.events.list;
+    let injected = false;
+    services.events.list = async (...args) => {
+      if (!injected) {
+        injected = true;
+        await services.events.append({ ...where, type: 'agent.message', data: { text: 'in between' } });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      return list.apply(services.events, args);
+    };
+    try {
+      const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`, { 'last-event-id': '0' });
+      await waitFor(() => injected && stream.frames.length >= 4, 'the replay');
+      await services.events.append({ ...where, type: 'agent.message', data: { text: 'after' } });
+      const stored = await services.events.list({ project_id: ids.project }, 0, 1_000);
+      await waitFor(() => stream.frames.length >= stored.length, 'every stored event');
+      await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive now
+      await stream.close();
+      expect(stream.frames.map((f) => f.id)).toEqual(stored.map((e) => e.id));
+    } finally {
+      services.events.list = list;
+    }
+  });
+
   it('without Last-Event-ID replays the latest 500, then streams; filters by ticket and task', async () => {
     const ids = await setup();
     await services.events.appendMany(
