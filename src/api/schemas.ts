@@ -37,6 +37,30 @@ export const ProjectSettings = z
   })
   .openapi('ProjectSettings');
 
+// Project credentials (src/core/credentials.ts): accepted, sealed, never returned.
+export const CredentialInput = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('https_token'),
+      secret: z.string().min(1).max(4000),
+      username: z.string().min(1).max(100).optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('ssh_key'),
+      private_key: z.string().min(1).max(20_000),
+      known_hosts: z.string().max(100_000).optional(),
+    }),
+  ])
+  .openapi('CredentialInput');
+
+export const CredentialSummary = z
+  .object({
+    kind: z.enum(['https_token', 'ssh_key']),
+    username: z.string().optional(),
+    created_at: timestamp,
+  })
+  .openapi('CredentialSummary');
+
 export const Project = z
   .object({
     id: z.string(),
@@ -44,6 +68,9 @@ export const Project = z
     repo_url: z.string(),
     default_branch: z.string(),
     settings: ProjectSettings,
+    credential: CredentialSummary.nullable()
+      .optional()
+      .openapi({ description: 'The stored credential (kind, username); the secret is never returned' }),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -66,6 +93,8 @@ export const CreateProject = z
       .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'not a valid git branch name')
       .optional(),
     settings: ProjectSettings.optional(),
+    /** Stored sealed with the project, in the same request (`omoi project add --token-env`). */
+    credential: CredentialInput.optional(),
   })
   .openapi('CreateProject');
 

@@ -3,6 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { chooseRuntimeName } from '../agents/registry.js';
 import { runtimeEnv } from '../agents/runtime-config.js';
+import { createMirrors } from '../broker/mirrors.js';
+import { brokeredModelEnv, brokerRepoUrl } from '../broker/sandbox-env.js';
 import type { Services } from '../core/services.js';
 import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
@@ -17,7 +19,10 @@ export { orchestratorEnvSchema } from './config.js';
 
 /** What `omoi start` hands over; the callbacks are the orchestrator's own (see OrchestratorDeps). */
 export interface StartOrchestratorOptions
-  extends Pick<OrchestratorDeps, 'listen' | 'emit' | 'mintToken' | 'onTaskChanged'> {
+  extends Pick<
+    OrchestratorDeps,
+    'listen' | 'emit' | 'mintToken' | 'onTaskChanged' | 'prepareRepo' | 'modelEnv'
+  > {
   /** The server's database as the queue needs it. */
   sql: QueueSql;
   /** Revokes a finished task's worker tokens. */
@@ -69,12 +74,17 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     mintToken: options.mintToken,
     ...(options.revokeTokens ? { onFinished: options.revokeTokens } : {}),
     ...(options.onTaskChanged ? { onTaskChanged: options.onTaskChanged } : {}),
+    ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
+    ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
     ...(options.listen && !env.OMOI_DISABLE_NOTIFY ? { listen: options.listen } : {}),
     log: options.log,
     config: {
       apiUrl: options.apiUrl,
       runtimeName,
-      runtimeEnv: runtimeEnv(runtimeName, env),
+      // With the model broker, the real endpoint and key stay here: the sandbox gets the broker's.
+      runtimeEnv: options.modelEnv
+        ? withoutModelEndpoints(runtimeEnv(runtimeName, env))
+        : runtimeEnv(runtimeName, env),
       maxConcurrency: env.OMOI_MAX_CONCURRENCY,
       pollMs: env.OMOI_POLL_MS,
       maxTurns: env.OMOI_MAX_TURNS,
@@ -114,7 +124,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
  */
 export async function startServerOrchestrator(options: {
   db: Db;
-  services: Pick<Services, 'events' | 'keys'> & Partial<Pick<Services, 'flow'>>;
+  services: Pick<Services, 'events' | 'keys' | 'credentials'> & Partial<Pick<Services, 'flow'>>;
   env: OrchestratorEnv;
   apiUrl: string;
   dataDir: string;
@@ -123,7 +133,17 @@ export async function startServerOrchestrator(options: {
   log: (message: string) => void;
 }): Promise<Orchestrator> {
   const { db, services } = options;
+  // Git and model calls of every sandbox go through this server's brokers (src/broker/).
+  const mirrors = createMirrors({
+    dataDir: options.dataDir,
+    credential: (id) => services.credentials.reveal(id),
+  });
   return startOrchestrator({
+    prepareRepo: async ({ projectId, repoUrl, defaultBranch }) => ({
+      cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch),
+      repoUrl: brokerRepoUrl(options.apiUrl, projectId),
+    }),
+    modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, options.apiUrl, token),
     sql: db,
     listen: (channel, handler) => db.listen(channel, handler),
     emit: async (event, tx) => {
@@ -140,4 +160,16 @@ export async function startServerOrchestrator(options: {
     log: options.log,
     ...(options.providerSettings ? { providerSettings: options.providerSettings } : {}),
   });
+}
+
+/** The runtime variables without the model endpoints and keys (the model broker supplies its own). */
+function withoutModelEndpoints(env: Record<string, string>): Record<string, string> {
+  const {
+    ANTHROPIC_API_KEY: _a,
+    ANTHROPIC_BASE_URL: _b,
+    OPENAI_API_KEY: _c,
+    OPENAI_BASE_URL: _d,
+    ...rest
+  } = env;
+  return rest;
 }

@@ -3,6 +3,7 @@
 // with a slow poll only as a fallback; heartbeats keep each claim's lease alive.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { workBranch } from '../core/branches.js';
 import type { Tx } from '../db/client.js';
 import type { ClaimedTask, Queue } from '../queue/queue.js';
 import type { Sandbox, SandboxExit, SandboxProvider } from '../sandbox/provider.js';
@@ -57,6 +58,24 @@ export interface OrchestratorDeps {
    * reaped): dependants are blocked or released and the ticket moves (src/core/flow.ts).
    */
   onTaskChanged?: (taskId: string) => Promise<unknown>;
+  /**
+   * Readies the project's repository for a run and says where the sandbox gets it: the git broker
+   * fetches the real remote into the server's mirror and answers the broker URL (REPO_URL) and the
+   * mirror's path (for providers that clone outside the sandbox). Without it the sandbox gets the
+   * project's repo_url as it is. A throw fails the run (or retries it) with the reason.
+   */
+  prepareRepo?: (args: {
+    taskId: string;
+    projectId: string;
+    repoUrl: string;
+    defaultBranch: string;
+  }) => Promise<{ repoUrl: string; cloneFrom?: string }>;
+  /**
+   * The model variables of a sandbox (base URL and key of its runtime) for a task token: the model
+   * broker's URLs and the token, so the real key stays on the server. Without it the runtime's
+   * variables from `config.runtimeEnv` go in as they are.
+   */
+  modelEnv?: (runtimeName: string, token: string) => Record<string, string>;
   /** Called when a run is over, whatever its outcome (revokes the task's worker tokens). */
   onFinished?: (taskId: string) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -200,9 +219,31 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     const requireSkill = task.execution_config?.require_spec_skill === true;
     const mode = task.execution_mode ?? (requireSkill ? 'exploration' : 'implementation');
     const skill = task.execution_config?.selected_skill ?? 'spec-driven-dev';
-    const ref = context.ticketRef ?? `task-${task.id.slice(0, 8)}`;
-    const branch =
-      task.branch ?? (mode === 'exploration' ? `omoi/${ref}` : `omoi/${ref}-${task.id.slice(0, 8)}`);
+    const branch = workBranch({
+      branch: task.branch,
+      executionMode: mode,
+      ticketRef: context.ticketRef,
+      taskId: task.id,
+    });
+    let repo: { repoUrl: string; cloneFrom?: string } = { repoUrl: context.repoUrl };
+    if (deps.prepareRepo) {
+      try {
+        repo = await deps.prepareRepo({
+          taskId: task.id,
+          projectId: task.project_id,
+          repoUrl: context.repoUrl,
+          defaultBranch: context.defaultBranch,
+        });
+      } catch (error) {
+        const reason = `the project's repository could not be fetched: ${error instanceof Error ? error.message : String(error)}`;
+        await queue.retryOrFail(task.id, claimer, reason, (tx, status) =>
+          status === 'pending'
+            ? record(task, 'task.retrying', { error: reason, attempt: task.attempts })(tx)
+            : record(task, 'task.failed', { error: reason })(tx),
+        );
+        return;
+      }
+    }
     const sandboxId = randomUUID();
     const token = await deps.mintToken({
       taskId: task.id,
@@ -214,6 +255,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     // no server key, nothing else of this process's environment.
     const env: Record<string, string> = {
       ...config.runtimeEnv,
+      ...(deps.modelEnv ? deps.modelEnv(config.runtimeName, token) : {}),
       OMOIOS_API_URL: config.apiUrl,
       OMOIOS_API_KEY: token,
       OMOIOS_PROJECT_ID: task.project_id,
@@ -222,7 +264,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       EXECUTION_MODE: mode,
       ...(requireSkill ? { REQUIRE_SPEC_SKILL: 'true', SELECTED_SKILL: skill } : {}),
       AGENT_RUNTIME: config.runtimeName,
-      REPO_URL: context.repoUrl,
+      REPO_URL: repo.repoUrl,
       BASE_BRANCH: context.baseBranch,
       WORK_BRANCH: branch,
       MAX_TURNS: String(config.maxTurns),
@@ -231,7 +273,12 @@ export function createOrchestrator(deps: OrchestratorDeps) {
 
     let sandbox: Sandbox;
     try {
-      sandbox = await provider.create({ taskId: task.id, env, keepOnFailure: config.keepOnFailure });
+      sandbox = await provider.create({
+        taskId: task.id,
+        env,
+        keepOnFailure: config.keepOnFailure,
+        ...(repo.cloneFrom ? { cloneFrom: repo.cloneFrom } : {}),
+      });
     } catch (error) {
       const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
       await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));

@@ -8,7 +8,7 @@ import { loadSpecFiles, validateSpecDir } from '../spec-format/index.js';
 import type { ValidationReport } from '../spec-format/types.js';
 import type { WorkerApiClient, WorkerTask } from './api-client.js';
 import type { WorkerConfig } from './config.js';
-import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from './git.js';
+import { brokerAuthEnv, cloneAndCheckout, commitAll, isCheckout, pushBranch } from './git.js';
 import { buildFeedbackPrompt, buildUserPrompt } from './prompt.js';
 import { loadSkill } from './skill.js';
 
@@ -151,6 +151,7 @@ async function runJob(
         dir: workspace,
         baseBranch: config.BASE_BRANCH,
         workBranch: config.WORK_BRANCH,
+        authEnv: brokerAuthEnv(config.REPO_URL, config.OMOIOS_API_URL, config.OMOIOS_API_KEY),
       });
     } catch (error) {
       return fail(message(error));
@@ -278,7 +279,11 @@ async function publish(
   try {
     const { commit, committed } = await commitAll({ cwd: workspace, message: commitMessage, paths });
     if (commit === null) return { ok: false, error: 'nothing to commit on an empty branch' };
-    await pushBranch({ cwd: workspace, branch });
+    await pushBranch({
+      cwd: workspace,
+      branch,
+      authEnv: brokerAuthEnv(config.REPO_URL, config.OMOIOS_API_URL, config.OMOIOS_API_KEY),
+    });
     log(`pushed ${branch} at ${commit}${committed ? '' : ' (no new changes)'}`);
     await emit('git.pushed', { branch, commit, committed });
     return { ok: true, branch, commit };

@@ -55,7 +55,11 @@ export function register(program: Command): void {
         config.databaseUrl ? { url: config.databaseUrl } : { dataDir: resolve(config.dataDir) },
       );
       // 2. the services
-      const services = await createServices(db, config.apiKey ? { envApiKey: config.apiKey } : {});
+      const services = await createServices(db, {
+        ...(config.apiKey ? { envApiKey: config.apiKey } : {}),
+        secretKey: config.secretKey,
+        dataDir: resolve(config.dataDir),
+      });
       const closers: Array<() => Promise<unknown>> = [() => db.close(), () => services.stop()];
       const shutdown = async () => {
         for (const close of closers.reverse())
