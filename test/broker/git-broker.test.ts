@@ -215,7 +215,7 @@ describeEachDatabase('git broker', (getDb) => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toMatch(/completed/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/completed/);
   });
 
   it('without the stored credential the server can neither fetch nor push; the reason reaches the worker without the secret', async () => {
