@@ -227,6 +227,11 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     });
     let repo: { repoUrl: string; cloneFrom?: string } = { repoUrl: context.repoUrl };
     if (deps.prepareRepo) {
+      // A fetch of a large repository (or one waiting for the mirror's lock) can outlast the lease.
+      const beat = setInterval(
+        () => void queue.heartbeat(task.id, claimer).catch(() => {}),
+        Math.max(200, Math.floor(queue.leaseMs / 3)),
+      );
       try {
         repo = await deps.prepareRepo({
           taskId: task.id,
@@ -236,12 +241,10 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         });
       } catch (error) {
         const reason = `the project's repository could not be fetched: ${error instanceof Error ? error.message : String(error)}`;
-        await queue.retryOrFail(task.id, claimer, reason, (tx, status) =>
-          status === 'pending'
-            ? record(task, 'task.retrying', { error: reason, attempt: task.attempts })(tx)
-            : record(task, 'task.failed', { error: reason })(tx),
-        );
+        await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
         return;
+      } finally {
+        clearInterval(beat);
       }
     }
     const sandboxId = randomUUID();
