@@ -140,9 +140,11 @@ export function modelBrokerRoutes(deps: ModelBrokerDeps): Hono {
           signal: c.req.raw.signal,
         });
       } catch (error) {
+        const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+        const why = cause?.code ?? cause?.message ?? String(error);
         throw new AppError(
           'UPSTREAM_FAILED',
-          `the ${api} model endpoint cannot be reached: ${scrub(String((error as Error)?.cause ?? error), realKeys)}`,
+          `the ${api} model endpoint ${upstream.base} cannot be reached (${scrub(why, realKeys)})`,
         );
       }
 
