@@ -73,25 +73,28 @@ export function gitBrokerRoutes(deps: GitBrokerDeps): Hono {
     return { grant, projectId: grant.projectId };
   };
 
-  /** The mirror's folder, fetched once from the remote when this server has none yet. */
-  const mirrorOf = async (projectId: string): Promise<string> => {
+  /**
+   * The mirror's folder, fetched from the remote first when this process did not fetch it for the
+   * task's run (another server's orchestrator started it) or has no mirror yet.
+   */
+  const mirrorOf = async (projectId: string, taskId: string): Promise<string> => {
     const dir = deps.mirrors.path(projectId);
-    if (!existsSync(join(dir, 'HEAD'))) {
+    if (!existsSync(join(dir, 'HEAD')) || !deps.mirrors.fetchedFor(taskId)) {
       const project = await deps.projects.get(projectId);
-      await deps.mirrors.fetch(projectId, project.repo_url, project.default_branch);
+      await deps.mirrors.fetch(projectId, project.repo_url, project.default_branch, taskId);
     }
     return dir;
   };
 
   app.get(`${GIT_BROKER_PATH}/:repo/info/refs`, async (c) => {
-    const { projectId } = await open(c);
+    const { grant, projectId } = await open(c);
     const service = c.req.query('service') ?? '';
     if (!SERVICES.has(service))
       throw new AppError(
         'FORBIDDEN',
         'only the smart HTTP protocol is served (service=git-upload-pack or git-receive-pack)',
       );
-    const dir = await mirrorOf(projectId);
+    const dir = await mirrorOf(projectId, grant.taskId);
     const advert = await runCollect(
       deps.mirrors,
       [service.slice(4), '--stateless-rpc', '--advertise-refs', dir],
@@ -108,8 +111,8 @@ export function gitBrokerRoutes(deps: GitBrokerDeps): Hono {
   });
 
   app.post(`${GIT_BROKER_PATH}/:repo/git-upload-pack`, async (c) => {
-    const { projectId } = await open(c);
-    const dir = await mirrorOf(projectId);
+    const { grant, projectId } = await open(c);
+    const dir = await mirrorOf(projectId, grant.taskId);
     const child = spawn('git', [...deps.mirrors.safety(), 'upload-pack', '--stateless-rpc', dir], {
       env: deps.mirrors.env(),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -128,7 +131,7 @@ export function gitBrokerRoutes(deps: GitBrokerDeps): Hono {
   app.post(`${GIT_BROKER_PATH}/:repo/git-receive-pack`, async (c) => {
     const { grant, projectId } = await open(c);
     const project = await deps.projects.get(projectId);
-    const dir = await mirrorOf(projectId);
+    const dir = await mirrorOf(projectId, grant.taskId);
     const body = requestBody(c, deps.maxPushBytes ?? 1 << 30)[Symbol.asyncIterator]();
 
     // 1. The ref updates, up to their flush, before anything reaches git.

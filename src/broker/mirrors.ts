@@ -55,6 +55,17 @@ function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/**
+ * Tasks whose run this process fetched the mirror for. Where several servers share a database, the
+ * orchestrator that fetched may not be the process serving the sandbox's clone: the broker fetches
+ * again for a task it has not seen.
+ */
+const fetchedFor = new Set<string>();
+function rememberTask(taskId: string): void {
+  fetchedFor.add(taskId);
+  if (fetchedFor.size > 10_000) fetchedFor.delete(fetchedFor.values().next().value as string);
+}
+
 export interface RefUpdate {
   ref: string;
   oldId: string;
@@ -265,7 +276,7 @@ export function createMirrors(options: MirrorsOptions) {
     safety,
 
     /** Creates the mirror if needed and fetches every branch and tag of `url` into it. */
-    async fetch(projectId: string, url: string, defaultBranch?: string): Promise<string> {
+    async fetch(projectId: string, url: string, defaultBranch?: string, forTask?: string): Promise<string> {
       if (url.startsWith('-')) throw new AppError('BAD_REQUEST', 'a repository URL cannot start with "-"');
       const dir = path(projectId);
       return withLock(dir, async () => {
@@ -287,8 +298,14 @@ export function createMirrors(options: MirrorsOptions) {
         } finally {
           await auth.cleanup();
         }
+        if (forTask) rememberTask(forTask);
         return dir;
       });
+    },
+
+    /** Whether this process fetched the mirror for `taskId`'s run. */
+    fetchedFor(taskId: string): boolean {
+      return fetchedFor.has(taskId);
     },
 
     /**

@@ -139,8 +139,8 @@ export async function startServerOrchestrator(options: {
     credential: (id) => services.credentials.reveal(id),
   });
   return startOrchestrator({
-    prepareRepo: async ({ projectId, repoUrl, defaultBranch }) => ({
-      cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch),
+    prepareRepo: async ({ taskId, projectId, repoUrl, defaultBranch }) => ({
+      cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch, taskId),
       repoUrl: brokerRepoUrl(options.apiUrl, projectId),
     }),
     modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, options.apiUrl, token),
