@@ -152,7 +152,14 @@ describeEachDatabase('git broker', (getDb) => {
         authEnv: brokerAuthEnv(repoUrl, server.url, 'omoi_wt_not-a-token'),
       }),
     ).rejects.toThrow(/401|Authentication|could not read Username/);
-    expect(task.id).toBeTruthy();
+    // Through the API its token reads its task, but not the remote's address.
+    const view = await fetch(`${server.url}/api/v1/tasks/${task.id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(view.status).toBe(200);
+    const seen = await view.text();
+    expect(seen).not.toContain(host.url);
+    expect(JSON.parse(seen).project).toMatchObject({ id: project.id, default_branch: 'main' });
   });
 
   it('pushes to main, to another branch, a tag or a delete are refused before git sees them', async () => {

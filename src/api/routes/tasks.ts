@@ -61,7 +61,9 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         200: jsonResponse(
           Task.extend({
             ticket: Ticket.nullable(),
-            project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }),
+            project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }).partial({
+              repo_url: true,
+            }),
           }),
           'The task',
         ),
@@ -76,7 +78,13 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         services.projects.get(task.project_id),
       ]);
       const { id, name, repo_url, default_branch } = project;
-      return send(c, { ...task, ticket, project: { id, name, repo_url, default_branch } });
+      // A sandbox knows its repository only as the git broker (REPO_URL): never the remote's address.
+      const worker = c.get('principal').kind === 'worker';
+      return send(c, {
+        ...task,
+        ticket,
+        project: { id, name, ...(worker ? {} : { repo_url }), default_branch },
+      });
     },
   );
 
