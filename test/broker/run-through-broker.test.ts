@@ -94,6 +94,17 @@ describe('a run through the git and model brokers', () => {
     expect(project.repo_url).toBe(`${host.url}/app.git`);
     expect(project.default_branch).toBe('main');
     expect(project.credential).toMatchObject({ kind: 'https_token', username: USER });
+    // A URL with the token in it is split by the CLI: the project keeps the URL without it.
+    const embedded = await cli(
+      'project',
+      'add',
+      `http://${USER}:${TOKEN}@127.0.0.1:${new URL(host.url).port}/app.git`,
+      '--name',
+      'again',
+    );
+    expect(embedded.stdout).toContain(`repo ${host.url}/app.git, branch main`);
+    expect(embedded.stdout).toContain(`credential https_token (${USER})`);
+    expect(embedded.stdout + embedded.stderr).not.toContain(TOKEN);
     expect((await cli('project', 'list')).stdout).not.toContain(TOKEN);
 
     const created = await server.api<{ ticket: { id: string; ref: string }; task: { id: string } }>(
