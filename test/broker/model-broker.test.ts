@@ -109,6 +109,8 @@ describeEachDatabase('model broker', (getDb) => {
       output_tokens: 12,
       cost_usd: null,
     });
+    const viaApi = await fetch(`${server.url}/api/v1/tasks/${task.id}/usage`);
+    expect(await viaApi.json()).toEqual({ calls: 2, input_tokens: 24, output_tokens: 12, cost_usd: null });
     const rows = await getDb().query<{ api: string; model: string; status: number }>(
       'SELECT api, model, status FROM model_usage WHERE task_id = $1 ORDER BY id',
       [task.id],

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { taskModelUsage } from '../../broker/model.js';
 import { AppError } from '../../core/errors.js';
 import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
@@ -19,6 +20,34 @@ import { errors, jsonBody, jsonResponse } from './common.js';
 const SERVER_OWNED = /^(ticket|task|project)\./;
 
 export function registerTasks(app: App, { services }: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tasks/{id}/usage',
+      tags: ['tasks'],
+      summary: "The task's model usage through the model broker",
+      description:
+        'Calls, input and output tokens, and cost in USD when the model endpoint reports one (else null).',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            calls: z.number().int(),
+            input_tokens: z.number().int(),
+            output_tokens: z.number().int(),
+            cost_usd: z.number().nullable(),
+          }),
+          'Summed over the calls',
+        ),
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const task = await services.tasks.get(c.req.valid('param').id);
+      return send(c, await taskModelUsage(services.db, task.id));
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'post',
