@@ -3,8 +3,6 @@
 import { fileURLToPath } from 'node:url';
 import { chooseRuntimeName } from '../agents/registry.js';
 import { runtimeEnv } from '../agents/runtime-config.js';
-import { createMirrors } from '../broker/mirrors.js';
-import { brokeredModelEnv, brokerRepoUrl } from '../broker/sandbox-env.js';
 import type { Services } from '../core/services.js';
 import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
@@ -124,7 +122,11 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
  */
 export async function startServerOrchestrator(options: {
   db: Db;
-  services: Pick<Services, 'events' | 'keys' | 'credentials'> & Partial<Pick<Services, 'flow'>>;
+  services: Pick<Services, 'events' | 'keys'> & Partial<Pick<Services, 'flow'>>;
+  /** The git broker's preparation of a run (src/broker, chosen by the entry point). */
+  prepareRepo?: OrchestratorDeps['prepareRepo'];
+  /** The model broker's variables for a sandbox (src/broker, chosen by the entry point). */
+  modelEnv?: OrchestratorDeps['modelEnv'];
   env: OrchestratorEnv;
   apiUrl: string;
   dataDir: string;
@@ -133,17 +135,9 @@ export async function startServerOrchestrator(options: {
   log: (message: string) => void;
 }): Promise<Orchestrator> {
   const { db, services } = options;
-  // Git and model calls of every sandbox go through this server's brokers (src/broker/).
-  const mirrors = createMirrors({
-    dataDir: options.dataDir,
-    credential: (id) => services.credentials.reveal(id),
-  });
   return startOrchestrator({
-    prepareRepo: async ({ taskId, projectId, repoUrl, defaultBranch }) => ({
-      cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch, taskId),
-      repoUrl: brokerRepoUrl(options.apiUrl, projectId),
-    }),
-    modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, options.apiUrl, token),
+    ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
+    ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
     sql: db,
     listen: (channel, handler) => db.listen(channel, handler),
     emit: async (event, tx) => {
