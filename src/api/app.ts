@@ -2,10 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
+import { gitBrokerRoutes } from '../broker/git-routes.js';
+import { createMirrors, type Mirrors } from '../broker/mirrors.js';
+import { modelBrokerRoutes } from '../broker/model.js';
 import { authMiddleware } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
@@ -43,6 +46,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.json({ status: 'ok', version: API_VERSION, database: services.db.kind });
   app.get('/health', health);
   app.get('/api/v1/health', health);
+
+  // The git and model brokers take task tokens only and speak git's and the model APIs' own
+  // formats, so they sit before the JSON and API-key middleware (src/broker/).
+  app.route('/', brokerRoutes(deps));
 
   // Body checks before any route reads it: JSON only, and bounded (spec sync may send more).
   const tooLarge = (limit: number) => () => {
@@ -83,5 +90,39 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.all('/api/*', (c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
 
   if (config.webDir && existsSync(join(config.webDir, 'index.html'))) app.use('*', serveWeb(config.webDir));
+  return app;
+}
+
+/**
+ * The git and model brokers as one app, for the API app and for the sandbox-only listener.
+ *
+ * @example
+ * workerApp.route('/', brokerRoutes({ services, config }));
+ */
+export function brokerRoutes(deps: AppDeps & { mirrors?: Mirrors }): Hono {
+  const { services, config, log } = deps;
+  const mirrors =
+    deps.mirrors ??
+    createMirrors({ dataDir: config.dataDir, credential: (id) => services.credentials.reveal(id) });
+  const app = new Hono();
+  app.route(
+    '/',
+    gitBrokerRoutes({
+      keys: services.keys,
+      projects: services.projects,
+      db: services.db,
+      mirrors,
+      ...(log ? { log } : {}),
+    }),
+  );
+  app.route(
+    '/',
+    modelBrokerRoutes({
+      keys: services.keys,
+      db: services.db,
+      upstreams: config.model ?? {},
+      ...(log ? { log } : {}),
+    }),
+  );
   return app;
 }

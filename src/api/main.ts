@@ -45,7 +45,11 @@ export async function startServer(
     ownDb = await openDatabase(
       config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
     );
-    services = await createServices(ownDb, config.apiKey ? { envApiKey: config.apiKey } : {});
+    services = await createServices(ownDb, {
+      ...(config.apiKey ? { envApiKey: config.apiKey } : {}),
+      secretKey: config.secretKey,
+      dataDir: config.dataDir,
+    });
   }
   const cleanupOwn = async () => {
     if (!ownDb) return;

@@ -14,12 +14,15 @@ const run = promisify(execFile);
  * @example
  * await detectDefaultBranch('/srv/app.git'); // 'main'
  */
-export async function detectDefaultBranch(location: string): Promise<string | null> {
+export async function detectDefaultBranch(
+  location: string,
+  extraEnv: Record<string, string> = {},
+): Promise<string | null> {
   const ask = async (flag: string, ...patterns: string[]) =>
     (
-      await run('git', ['ls-remote', flag, location, ...patterns], {
+      await run('git', ['ls-remote', flag, '--', location, ...patterns], {
         timeout: 15_000,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+        env: { ...process.env, ...extraEnv, GIT_TERMINAL_PROMPT: '0' },
       })
     ).stdout;
   let symref: string;
@@ -52,4 +55,43 @@ export function chooseDefaultBranch(
   if (head && branches.includes(head)) return head;
   for (const usual of ['main', 'master', 'trunk', 'develop']) if (branches.includes(usual)) return usual;
   return branches[0] ?? null;
+}
+
+/**
+ * The environment that lets `git ls-remote` use a credential given to `omoi project add` (an https
+ * token as a header through GIT_CONFIG_*, an ssh key file through GIT_SSH_COMMAND), so it is never
+ * put in a URL or on a command line. `cleanup` removes what it wrote.
+ */
+export async function credentialGitEnv(
+  url: string,
+  credential: Record<string, string> | undefined,
+  keyFile: string | undefined,
+  knownHostsFile: string | undefined,
+): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const none = { env: {}, cleanup: async () => {} };
+  if (credential?.kind === 'https_token' && /^https?:\/\//i.test(url) && credential.secret) {
+    const origin = new URL(url);
+    const user = credential.username ?? 'x-access-token';
+    return {
+      env: {
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: `http.${origin.protocol}//${origin.host}/.extraHeader`,
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`${user}:${credential.secret}`).toString('base64')}`,
+      },
+      cleanup: async () => {},
+    };
+  }
+  if (credential?.kind === 'ssh_key' && keyFile) {
+    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    const hosts = knownHostsFile
+      ? `-o UserKnownHostsFile=${quote(knownHostsFile)} -o StrictHostKeyChecking=yes`
+      : '';
+    return {
+      env: {
+        GIT_SSH_COMMAND: `ssh -i ${quote(keyFile)} -o IdentitiesOnly=yes -o BatchMode=yes ${hosts}`.trim(),
+      },
+      cleanup: async () => {},
+    };
+  }
+  return none;
 }

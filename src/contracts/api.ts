@@ -43,6 +43,30 @@ export const ProjectSettings = z
   })
   .openapi('ProjectSettings');
 
+// Project credentials (src/core/credentials.ts): accepted, sealed, never returned.
+export const CredentialInput = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('https_token'),
+      secret: z.string().min(1).max(4000),
+      username: z.string().min(1).max(100).optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('ssh_key'),
+      private_key: z.string().min(1).max(20_000),
+      known_hosts: z.string().max(100_000).optional(),
+    }),
+  ])
+  .openapi('CredentialInput');
+
+export const CredentialSummary = z
+  .object({
+    kind: z.enum(['https_token', 'ssh_key']),
+    username: z.string().optional(),
+    created_at: timestamp,
+  })
+  .openapi('CredentialSummary');
+
 export const Project = z
   .object({
     id: z.string(),
@@ -50,6 +74,9 @@ export const Project = z
     repo_url: z.string(),
     default_branch: z.string(),
     settings: ProjectSettings,
+    credential: CredentialSummary.nullable()
+      .optional()
+      .openapi({ description: 'The stored credential (kind, username); the secret is never returned' }),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -72,6 +99,8 @@ export const CreateProject = z
       .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'not a valid git branch name')
       .optional(),
     settings: ProjectSettings.optional(),
+    /** Stored sealed with the project, in the same request (`omoi project add --token-env`). */
+    credential: CredentialInput.optional(),
   })
   .openapi('CreateProject');
 
@@ -324,7 +353,10 @@ export const ApprovalResult = z
 /** GET /tasks/:id: a task with its ticket and project (what a worker needs to run it). */
 export const TaskDetail = Task.extend({
   ticket: Ticket.nullable(),
-  project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }),
+  /** A worker's view leaves out repo_url: a sandbox knows its repository only as the git broker. */
+  project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }).partial({
+    repo_url: true,
+  }),
 }).openapi('TaskDetail');
 
 export type ProjectList = z.infer<typeof ProjectList>;

@@ -44,6 +44,8 @@ export const serverEnvSchema = z
       .optional(),
     /** The agent runtime workers use, when chosen explicitly (claude | openai | offline). */
     AGENT_RUNTIME: z.string().min(1).optional(),
+    /** Key that seals project credentials (64 hex characters, base64 of 32 bytes, or a 32+ character passphrase); unset: <data>/secret.key. */
+    OMOI_SECRET_KEY: z.string().min(32, 'OMOI_SECRET_KEY must have at least 32 characters').optional(),
   })
   .extend(runtimeEnvSchema.shape);
 
@@ -69,6 +71,18 @@ export interface ServerConfig {
   runtimeUnavailable: string | null;
   /** OMOI_PUBLIC_URL without a trailing slash: the API address given to workers; null when unset. */
   publicUrl: string | null;
+  /** OMOI_SECRET_KEY (project credentials); unset: <dataDir>/secret.key. */
+  secretKey?: string | undefined;
+  /** The real model endpoints and keys the model broker forwards to (they never enter a sandbox). */
+  model?: ModelUpstreams;
+}
+
+/** Where the model broker (src/broker/model.ts) sends brokered calls, with which keys. */
+export interface ModelUpstreams {
+  openaiBaseUrl?: string | undefined;
+  openaiApiKey?: string | undefined;
+  anthropicBaseUrl?: string | undefined;
+  anthropicApiKey?: string | undefined;
 }
 
 /** True for addresses only this machine can reach. */
@@ -108,6 +122,13 @@ export function loadServerConfig(
     webDir: overrides.webDir !== undefined ? overrides.webDir : (e.OMOI_WEB_DIR ?? defaultWebDir),
     requireAuth: !isLoopback(host),
     publicUrl: e.OMOI_PUBLIC_URL ? e.OMOI_PUBLIC_URL.replace(/\/+$/, '') : null,
+    secretKey: e.OMOI_SECRET_KEY,
+    model: {
+      openaiBaseUrl: e.OPENAI_BASE_URL,
+      openaiApiKey: e.OPENAI_API_KEY,
+      anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+      anthropicApiKey: e.ANTHROPIC_API_KEY,
+    },
     runtimeUnavailable: e.AGENT_RUNTIME ? (checkRuntimeConfig(e.AGENT_RUNTIME, e)?.message ?? null) : null,
   };
 }

@@ -34,7 +34,11 @@ export function createProjectsService(db: Db, events: EventsService) {
   }
 
   return {
-    async create(input: CreateProject): Promise<Project> {
+    /** `inTx` runs in the creating transaction (the project's credential is stored with it). */
+    async create(
+      input: CreateProject,
+      inTx?: (project: Project, tx: Queryable) => Promise<unknown>,
+    ): Promise<Project> {
       try {
         return await db.transaction(async (tx) => {
           const rows = await tx.query<Record<string, unknown>>(
@@ -43,6 +47,7 @@ export function createProjectsService(db: Db, events: EventsService) {
             [input.name, input.repo_url, input.default_branch ?? 'main', input.settings ?? {}],
           );
           const project = plain<Project>(rows[0]!);
+          if (inTx) await inTx(project, tx);
           await events.append(
             {
               type: 'project.created',

@@ -1,5 +1,6 @@
 // The domain services over one database, built once per process by the entry point.
 import type { Db } from '../db/client.js';
+import { createCredentialsService } from './credentials.js';
 import { createEventsService, EventHub } from './events.js';
 import { createFlowService } from './flow.js';
 import { createKeysService } from './keys.js';
@@ -13,6 +14,9 @@ export interface ServicesOptions {
   envApiKey?: string;
   /** How often the event hub polls as a fallback to NOTIFY (ms). */
   eventPollMs?: number;
+  /** Where project credentials get their key: OMOI_SECRET_KEY, else <dataDir>/secret.key. */
+  secretKey?: string | undefined;
+  dataDir?: string | undefined;
 }
 
 /**
@@ -35,9 +39,15 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
   const tickets = createTicketsService(db, { events, tasks, specs });
   const flow = createFlowService(db, { events, approval: tickets.approval });
   const keys = createKeysService(db, options.envApiKey ? { envApiKey: options.envApiKey } : {});
+  const credentials = createCredentialsService(db, {
+    secretKey: options.secretKey,
+    dataDir: options.dataDir,
+  });
   return {
     db,
     projects,
+    /** Project credentials, sealed at rest (src/core/credentials.ts). */
+    credentials,
     tickets,
     tasks,
     events,

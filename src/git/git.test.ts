@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGitRemote } from '../../test/support/git-remote.js';
-import { cloneAndCheckout, git } from './git.js';
+import { brokerAuthEnv, cloneAndCheckout, git } from './git.js';
 
 const root = mkdtempSync(join(tmpdir(), 'omoi-git-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -39,5 +39,24 @@ describe('cloneAndCheckout', () => {
     const dir = join(root, 'ws-empty');
     await cloneAndCheckout({ repoUrl: bare('c'), dir, baseBranch: 'main', workBranch: 'omoi/TKT-003' });
     expect(await git(['symbolic-ref', '--short', 'HEAD'], { cwd: dir })).toBe('omoi/TKT-003');
+  });
+});
+
+describe('brokerAuthEnv', () => {
+  const api = 'http://127.0.0.1:7878';
+  it('sends the token as a header scoped to the broker URL, through the environment only', () => {
+    const url = `${api}/api/v1/git/p1.git`;
+    expect(brokerAuthEnv(url, `${api}/api/v1`, 'tok')).toEqual({
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${url}.extraHeader`,
+      GIT_CONFIG_VALUE_0: 'Authorization: Bearer tok',
+    });
+  });
+
+  it('gives the token to nothing but the API it belongs to', () => {
+    expect(brokerAuthEnv('https://github.com/o/r.git', api, 'tok')).toEqual({});
+    expect(brokerAuthEnv('http://127.0.0.1:9999/api/v1/git/p1.git', api, 'tok')).toEqual({});
+    expect(brokerAuthEnv(`${api}/elsewhere.git`, api, 'tok')).toEqual({});
+    expect(brokerAuthEnv('/srv/repo.git', api, 'tok')).toEqual({});
   });
 });

@@ -14,7 +14,36 @@ export interface GitOptions {
   cwd: string;
   /** Environment for git; a credentials prompt would hang forever, so it is always turned off. */
   env?: NodeJS.ProcessEnv;
+  /** Added to the environment of this git only (the broker's auth header: see `brokerAuthEnv`). */
+  authEnv?: Record<string, string>;
   timeoutMs?: number;
+}
+
+/**
+ * The environment that makes git send the task token to the git broker: an Authorization header
+ * through GIT_CONFIG_* (never in the URL, never in .git/config), scoped to REPO_URL, and only when
+ * REPO_URL is on the API the token belongs to. Anything else gets nothing.
+ *
+ * @example
+ * brokerAuthEnv('http://127.0.0.1:7878/api/v1/git/<id>.git', 'http://127.0.0.1:7878', token);
+ * // { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.http://127.0.0.1:7878/api/v1/git/<id>.git.extraHeader', … }
+ */
+export function brokerAuthEnv(repoUrl: string, apiUrl: string, token: string): Record<string, string> {
+  let repo: URL;
+  let api: URL;
+  try {
+    repo = new URL(repoUrl);
+    api = new URL(apiUrl);
+  } catch {
+    return {};
+  }
+  if (!/^https?:$/.test(repo.protocol) || repo.origin !== api.origin) return {};
+  if (!repo.pathname.startsWith('/api/v1/git/')) return {};
+  return {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: `http.${repoUrl}.extraHeader`,
+    GIT_CONFIG_VALUE_0: `Authorization: Bearer ${token}`,
+  };
 }
 
 /** Runs one git command; a failure is GIT_FAILED with git's last lines of stderr as the message. */
@@ -22,7 +51,7 @@ export async function git(args: string[], options: GitOptions): Promise<string> 
   try {
     const { stdout } = await execFileAsync('git', args, {
       cwd: options.cwd,
-      env: { ...(options.env ?? process.env), GIT_TERMINAL_PROMPT: '0' },
+      env: { ...(options.env ?? process.env), ...options.authEnv, GIT_TERMINAL_PROMPT: '0' },
       timeout: options.timeoutMs ?? 5 * 60_000,
       maxBuffer: 64 << 20,
     });
@@ -59,11 +88,17 @@ export async function cloneAndCheckout(options: {
   baseBranch: string;
   workBranch: string;
   env?: NodeJS.ProcessEnv;
+  /** See `brokerAuthEnv`. */
+  authEnv?: Record<string, string>;
 }): Promise<void> {
-  const { repoUrl, dir, baseBranch, workBranch, env } = options;
+  const { repoUrl, dir, baseBranch, workBranch, env, authEnv } = options;
   // --no-local: a repository given as a plain path is read through git's transport, not by copying
   // its object folder, which races with other workers pushing to it at the same moment.
-  await git(['clone', '--quiet', '--no-tags', '--no-local', repoUrl, dir], { cwd: '/', env });
+  await git(['clone', '--quiet', '--no-tags', '--no-local', '--', repoUrl, dir], {
+    cwd: '/',
+    env,
+    ...(authEnv ? { authEnv } : {}),
+  });
   const at = { cwd: dir, env };
   if (await hasRef(`refs/remotes/origin/${workBranch}`, at)) {
     await git(['checkout', '--quiet', '-B', workBranch, `origin/${workBranch}`], at);

@@ -16,7 +16,10 @@ export { orchestratorEnvSchema } from './config.js';
 
 /** What `omoi start` hands over; the callbacks are the orchestrator's own (see OrchestratorDeps). */
 export interface StartOrchestratorOptions
-  extends Pick<OrchestratorDeps, 'listen' | 'emit' | 'mintToken' | 'onTaskChanged'> {
+  extends Pick<
+    OrchestratorDeps,
+    'listen' | 'emit' | 'mintToken' | 'onTaskChanged' | 'prepareRepo' | 'modelEnv'
+  > {
   /** The server's database as the queue needs it. */
   sql: QueueSql;
   /** Revokes a finished task's worker tokens. */
@@ -68,12 +71,17 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     mintToken: options.mintToken,
     ...(options.revokeTokens ? { onFinished: options.revokeTokens } : {}),
     ...(options.onTaskChanged ? { onTaskChanged: options.onTaskChanged } : {}),
+    ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
+    ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
     ...(options.listen && !env.OMOI_DISABLE_NOTIFY ? { listen: options.listen } : {}),
     log: options.log,
     config: {
       apiUrl: options.apiUrl,
       runtimeName,
-      runtimeEnv: runtimeEnv(runtimeName, env),
+      // With the model broker, the real endpoint and key stay here: the sandbox gets the broker's.
+      runtimeEnv: options.modelEnv
+        ? withoutModelEndpoints(runtimeEnv(runtimeName, env))
+        : runtimeEnv(runtimeName, env),
       maxConcurrency: env.OMOI_MAX_CONCURRENCY,
       pollMs: env.OMOI_POLL_MS,
       maxTurns: env.OMOI_MAX_TURNS,
@@ -114,6 +122,10 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
 export async function startServerOrchestrator(options: {
   db: Db;
   services: Pick<Services, 'events' | 'keys'> & Partial<Pick<Services, 'flow'>>;
+  /** The git broker's preparation of a run (src/broker, chosen by the entry point). */
+  prepareRepo?: OrchestratorDeps['prepareRepo'];
+  /** The model broker's variables for a sandbox (src/broker, chosen by the entry point). */
+  modelEnv?: OrchestratorDeps['modelEnv'];
   env: OrchestratorEnv;
   apiUrl: string;
   dataDir: string;
@@ -123,6 +135,8 @@ export async function startServerOrchestrator(options: {
 }): Promise<Orchestrator> {
   const { db, services } = options;
   return startOrchestrator({
+    ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
+    ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
     sql: db,
     listen: (channel, handler) => db.listen(channel, handler),
     emit: async (event, tx) => {
@@ -139,4 +153,16 @@ export async function startServerOrchestrator(options: {
     log: options.log,
     ...(options.providerSettings ? { providerSettings: options.providerSettings } : {}),
   });
+}
+
+/** The runtime variables without the model endpoints and keys (the model broker supplies its own). */
+function withoutModelEndpoints(env: Record<string, string>): Record<string, string> {
+  const {
+    ANTHROPIC_API_KEY: _a,
+    ANTHROPIC_BASE_URL: _b,
+    OPENAI_API_KEY: _c,
+    OPENAI_BASE_URL: _d,
+    ...rest
+  } = env;
+  return rest;
 }

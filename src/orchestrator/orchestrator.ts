@@ -65,6 +65,24 @@ export interface OrchestratorDeps {
    * reaped): dependants are blocked or released and the ticket moves (src/core/flow.ts).
    */
   onTaskChanged?: (taskId: string) => Promise<unknown>;
+  /**
+   * Readies the project's repository for a run and says where the sandbox gets it: the git broker
+   * fetches the real remote into the server's mirror and answers the broker URL (REPO_URL) and the
+   * mirror's path (for providers that clone outside the sandbox). Without it the sandbox gets the
+   * project's repo_url as it is. A throw fails the run (or retries it) with the reason.
+   */
+  prepareRepo?: (args: {
+    taskId: string;
+    projectId: string;
+    repoUrl: string;
+    defaultBranch: string;
+  }) => Promise<{ repoUrl: string; cloneFrom?: string }>;
+  /**
+   * The model variables of a sandbox (base URL and key of its runtime) for a task token: the model
+   * broker's URLs and the token, so the real key stays on the server. Without it the runtime's
+   * variables from `config.runtimeEnv` go in as they are.
+   */
+  modelEnv?: (runtimeName: string, token: string) => Record<string, string>;
   /** Called when a run is over, whatever its outcome (revokes the task's worker tokens). */
   onFinished?: (taskId: string) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -209,6 +227,28 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     const skill = task.execution_config?.selected_skill ?? 'spec-driven-dev';
     const branch =
       task.branch ?? defaultBranch({ id: task.id, ticketRef: context.ticketRef, executionMode: mode });
+    let repo: { repoUrl: string; cloneFrom?: string } = { repoUrl: context.repoUrl };
+    if (deps.prepareRepo) {
+      // A fetch of a large repository (or one waiting for the mirror's lock) can outlast the lease.
+      const beat = setInterval(
+        () => void queue.heartbeat(task.id, claimer).catch(() => {}),
+        Math.max(200, Math.floor(queue.leaseMs / 3)),
+      );
+      try {
+        repo = await deps.prepareRepo({
+          taskId: task.id,
+          projectId: task.project_id,
+          repoUrl: context.repoUrl,
+          defaultBranch: context.defaultBranch,
+        });
+      } catch (error) {
+        const reason = `the project's repository could not be fetched: ${error instanceof Error ? error.message : String(error)}`;
+        await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
+        return;
+      } finally {
+        clearInterval(beat);
+      }
+    }
     const sandboxId = randomUUID();
     const token = await deps.mintToken({
       taskId: task.id,
@@ -225,8 +265,11 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       executionMode: mode,
       requiredSkill: requireSkill ? skill : null,
       runtime: config.runtimeName,
-      runtimeEnv: config.runtimeEnv,
-      repoUrl: context.repoUrl,
+      runtimeEnv: {
+        ...config.runtimeEnv,
+        ...(deps.modelEnv ? deps.modelEnv(config.runtimeName, token) : {}),
+      },
+      repoUrl: repo.repoUrl,
       baseBranch: context.baseBranch,
       workBranch: branch,
       maxTurns: config.maxTurns,
@@ -235,7 +278,12 @@ export function createOrchestrator(deps: OrchestratorDeps) {
 
     let sandbox: Sandbox;
     try {
-      sandbox = await provider.create({ taskId: task.id, env, keepOnFailure: config.keepOnFailure });
+      sandbox = await provider.create({
+        taskId: task.id,
+        env,
+        keepOnFailure: config.keepOnFailure,
+        ...(repo.cloneFrom ? { cloneFrom: repo.cloneFrom } : {}),
+      });
     } catch (error) {
       const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
       await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { cloneAndCheckout } from '../git/git.js';
+import { cloneAndCheckout, git } from '../git/git.js';
 import { LogBuffer } from './log-buffer.js';
 import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
 
@@ -147,10 +147,13 @@ class LocalSandbox implements Sandbox {
     await mkdir(home, { recursive: true });
     await mkdir(tmp, { recursive: true });
 
-    // Clone and branch outside the sandbox, with the server's git.
+    // Clone and branch outside the sandbox, with the server's git: from the server's mirror when
+    // there is one (then `origin` is REPO_URL, the git broker, so the worker pushes through it).
+    const from = this.create.cloneFrom;
     this.buffer.system(`cloning ${repoUrl} (base ${base}, work branch ${work})`);
     try {
-      await cloneAndCheckout({ repoUrl, dir: repo, baseBranch: base, workBranch: work });
+      await cloneAndCheckout({ repoUrl: from ?? repoUrl, dir: repo, baseBranch: base, workBranch: work });
+      if (from) await git(['remote', 'set-url', 'origin', repoUrl], { cwd: repo });
     } catch (error) {
       return this.finish({ exitCode: null, error: error instanceof Error ? error.message : String(error) });
     }

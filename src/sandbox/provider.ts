@@ -31,6 +31,12 @@ export interface SandboxCreateOptions {
   resources?: { cpus?: number; memoryMb?: number; timeoutMs?: number };
   /** Keep the workspace after a failed run (for debugging). */
   keepOnFailure?: boolean;
+  /**
+   * The server's mirror of the project (a host path), for providers that clone outside the sandbox
+   * (`local`): the clone comes from it and its `origin` is then REPO_URL (the git broker). Never
+   * bound into or given to the sandbox.
+   */
+  cloneFrom?: string;
 }
 
 export interface SandboxLogLine {

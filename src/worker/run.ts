@@ -7,7 +7,7 @@ import type { AgentEvent, AgentRuntime, AgentSession } from '../agents/runtime.j
 import type { EventData, WorkerEventType } from '../contracts/events.js';
 import type { WorkerConfig } from '../contracts/worker-env.js';
 import type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
-import { cloneAndCheckout, commitAll, isCheckout, pushBranch } from '../git/git.js';
+import { brokerAuthEnv, cloneAndCheckout, commitAll, isCheckout, pushBranch } from '../git/git.js';
 import { loadSpecFiles, validateSpecDir } from '../spec-format/index.js';
 import type { ValidationReport } from '../spec-format/types.js';
 import type { WorkerApiClient, WorkerTask } from './api-client.js';
@@ -137,6 +137,7 @@ async function runJob(
         dir: workspace,
         baseBranch: config.BASE_BRANCH,
         workBranch: config.WORK_BRANCH,
+        authEnv: brokerAuthEnv(config.REPO_URL, config.OMOIOS_API_URL, config.OMOIOS_API_KEY),
       });
     } catch (error) {
       return fail(message(error));
@@ -264,7 +265,11 @@ async function publish(
   try {
     const { commit, committed } = await commitAll({ cwd: workspace, message: commitMessage, paths });
     if (commit === null) return { ok: false, error: 'nothing to commit on an empty branch' };
-    await pushBranch({ cwd: workspace, branch });
+    await pushBranch({
+      cwd: workspace,
+      branch,
+      authEnv: brokerAuthEnv(config.REPO_URL, config.OMOIOS_API_URL, config.OMOIOS_API_KEY),
+    });
     log(`pushed ${branch} at ${commit}${committed ? '' : ' (no new changes)'}`);
     await emit('git.pushed', { branch, commit, committed });
     return { ok: true, branch, commit };

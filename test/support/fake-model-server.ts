@@ -62,6 +62,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Index of the scripted turn this request consumed; undefined for side calls. */
   turn?: number;
+  /** The key it was sent with (Authorization or x-api-key), to assert who holds which key. */
+  credential?: string;
 }
 
 export interface FakeModelServerOptions {
@@ -217,7 +219,15 @@ function record(req: IncomingMessage, raw: string): RecordedRequest {
     : url.pathname.includes('/messages')
       ? 'anthropic'
       : 'other';
-  return { api, method: req.method ?? 'GET', path: url.pathname, headers, body };
+  const credential = req.headers['x-api-key'] ?? req.headers.authorization;
+  return {
+    api,
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    headers,
+    body,
+    ...(typeof credential === 'string' ? { credential } : {}),
+  };
 }
 
 function json(

@@ -1,6 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../base/errors.js';
 import {
   CreateProject,
+  CredentialInput,
+  CredentialSummary,
   DocumentList,
   ErrorBody,
   IdParam,
@@ -10,11 +13,22 @@ import {
   SyncRequest,
   SyncResult,
 } from '../../contracts/api.js';
+import {
+  type CredentialInput as CredentialValue,
+  checkCredential,
+  splitRepoUrl,
+} from '../../core/credentials.js';
+import type { Project as ProjectRow } from '../../core/projects.js';
 import type { App, AppDeps } from '../context.js';
-import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 export function registerProjects(app: App, { services }: AppDeps): void {
+  // A project as routes show it: its credential's kind and username, never the secret.
+  const withCredential = async (project: ProjectRow) => ({
+    ...project,
+    credential: await services.credentials.summary(project.id),
+  });
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -24,7 +38,63 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       request: { body: jsonBody(CreateProject) },
       responses: { 201: jsonResponse(Project, 'The project'), 400: errors[400], 409: errors[409] },
     }),
-    async (c) => c.json(await services.projects.create(c.req.valid('json')), 201),
+    async (c) => {
+      const { credential: given, ...input } = c.req.valid('json');
+      // A credential inside the URL (https://user:token@host/…) goes to the store, never to the row.
+      const { url, credential: embedded } = splitRepoUrl(input.repo_url);
+      if (given && embedded)
+        throw new AppError(
+          'BAD_REQUEST',
+          'send the credential either in repo_url or in credential, not both',
+        );
+      const credential: CredentialValue | undefined = given ?? embedded ?? undefined;
+      if (credential) checkCredential(credential);
+      const project = await services.projects.create({ ...input, repo_url: url }, async (created, tx) => {
+        if (credential) await services.credentials.set(created.id, credential, tx);
+      });
+      return c.json(await withCredential(project), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/projects/{id}/credentials',
+      tags: ['projects'],
+      summary: "Store the project's git credential (replacing any)",
+      description:
+        'An https token (sent as HTTP Basic with `username`, default x-access-token) or an ssh private key ' +
+        '(with known_hosts: strict host key checking). Sealed with AES-256-GCM; no route returns it. Only ' +
+        "the server's own git uses it (the git broker).",
+      request: { params: IdParam, body: jsonBody(CredentialInput) },
+      responses: {
+        201: jsonResponse(CredentialSummary, 'What is stored (never the secret)'),
+        400: errors[400],
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const project = await services.projects.get(c.req.valid('param').id);
+      return c.json(await services.credentials.set(project.id, c.req.valid('json')), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/v1/projects/{id}/credentials',
+      tags: ['projects'],
+      summary: "Remove the project's git credential",
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(z.object({ removed: z.boolean() }), 'Whether there was one'),
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const project = await services.projects.get(c.req.valid('param').id);
+      return c.json({ removed: await services.credentials.remove(project.id) }, 200);
+    },
   );
 
   app.openapi(
@@ -35,7 +105,16 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       summary: 'List projects',
       responses: { 200: jsonResponse(ProjectList, 'Every project') },
     }),
-    async (c) => c.json({ projects: await services.projects.list() }, 200),
+    async (c) => {
+      const credentials = await services.credentials.summaries();
+      const projects = await services.projects.list();
+      return c.json(
+        {
+          projects: projects.map((p) => ({ ...p, credential: credentials.get(p.id) ?? null })),
+        },
+        200,
+      );
+    },
   );
 
   app.openapi(
@@ -47,7 +126,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       request: { params: IdParam },
       responses: { 200: jsonResponse(Project, 'The project'), 404: errors[404] },
     }),
-    async (c) => c.json(await services.projects.get(c.req.valid('param').id), 200),
+    async (c) => c.json(await withCredential(await services.projects.get(c.req.valid('param').id)), 200),
   );
 
   app.openapi(

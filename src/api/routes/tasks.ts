@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../base/errors.js';
+import { taskModelUsage } from '../../broker/model.js';
 import {
   AddDependencies,
   CreateTask,
@@ -13,12 +14,39 @@ import {
 } from '../../contracts/api.js';
 import { type AppendEvent, isWorkerEventType, WORKER_EVENT_TYPES } from '../../contracts/events.js';
 import type { App, AppDeps } from '../context.js';
-import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 /** Lifecycle events only the server writes; a client posting them would misreport a task. */
 
 export function registerTasks(app: App, { services }: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tasks/{id}/usage',
+      tags: ['tasks'],
+      summary: "The task's model usage through the model broker",
+      description:
+        'Calls, input and output tokens, and cost in USD when the model endpoint reports one (else null).',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            calls: z.number().int(),
+            input_tokens: z.number().int(),
+            output_tokens: z.number().int(),
+            cost_usd: z.number().nullable(),
+          }),
+          'Summed over the calls',
+        ),
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const task = await services.tasks.get(c.req.valid('param').id);
+      return c.json(await taskModelUsage(services.db, task.id), 200);
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -70,7 +98,16 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         services.projects.get(task.project_id),
       ]);
       const { id, name, repo_url, default_branch } = project;
-      return c.json({ ...task, ticket, project: { id, name, repo_url, default_branch } }, 200);
+      // A sandbox knows its repository only as the git broker (REPO_URL): never the remote's address.
+      const worker = c.get('principal').kind === 'worker';
+      return c.json(
+        {
+          ...task,
+          ticket,
+          project: { id, name, ...(worker ? {} : { repo_url }), default_branch },
+        },
+        200,
+      );
     },
   );
 

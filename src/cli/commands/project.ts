@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { printJson, usageError } from '../output.js';
 
-const USAGE = 'omoi project add <path-or-git-url> [--name N] [--branch B] [--json]';
+const USAGE =
+  'omoi project add <path-or-git-url> [--name N] [--branch B] [--token-env VAR [--username U] | --ssh-key FILE [--known-hosts FILE]] [--json]';
 
 /** A git URL (scheme://… or user@host:path) rather than a local path. */
 export function isGitUrl(value: string): boolean {
@@ -20,6 +21,16 @@ export function repoName(location: string): string {
   return last.replace(/\.git$/, '') || 'project';
 }
 
+interface AddFlags {
+  name?: string;
+  branch?: string;
+  tokenEnv?: string;
+  username?: string;
+  sshKey?: string;
+  knownHosts?: string;
+  json?: boolean;
+}
+
 export function register(program: Command): void {
   const project = program.command('project').description('Register and list repositories');
 
@@ -32,17 +43,56 @@ export function register(program: Command): void {
       '--branch <branch>',
       "default branch (default: the repository's HEAD branch when it exists, else main or master)",
     )
+    .option(
+      '--token-env <VAR>',
+      'send the https token held in environment variable VAR as the project credential',
+    )
+    .option('--username <name>', 'user name the token is sent with (default x-access-token)')
+    .option('--ssh-key <file>', 'send this ssh private key as the project credential')
+    .option(
+      '--known-hosts <file>',
+      'known_hosts lines for the ssh remote (then its host key is checked strictly)',
+    )
     .option('--json', 'print the project as JSON')
-    .action(async (location: string, flags: { name?: string; branch?: string; json?: boolean }) => {
+    .action(async (location: string, flags: AddFlags) => {
       const { execFile } = await import('node:child_process');
       const { promisify } = await import('node:util');
-      const { existsSync } = await import('node:fs');
+      const { existsSync, readFileSync } = await import('node:fs');
       const { resolve } = await import('node:path');
+      const { splitRepoUrl } = await import('../../core/credentials.js');
       const git = promisify(execFile);
 
-      let repoUrl = location;
+      // A credential inside the URL is split off here too: it is sent as the credential, never as the URL.
+      const split = splitRepoUrl(location);
+      let repoUrl = split.url;
+      let credential: Record<string, string> | undefined = split.credential
+        ? { ...split.credential }
+        : undefined;
+      if ((flags.tokenEnv || flags.sshKey) && credential)
+        return usageError(
+          'the URL already holds a credential; drop it or the --token-env/--ssh-key flag',
+          USAGE,
+        );
+      if (flags.tokenEnv && flags.sshKey) return usageError('give --token-env or --ssh-key, not both', USAGE);
+      if (flags.knownHosts && !flags.sshKey) return usageError('--known-hosts goes with --ssh-key', USAGE);
+      if (flags.username && !flags.tokenEnv) return usageError('--username goes with --token-env', USAGE);
+      if (flags.tokenEnv) {
+        const secret = process.env[flags.tokenEnv];
+        if (!secret) return usageError(`the environment variable ${flags.tokenEnv} is not set`, USAGE);
+        credential = { kind: 'https_token', secret, ...(flags.username ? { username: flags.username } : {}) };
+      } else if (flags.sshKey) {
+        if (!existsSync(flags.sshKey)) return usageError(`no such key file: ${flags.sshKey}`, USAGE);
+        if (flags.knownHosts && !existsSync(flags.knownHosts))
+          return usageError(`no such known_hosts file: ${flags.knownHosts}`, USAGE);
+        credential = {
+          kind: 'ssh_key',
+          private_key: readFileSync(flags.sshKey, 'utf8'),
+          ...(flags.knownHosts ? { known_hosts: readFileSync(flags.knownHosts, 'utf8') } : {}),
+        };
+      }
+
       let branch = flags.branch;
-      if (!isGitUrl(location)) {
+      if (!isGitUrl(repoUrl)) {
         const path = resolve(location);
         if (!existsSync(path)) return usageError(`no such folder: ${location}`, USAGE);
         try {
@@ -53,24 +103,36 @@ export function register(program: Command): void {
         repoUrl = path;
       }
       if (!branch) {
-        const { detectDefaultBranch } = await import('../default-branch.js');
-        branch = (await detectDefaultBranch(repoUrl)) ?? undefined;
+        const { detectDefaultBranch, credentialGitEnv } = await import('../default-branch.js');
+        const asked = await credentialGitEnv(repoUrl, credential, flags.sshKey, flags.knownHosts);
+        try {
+          branch = (await detectDefaultBranch(repoUrl, asked.env)) ?? undefined;
+        } finally {
+          await asked.cleanup();
+        }
       }
       const { createApiClient, parseApiClientEnv } = await import('../../api/client.js');
       const env = parseApiClientEnv(process.env);
       const api = createApiClient({ baseUrl: env.OMOIOS_API_URL, key: env.OMOIOS_API_KEY });
-      const created = await api.post<{ id: string; name: string; repo_url: string; default_branch: string }>(
-        '/projects',
-        {
-          name: flags.name ?? repoName(location),
-          repo_url: repoUrl,
-          ...(branch ? { default_branch: branch } : {}),
-        },
-      );
+      const created = await api.post<{
+        id: string;
+        name: string;
+        repo_url: string;
+        default_branch: string;
+        credential?: { kind: string; username?: string } | null;
+      }>('/projects', {
+        name: flags.name ?? repoName(location),
+        repo_url: repoUrl,
+        ...(branch ? { default_branch: branch } : {}),
+        ...(credential ? { credential } : {}),
+      });
       if (flags.json) printJson(created);
       else
         process.stdout.write(
           `project ${created.name} (${created.id})\n  repo ${created.repo_url}, branch ${created.default_branch}\n` +
+            (created.credential
+              ? `  credential ${created.credential.kind}${created.credential.username ? ` (${created.credential.username})` : ''}, stored sealed on the server\n`
+              : '') +
             `  next: omoi ticket create "<what to build>" --project ${created.name}\n`,
         );
     });

@@ -55,7 +55,11 @@ export function register(program: Command): void {
         config.databaseUrl ? { url: config.databaseUrl } : { dataDir: resolve(config.dataDir) },
       );
       // 2. the services
-      const services = await createServices(db, config.apiKey ? { envApiKey: config.apiKey } : {});
+      const services = await createServices(db, {
+        ...(config.apiKey ? { envApiKey: config.apiKey } : {}),
+        secretKey: config.secretKey,
+        dataDir: resolve(config.dataDir),
+      });
       const closers: Array<() => Promise<unknown>> = [() => db.close(), () => services.stop()];
       const shutdown = async () => {
         for (const close of closers.reverse())
@@ -79,11 +83,25 @@ export function register(program: Command): void {
           );
         }
         if (runEnv.data.OMOI_ORCHESTRATOR) {
+          // Git and model calls of every sandbox go through this server's brokers (src/broker/):
+          // the remote is fetched into the server's mirror, the sandbox gets broker URLs and its token.
+          const { createMirrors } = await import('../../broker/mirrors.js');
+          const { brokeredModelEnv, brokerRepoUrl } = await import('../../broker/sandbox-env.js');
+          const apiUrl = config.publicUrl ?? server.url.replace('://0.0.0.0:', '://127.0.0.1:');
+          const mirrors = createMirrors({
+            dataDir: resolve(config.dataDir),
+            credential: (id) => services.credentials.reveal(id),
+          });
           const orchestrator = await startServerOrchestrator({
+            prepareRepo: async ({ taskId, projectId, repoUrl, defaultBranch }) => ({
+              cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch, taskId),
+              repoUrl: brokerRepoUrl(apiUrl, projectId),
+            }),
+            modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, apiUrl, token),
             db,
             services,
             env: runEnv.data,
-            apiUrl: config.publicUrl ?? server.url.replace('://0.0.0.0:', '://127.0.0.1:'),
+            apiUrl,
             dataDir: resolve(config.dataDir),
             path: process.env.PATH ?? '',
             providerSettings: process.env,
