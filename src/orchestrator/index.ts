@@ -23,6 +23,8 @@ export interface StartOrchestratorOptions
   revokeTokens?: (taskId: string) => Promise<void>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
+  /** The worker surface local sandboxes' relays forward to (`<data>/run/worker.sock`). */
+  workerApi?: string;
   dataDir: string;
   /** True when this process alone owns the database (PGlite). */
   exclusive: boolean;
@@ -53,6 +55,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     path: options.path,
     keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
     isolation: env.OMOI_SANDBOX_ISOLATION,
+    ...(options.workerApi ? { workerApi: options.workerApi } : {}),
     settings: options.providerSettings ?? {},
     log: options.log,
   });
@@ -116,6 +119,7 @@ export async function startServerOrchestrator(options: {
   services: Pick<Services, 'events' | 'keys'> & Partial<Pick<Services, 'flow'>>;
   env: OrchestratorEnv;
   apiUrl: string;
+  workerApi?: string;
   dataDir: string;
   path: string;
   providerSettings?: Readonly<Record<string, unknown>>;
@@ -132,6 +136,7 @@ export async function startServerOrchestrator(options: {
     revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),
     ...(services.flow ? { onTaskChanged: (taskId: string) => services.flow!.settle(taskId) } : {}),
     apiUrl: options.apiUrl,
+    ...(options.workerApi ? { workerApi: options.workerApi } : {}),
     dataDir: options.dataDir,
     exclusive: db.kind === 'pglite',
     env: options.env,

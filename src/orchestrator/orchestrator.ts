@@ -235,7 +235,12 @@ export function createOrchestrator(deps: OrchestratorDeps) {
 
     let sandbox: Sandbox;
     try {
-      sandbox = await provider.create({ taskId: task.id, env, keepOnFailure: config.keepOnFailure });
+      sandbox = await provider.create({
+        taskId: task.id,
+        env,
+        keepOnFailure: config.keepOnFailure,
+        network: context.network,
+      });
     } catch (error) {
       const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
       await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));

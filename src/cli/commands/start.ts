@@ -65,6 +65,31 @@ export function register(program: Command): void {
         // 3. the HTTP server
         const server = await startServer(config, { services, log });
         closers.push(() => server.close());
+        // 3b. the worker-only surface: task tokens only, on <data>/run/worker.sock (local sandboxes'
+        //     relays) and OMOI_WORKER_PORT when set (remote sandboxes). Worker routes of other parts
+        //     (the git broker, the model pass-through) go into `mounts`.
+        const { createWorkerSurface, startWorkerSurface, workerSurfaceEnvSchema } = await import(
+          '../../api/worker-surface.js'
+        );
+        const { createApp } = await import('../../api/app.js');
+        const surfaceEnv = workerSurfaceEnvSchema.safeParse(process.env);
+        if (!surfaceEnv.success) {
+          const { AppError } = await import('../../core/errors.js');
+          throw new AppError(
+            'CONFIG_INVALID',
+            surfaceEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          );
+        }
+        const surface = await startWorkerSurface(
+          createWorkerSurface({
+            api: createApp({ services, config, log }),
+            keys: services.keys,
+            mounts: [],
+            log,
+          }),
+          { dataDir: config.dataDir, port: surfaceEnv.data.OMOI_WORKER_PORT, host: config.host },
+        );
+        closers.push(() => surface.close());
         // 4. the orchestrator, after the server (workers call its URL); stopped first on shutdown,
         //    handing running tasks back. OMOI_ORCHESTRATOR=false leaves the work to other processes.
         const { orchestratorEnvSchema, startServerOrchestrator } = await import(
@@ -83,7 +108,8 @@ export function register(program: Command): void {
             db,
             services,
             env: runEnv.data,
-            apiUrl: config.publicUrl ?? server.url.replace('://0.0.0.0:', '://127.0.0.1:'),
+            apiUrl: config.publicUrl ?? (surface.url ?? server.url).replace('://0.0.0.0:', '://127.0.0.1:'),
+            workerApi: surface.socketPath,
             dataDir: resolve(config.dataDir),
             path: process.env.PATH ?? '',
             providerSettings: process.env,
