@@ -142,13 +142,7 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
   const covered = (path: string) =>
     TOOLCHAIN.some((dir) => existsSync(dir) && !lstatSync(dir).isSymbolicLink() && isInside(path, dir));
   const readOnly = [...new Set(spec.readOnly.map((p) => resolve(p)))].filter((p) => !covered(p));
-  for (const path of readOnly) args.push('--ro-bind', path, path);
-  // The data folder (database, other workspaces, keys) stays hidden even when it lies inside a
-  // bound folder, as `./.omoi` inside the installation does.
-  for (const path of spec.hide) {
-    const abs = resolve(path);
-    if (readOnly.some((p) => isInside(abs, p)) || covered(abs)) args.push('--tmpfs', abs);
-  }
+  // The private /tmp and HOME first: an installation under /tmp is then bound on top of them.
   args.push(
     '--proc',
     '/proc',
@@ -160,6 +154,15 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
     '--bind',
     spec.home,
     SANDBOX_PATHS.home,
+  );
+  for (const path of readOnly) args.push('--ro-bind', path, path);
+  // The data folder (database, other workspaces, keys) stays hidden even when it lies inside a
+  // bound folder, as `./.omoi` inside the installation does.
+  for (const path of spec.hide) {
+    const abs = resolve(path);
+    if (readOnly.some((p) => isInside(abs, p)) || covered(abs)) args.push('--tmpfs', abs);
+  }
+  args.push(
     '--ro-bind',
     spec.run,
     SANDBOX_PATHS.run,

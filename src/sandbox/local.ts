@@ -8,7 +8,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -152,6 +152,19 @@ function hostIds(): { uid: number; gid: number } | null {
   return process.getuid?.() === 0 ? { uid: UNPRIVILEGED_HOST_ID, gid: UNPRIVILEGED_HOST_ID } : null;
 }
 
+/** The first folder above `dir` that a user without privileges cannot pass through, or null. */
+async function untraversable(dir: string, uid: number): Promise<string | null> {
+  let current = resolve(dir, '..');
+  for (;;) {
+    const info = await stat(current);
+    const passes = info.uid === uid ? (info.mode & 0o100) !== 0 : (info.mode & 0o001) !== 0;
+    if (!passes) return current;
+    const up = resolve(current, '..');
+    if (up === current) return null;
+    current = up;
+  }
+}
+
 /** Null when bwrap can build a sandbox here; else why not, in words an operator can act on. */
 async function probeBwrap(bwrap: string): Promise<string | null> {
   const ids = hostIds();
@@ -292,7 +305,17 @@ class LocalSandbox implements Sandbox {
 
     const ids = hostIds();
     if (ids) {
-      // Root's sandbox runs as `nobody` outside: it must own its workspace, HOME and /tmp.
+      // Root's sandbox runs as `nobody` outside: it owns its folder, workspace, HOME and /tmp, and
+      // must be able to reach them (bwrap opens every source path as that user).
+      const blocked = await untraversable(this.dir, ids.uid);
+      if (blocked)
+        return this.finish({
+          exitCode: null,
+          error:
+            `the sandbox's host user (uid ${ids.uid}) cannot reach ${blocked}: allow it to pass through ` +
+            `(\`chmod o+x ${blocked}\`, which lists nothing) or run the server as a user other than root`,
+        });
+      await execFileAsync('chown', [`${ids.uid}:${ids.gid}`, this.dir]);
       await execFileAsync('chown', ['-R', `${ids.uid}:${ids.gid}`, repo, home, tmp]);
     }
 
