@@ -66,7 +66,6 @@ const FORBIDDEN = (() => {
   for (const [net, prefix] of [
     ['::', 128],
     ['::1', 128],
-    ['::ffff:0:0', 96], // IPv4-mapped: checked as IPv4 below
     ['64:ff9b::', 96],
     ['100::', 64],
     ['2001:db8::', 32],
