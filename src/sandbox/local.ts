@@ -6,10 +6,11 @@
 // task's token outside (src/sandbox/api-relay.ts), the network through the project's egress proxy
 // (src/sandbox/egress-proxy.ts). Without bwrap no worker runs unless OMOI_SANDBOX_ISOLATION=off.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cloneAndCheckout } from '../git/git.js';
@@ -95,9 +96,9 @@ export function localRepoPath(url: string): string | null {
  * const sandbox = await provider.create({ taskId, env });
  */
 export function createLocalProvider(options: LocalProviderOptions): SandboxProvider {
-  const root = resolve(options.dataDir, 'workspaces');
   const bwrap = options.isolation === 'off' ? null : findOnPath('bwrap', options.path);
   const log = options.log ?? (() => {});
+  const root = workspaceRoot(options.dataDir, bwrap !== null, log);
   const sandboxes = new Map<string, LocalSandbox>();
   if (options.isolation === 'off') log(`local sandbox: ${ISOLATION_OFF_MESSAGE}`);
   else if (!bwrap) log(`local sandbox: ${NO_BWRAP_MESSAGE}`);
@@ -150,6 +151,47 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
 /** The host uid and gid a sandbox runs as: the server's own, or `nobody` when the server is root. */
 function hostIds(): { uid: number; gid: number } | null {
   return process.getuid?.() === 0 ? { uid: UNPRIVILEGED_HOST_ID, gid: UNPRIVILEGED_HOST_ID } : null;
+}
+
+/**
+ * Where sandbox folders live: `<data>/workspaces`, unless the server is root and a folder above it
+ * is closed to the sandbox's host user (a data folder under /root, a 0700 temp folder); then a
+ * folder of this data folder's own under /var/tmp, which the log names.
+ */
+function workspaceRoot(dataDir: string, isolated: boolean, log: (message: string) => void): string {
+  const preferred = resolve(dataDir, 'workspaces');
+  const ids = isolated ? hostIds() : null;
+  if (!ids) return preferred;
+  const blocked = untraversableSync(join(preferred, 'x'), ids.uid);
+  if (!blocked) return preferred;
+  const base = existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
+  const digest = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
+  const fallback = join(base, `omoi-sandboxes-${digest}`);
+  mkdirSync(fallback, { recursive: true, mode: 0o711 });
+  chmodSync(fallback, 0o711);
+  log(
+    `local sandbox: ${blocked} is closed to the sandbox user (uid ${ids.uid}), so workspaces live in ${fallback}`,
+  );
+  return fallback;
+}
+
+/** The first folder above `dir` that a user without privileges cannot pass through, or null. */
+function untraversableSync(dir: string, uid: number): string | null {
+  let current = resolve(dir, '..');
+  for (;;) {
+    if (!existsSync(current)) {
+      const up = resolve(current, '..');
+      if (up === current) return null;
+      current = up;
+      continue;
+    }
+    const info = statSync(current);
+    const passes = info.uid === uid ? (info.mode & 0o100) !== 0 : (info.mode & 0o001) !== 0;
+    if (!passes) return current;
+    const up = resolve(current, '..');
+    if (up === current) return null;
+    current = up;
+  }
 }
 
 /** The first folder above `dir` that a user without privileges cannot pass through, or null. */
