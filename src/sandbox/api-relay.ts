@@ -6,7 +6,7 @@
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 
 export interface ApiRelayOptions {
-  /** The worker surface: a unix socket path, or an http:// URL (a server without the socket). */
+  /** The worker surface: a unix socket path, or an http:// URL whose host and port are used (paths pass as sent). */
   upstream: string;
   /** The task's worker token, added to every request as `Authorization: Bearer`. */
   token: string;
@@ -26,21 +26,17 @@ export function createApiRelay(options: ApiRelayOptions): Server {
   const target = options.upstream.startsWith('http')
     ? (() => {
         const url = new URL(options.upstream);
-        return { host: url.hostname, port: Number(url.port || 80), prefix: url.pathname.replace(/\/+$/, '') };
+        return { host: url.hostname, port: Number(url.port || 80) };
       })()
-    : { socketPath: options.upstream, prefix: '' };
+    : { socketPath: options.upstream };
   return createServer((req, res) => {
     const headers: IncomingHttpHeaders = { ...req.headers };
     for (const name of CREDENTIAL_HEADERS) delete headers[name];
     headers.authorization = `Bearer ${options.token}`;
-    const { prefix, ...where } = target;
-    const upstream = request(
-      { ...where, method: req.method, path: `${prefix}${req.url ?? '/'}`, headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const upstream = request({ ...target, method: req.method, path: req.url ?? '/', headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     upstream.on('error', (error) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(502, { 'content-type': 'application/json' });

@@ -63,6 +63,8 @@ export interface LocalProviderOptions {
   limits?: { pids?: number; memoryMb?: number; timeoutMs?: number; cpus?: number };
   /** Hosts added to the registries list (OMOI_SANDBOX_ALLOW_HOSTS). */
   allowHosts?: string[];
+  /** Test only: more host folders bound read-only at the same path (the suites' scripts and fixtures). */
+  shareReadOnly?: string[];
   /** Test only: name resolution and private addresses the egress proxy may reach (see egress-proxy.ts). */
   egressTesting?: Pick<EgressProxyOptions, 'lookup' | 'exemptAddresses'>;
   /** Keep workspaces of failed runs for debugging. */
@@ -376,7 +378,11 @@ class LocalSandbox implements Sandbox {
       tmp,
       run,
       etc,
-      readOnly: [...nodePaths(process.execPath), ...installPaths(this.options.omoiBin)],
+      readOnly: [
+        ...nodePaths(process.execPath),
+        ...installPaths(this.options.omoiBin),
+        ...(this.options.shareReadOnly ?? []),
+      ],
       hide: [this.options.dataDir],
       limits,
       command: [process.execPath, resolve(this.options.omoiBin), 'worker'],
