@@ -287,6 +287,73 @@ describe.skipIf(!hasBwrap)('limits and policies of a local sandbox', () => {
   }, 60_000);
 });
 
+describe.skipIf(!hasBwrap)('the real omoi worker in a local sandbox', () => {
+  it('reaches the worker surface through its forwarder and the relay, holding no token', async () => {
+    // The CLI from source, bundled beside the repository's package.json so that it finds
+    // node_modules and src/skills exactly as dist/ does.
+    const repoRoot = join(import.meta.dirname, '..', '..');
+    const bundleDir = join(repoRoot, 'test-results', `security-${randomBytes(4).toString('hex')}`);
+    const workerBin = join(bundleDir, 'main.mjs');
+    const { build } = await import('esbuild');
+    await build({
+      entryPoints: [join(repoRoot, 'src/cli/main.ts')],
+      outfile: workerBin,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'error',
+    });
+    try {
+      const fresh = await seed('real-worker');
+      const freshToken = await server.services.keys.mintWorkerToken({
+        taskId: fresh.task,
+        projectId: fresh.project,
+        ticketId: fresh.ticket,
+        ttlMs: 10 * 60_000,
+      });
+      const real = createLocalProvider({
+        dataDir,
+        omoiBin: workerBin,
+        path: process.env.PATH ?? '',
+        workerApi: surface.socketPath,
+      });
+      const sandbox = await real.create({
+        taskId: fresh.task,
+        env: {
+          OMOIOS_API_URL: server.url,
+          OMOIOS_API_KEY: freshToken,
+          OMOIOS_PROJECT_ID: fresh.project,
+          TASK_ID: fresh.task,
+          SANDBOX_ID: 'security-real',
+          EXECUTION_MODE: 'exploration',
+          REQUIRE_SPEC_SKILL: 'true',
+          SELECTED_SKILL: 'spec-driven-dev',
+          AGENT_RUNTIME: 'offline',
+          REPO_URL: remote,
+          BASE_BRANCH: 'main',
+          WORK_BRANCH: 'omoi/TKT-REAL',
+          MAX_TURNS: '5',
+          SPEC_MAX_ATTEMPTS: '2',
+        },
+      });
+      const lines = await drain(sandbox);
+      await sandbox.wait();
+      await sandbox.destroy();
+      const text = lines.map((l) => l.text).join('\n');
+      expect(text).not.toContain(freshToken);
+      // What the worker posted arrived at the server, through 127.0.0.1 of its own network
+      // namespace, the relay socket and the worker surface.
+      const events = await server.services.events.list({ task_id: fresh.task }, 0, 500);
+      const types = events.map((e) => e.type);
+      expect(types, text.slice(0, 3000)).toContain('worker.started');
+      expect(types).toContain('skill.injected');
+    } finally {
+      await rm(bundleDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
 describe('without bubblewrap', () => {
   it('finding 10: agents do not run unless OMOI_SANDBOX_ISOLATION=off, which every run then says', async () => {
     // A PATH with git but no bwrap.
