@@ -170,6 +170,25 @@ describeEachDatabase('the worker-only surface', (getDb) => {
     expect((await call(surface.socketPath, 'GET', '/api/v1/git/whoami')).status).toBe(401);
   });
 
+  it('also listens on OMOI_WORKER_PORT for remote sandboxes, with the same rules', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const other = await startWorkerSurface(createWorkerSurface({ api: api.app, keys: api.services.keys }), {
+      dataDir: await mkdtemp(join(tmpdir(), 'omoi-surface-tcp-')),
+      port: 0,
+    });
+    try {
+      expect(other.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${other.url}/api/v1/projects`)).status).toBe(401);
+      const own = await fetch(`${other.url}/api/v1/tasks/${mine.task}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(own.status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a revoked token', async () => {
     const short = await api.services.keys.mintWorkerToken({
       taskId: mine.task,
