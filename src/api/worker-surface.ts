@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../base/errors.js';
 import type { KeysService, Principal } from '../core/keys.js';
 import { checkWorkerScope } from './auth.js';
 import { errorBody, errorResponse } from './errors.js';

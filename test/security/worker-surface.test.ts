@@ -24,6 +24,7 @@ function call(
   path: string,
   headers: Record<string, string> = {},
   body?: string,
+  // biome-ignore lint/suspicious/noExplicitAny: reports and bodies are asserted field by field
 ): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers }, (res) => {

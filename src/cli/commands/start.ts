@@ -74,7 +74,7 @@ export function register(program: Command): void {
         const { createApp } = await import('../../api/app.js');
         const surfaceEnv = workerSurfaceEnvSchema.safeParse(process.env);
         if (!surfaceEnv.success) {
-          const { AppError } = await import('../../core/errors.js');
+          const { AppError } = await import('../../base/errors.js');
           throw new AppError(
             'CONFIG_INVALID',
             surfaceEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
