@@ -15,6 +15,7 @@ import { createGunzip } from 'node:zlib';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { AppError, coerceError } from '../base/errors.js';
+import { GIT_BROKER_PATH } from '../contracts/broker-urls.js';
 import type { KeysService } from '../core/keys.js';
 import type { ProjectsService } from '../core/projects.js';
 import type { Queryable } from '../db/client.js';
@@ -34,7 +35,7 @@ export interface GitBrokerDeps {
 }
 
 /** The URL path prefix of the broker. */
-export const GIT_BROKER_PATH = '/api/v1/git';
+export { GIT_BROKER_PATH };
 
 const SERVICES = new Set(['git-upload-pack', 'git-receive-pack']);
 const ZERO_ID = /^0+$/;

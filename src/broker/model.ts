@@ -6,6 +6,15 @@
 //   ANY /api/v1/model/openai/<path>     → OPENAI_BASE_URL/<path>   (Authorization: Bearer OPENAI_API_KEY)
 //   ANY /api/v1/model/anthropic/<path>  → ANTHROPIC_BASE_URL/<path> (x-api-key: ANTHROPIC_API_KEY)
 import { Hono } from 'hono';
+import { MODEL_BROKER_PATH } from '../contracts/broker-urls.js';
+
+export { MODEL_BROKER_PATH };
+
+const DEFAULT_BASE: Record<ModelApi, string> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+};
+
 import { AppError, coerceError } from '../base/errors.js';
 import type { ModelUpstreams } from '../core/config.js';
 import type { KeysService } from '../core/keys.js';
@@ -25,15 +34,6 @@ export interface ModelBrokerDeps {
 }
 
 /** Path prefixes of the two pass-throughs. */
-export const MODEL_BROKER_PATH = {
-  openai: '/api/v1/model/openai',
-  anthropic: '/api/v1/model/anthropic',
-} as const;
-
-const DEFAULT_BASE: Record<ModelApi, string> = {
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com',
-};
 
 /** Request headers never forwarded: credentials, hop-by-hop, and what fetch sets itself. */
 const DROP_REQUEST = new Set([

@@ -40,6 +40,7 @@ export const ProjectSettings = z
   .strictObject({
     concurrency_limit: z.number().int().min(1).max(1000).optional(),
     auto_approve: z.boolean().optional(),
+    network: z.enum(['none', 'registries', 'open']).optional(), // sandboxes' outbound network (default registries)
   })
   .openapi('ProjectSettings');
 

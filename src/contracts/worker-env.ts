@@ -33,6 +33,10 @@ export const workerEnvSchema = z
     WORK_BRANCH: z.string().min(1),
     MAX_TURNS: z.coerce.number().int().positive().default(40),
     SPEC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    /** Local sandbox: the API relay's socket; the worker forwards 127.0.0.1:<port> to it and uses that URL. */
+    OMOI_SANDBOX_API_SOCKET: z.string().min(1).optional(),
+    /** Local sandbox: the egress proxy's socket, offered to agent commands as HTTP(S)_PROXY; unset: no network. */
+    OMOI_SANDBOX_EGRESS_SOCKET: z.string().min(1).optional(),
   })
   .extend(runtimeEnvSchema.shape);
 

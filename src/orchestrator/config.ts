@@ -30,7 +30,7 @@ export const orchestratorEnvSchema = z
     OMOI_SPEC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
     /** Keep workspaces of failed runs under <data>/workspaces for debugging. */
     OMOI_KEEP_FAILED_WORKSPACES: flag,
-    /** `off` runs local workers without bwrap even when it is installed. */
+    /** `off` runs local workers without bwrap; otherwise they refuse to run without it. */
     OMOI_SANDBOX_ISOLATION: z.enum(['auto', 'off']).default('auto'),
     /** Set to `false` to run the API without the orchestrator (another process runs it). */
     OMOI_ORCHESTRATOR: z

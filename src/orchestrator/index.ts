@@ -26,6 +26,8 @@ export interface StartOrchestratorOptions
   revokeTokens?: (taskId: string) => Promise<void>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
+  /** The worker surface local sandboxes' relays forward to (`<data>/run/worker.sock`). */
+  workerApi?: string;
   dataDir: string;
   /** True when this process alone owns the database (PGlite). */
   exclusive: boolean;
@@ -56,6 +58,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     path: options.path,
     keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
     isolation: env.OMOI_SANDBOX_ISOLATION,
+    ...(options.workerApi ? { workerApi: options.workerApi } : {}),
     settings: options.providerSettings ?? {},
     log: options.log,
   });
@@ -128,6 +131,7 @@ export async function startServerOrchestrator(options: {
   modelEnv?: OrchestratorDeps['modelEnv'];
   env: OrchestratorEnv;
   apiUrl: string;
+  workerApi?: string;
   dataDir: string;
   path: string;
   providerSettings?: Readonly<Record<string, unknown>>;
@@ -146,6 +150,7 @@ export async function startServerOrchestrator(options: {
     revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),
     ...(services.flow ? { onTaskChanged: (taskId: string) => services.flow!.settle(taskId) } : {}),
     apiUrl: options.apiUrl,
+    ...(options.workerApi ? { workerApi: options.workerApi } : {}),
     dataDir: options.dataDir,
     exclusive: db.kind === 'pglite',
     env: options.env,

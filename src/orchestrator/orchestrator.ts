@@ -283,6 +283,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         env,
         keepOnFailure: config.keepOnFailure,
         ...(repo.cloneFrom ? { cloneFrom: repo.cloneFrom } : {}),
+        network: context.network,
       });
     } catch (error) {
       const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;

@@ -12,6 +12,8 @@ export interface RunContext {
   workflowMode: string | null;
   /** The branch the work branch starts from: the spec branch `omoi/<ref>` for an approved spec task. */
   baseBranch: string;
+  /** The project's outbound network policy for its sandboxes (settings.network). */
+  network: 'none' | 'registries' | 'open';
 }
 
 export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
@@ -24,8 +26,10 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         title: string | null;
         workflow_mode: string | null;
         spec_task_id: string | null;
+        network: string | null;
       }>(
-        `SELECT p.repo_url, p.default_branch, k.ref, k.title, k.workflow_mode, t.spec_task_id
+        `SELECT p.repo_url, p.default_branch, k.ref, k.title, k.workflow_mode, t.spec_task_id,
+                p.settings->>'network' AS network
            FROM tasks t JOIN projects p ON p.id = t.project_id
            LEFT JOIN tickets k ON k.id = t.ticket_id
           WHERE t.id = $1`,
@@ -40,6 +44,7 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         ticketTitle: row.title,
         workflowMode: row.workflow_mode,
         baseBranch: row.spec_task_id && row.ref ? specBranch(row.ref) : row.default_branch || 'main',
+        network: row.network === 'none' || row.network === 'open' ? row.network : 'registries',
       };
     },
 

@@ -29,6 +29,8 @@ export const sandboxSettingsSchema = z.object({
   OMOI_SANDBOX_CPUS: optionalNumber,
   OMOI_SANDBOX_MEMORY_MB: optionalNumber,
   OMOI_SANDBOX_TIMEOUT_MS: optionalNumber,
+  /** Processes one local sandbox may run at once (RLIMIT_NPROC in its user namespace). */
+  OMOI_SANDBOX_PIDS: z.coerce.number().int().min(16).optional(),
   /** How often an orchestrator looks for sandboxes no running task owns (left by a crashed process). */
   OMOI_ORPHAN_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
   /** Folder in a Daytona or E2B sandbox the worker is uploaded to and runs in (its user must own it). */

@@ -28,7 +28,13 @@ export interface SandboxCreateOptions {
   /** The whole env contract (OMOIOS_API_URL, OMOIOS_API_KEY, TASK_ID, REPO_URL, …). */
   env: Record<string, string>;
   /** Limits where the provider supports them. */
-  resources?: { cpus?: number; memoryMb?: number; timeoutMs?: number };
+  resources?: { cpus?: number; memoryMb?: number; timeoutMs?: number; pids?: number };
+  /**
+   * The project's outbound network policy (`settings.network`): `none`, `registries` (package
+   * registries only) or `open`; never the host's loopback or private ranges. Default `registries`.
+   * The local provider enforces it; remote providers document what their service offers.
+   */
+  network?: 'none' | 'registries' | 'open';
   /** Keep the workspace after a failed run (for debugging). */
   keepOnFailure?: boolean;
   /**

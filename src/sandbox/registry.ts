@@ -13,8 +13,13 @@ export interface ProviderContext {
   path: string;
   /** Keep workspaces of failed runs. */
   keepOnFailure: boolean;
-  /** `off` turns bwrap isolation of local workers off even when it is installed. */
+  /** `off` runs local workers without bwrap (they refuse to run without it otherwise). */
   isolation: 'auto' | 'off';
+  /**
+   * The server's worker surface for local sandboxes' API relays: `<data>/run/worker.sock` (or an
+   * http:// URL). Unset: the env contract's OMOIOS_API_URL.
+   */
+  workerApi?: string;
   /** Provider-specific settings parsed by the entry point (for example src/sandbox/config.ts). */
   settings: Readonly<Record<string, unknown>>;
   /** Provider-level notes for the server log. */
@@ -31,16 +36,32 @@ export type ProviderFactory = (context: ProviderContext) => SandboxProvider;
  */
 export const providers: Record<string, () => Promise<ProviderFactory>> = {
   local: async () => {
-    const { createLocalProvider } = await import('./local.js');
-    return (context) =>
-      createLocalProvider({
+    const [{ createLocalProvider }, { parseSandboxSettings }] = await Promise.all([
+      import('./local.js'),
+      import('./config.js'),
+    ]);
+    return (context) => {
+      const settings = parseSandboxSettings(context.settings);
+      return createLocalProvider({
         dataDir: context.dataDir,
         omoiBin: context.omoiBin,
         path: context.path,
         keepOnFailure: context.keepOnFailure,
         isolation: context.isolation,
         log: context.log,
+        ...(context.workerApi ? { workerApi: context.workerApi } : {}),
+        limits: {
+          ...(settings.OMOI_SANDBOX_PIDS ? { pids: settings.OMOI_SANDBOX_PIDS } : {}),
+          ...(settings.OMOI_SANDBOX_MEMORY_MB ? { memoryMb: settings.OMOI_SANDBOX_MEMORY_MB } : {}),
+          ...(settings.OMOI_SANDBOX_TIMEOUT_MS ? { timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS } : {}),
+          ...(settings.OMOI_SANDBOX_CPUS ? { cpus: settings.OMOI_SANDBOX_CPUS } : {}),
+        },
+        allowHosts: (settings.OMOI_SANDBOX_ALLOW_HOSTS ?? '')
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean),
       });
+    };
   },
   // Remote providers read their settings (keys, image, template, network) from context.settings,
   // parsed with src/sandbox/config.ts; the package root (two up from bin/omoi.js) holds the bundle.

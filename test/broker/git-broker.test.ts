@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/main.js';
 import { createMirrors } from '../../src/broker/mirrors.js';
-import { brokerRepoUrl } from '../../src/broker/sandbox-env.js';
+import { brokerRepoUrl } from '../../src/contracts/broker-urls.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import { brokerAuthEnv, cloneAndCheckout, commitAll, git, pushBranch } from '../../src/git/git.js';

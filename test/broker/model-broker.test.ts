@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/api/main.js';
 import { taskModelUsage } from '../../src/broker/model.js';
-import { brokeredModelEnv } from '../../src/broker/sandbox-env.js';
+import { brokeredModelEnv } from '../../src/contracts/broker-urls.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import { describeEachDatabase } from '../support/db.js';

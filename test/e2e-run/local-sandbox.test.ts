@@ -3,7 +3,7 @@
 // clone failure is a readable reason.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,9 +26,12 @@ const hasBwrap = (() => {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'omoi-local-'));
+  // A server running as root runs sandboxes as `nobody`, who must pass through to the workspaces.
+  await chmod(root, 0o755);
   remote = createGitRemote(root);
+  await mkdir(join(root, 'bin'));
   // Stands in for bin/omoi.js: reports its env, cwd, branch, uid and what it may write.
-  probe = join(root, 'probe.mjs');
+  probe = join(root, 'bin', 'probe.mjs');
   await writeFile(
     probe,
     `import { execFileSync } from 'node:child_process';
@@ -97,6 +100,8 @@ describe('local sandbox provider', () => {
       omoiBin: probe,
       path: process.env.PATH ?? '',
       log: (m) => notes.push(m),
+      // Without bwrap the provider refuses to run agents unless isolation is turned off.
+      ...(hasBwrap ? {} : { isolation: 'off' as const }),
     });
     expect(await provider.availability()).toEqual({ available: true });
     const sandbox = await provider.create({ taskId: 'task-local-1', env: env() });
@@ -108,13 +113,27 @@ describe('local sandbox provider', () => {
     expect(r.writeWorkspace).toBe(true);
     // PWD is set by bwrap to the working folder; anything else beyond the contract would be a leak
     // of the server's environment.
-    const allowed = new Set([...Object.keys(env()), 'PATH', 'HOME', 'TMPDIR', 'PWD']);
+    // In bwrap, also where the API relay and the egress proxy are (unix sockets under /run/omoi).
+    const allowed = new Set([
+      ...Object.keys(env()),
+      'PATH',
+      'HOME',
+      'TMPDIR',
+      'PWD',
+      'OMOI_SANDBOX_API_SOCKET',
+      'OMOI_SANDBOX_EGRESS_SOCKET',
+    ]);
     expect(Object.keys(r.env).filter((k) => !allowed.has(k))).toEqual([]);
     expect(r.env.DATABASE_URL).toBeUndefined();
     expect(r.env.OMOI_API_KEY).toBeUndefined();
     if (hasBwrap) {
+      // The task token stays outside: the relay adds it to what the sandbox sends.
+      expect(r.env.OMOIOS_API_KEY).toBe('omoi-relay');
+      expect(r.env.OMOI_SANDBOX_API_SOCKET).toBe('/run/omoi/api.sock');
+      expect(r.cwd).toBe('/workspace');
       expect(r.uid).toBe(1000);
-      expect(r.writeOutside).toBe(false);
+      // The write may land in the sandbox's private /tmp, never in the host's folder.
+      expect(existsSync(join(root, 'outside.txt'))).toBe(false);
       expect(lines.some((l) => l.text.includes('in bwrap'))).toBe(true);
     } else {
       expect(notes.some((n) => n.includes('isolation is off'))).toBe(true);

@@ -3,7 +3,7 @@
 // crash recovery, failures without retry storms, and the concurrency limit under load.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'omoi-orch-'));
+  // A root server's sandboxes run as `nobody`, who must pass through to the scripts folder.
+  await chmod(root, 0o755);
   remote = join(root, 'remote.git');
   scripts = join(root, 'scripts');
   await mkdir(scripts);
@@ -57,6 +59,8 @@ beforeAll(async () => {
     omoiBin: SCRIPT_WORKER,
     path: process.env.PATH ?? '',
     killGraceMs: 1_000,
+    // The sandbox sees nothing of the machine unless shared: the scripts the stand-in worker reads.
+    shareReadOnly: [scripts],
   });
   orchestrator = createOrchestrator({
     queue,

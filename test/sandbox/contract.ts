@@ -17,6 +17,11 @@ export interface ContractTarget {
   refuseNextCreate?(kind: 'auth' | 'quota'): RegExp;
   /** Variables the provider needs to differ from the suite's defaults (a reachable REPO_URL for `local`). */
   envOverrides?: Record<string, string>;
+  /**
+   * Credential variables the provider keeps out of the sandbox, handing it a placeholder instead
+   * (`local` relays the API with the task token added outside): their values must NOT be seen.
+   */
+  relayedCredentials?: string[];
   close(): Promise<void>;
 }
 
@@ -115,7 +120,10 @@ export function describeProviderContract(label: string, setup: () => Promise<Con
       expect(exit.error).toBeUndefined();
 
       const seen = printedEnv(log.lines);
-      for (const [key, value] of Object.entries(given)) expect(seen[key], key).toBe(value);
+      for (const [key, value] of Object.entries(given)) {
+        if (target.relayedCredentials?.includes(key)) expect(seen[key], key).not.toBe(value);
+        else expect(seen[key], key).toBe(value);
+      }
       expect(seen[SERVER_SECRET]).toBeUndefined();
 
       const numbered = log.lines.filter((l) => /^line \d+$/.test(l.text));

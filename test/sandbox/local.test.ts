@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalProvider } from '../../src/sandbox/local.js';
@@ -10,6 +10,8 @@ import { CONTRACT_WORKER, describeProviderContract } from './contract.js';
 // contract script as the worker process (bwrap when it is installed).
 describeProviderContract('local (real git and processes)', async () => {
   const root = await mkdtemp(join(tmpdir(), 'omoi-contract-local-'));
+  // A server running as root runs sandboxes as `nobody`, who must pass through to the workspaces.
+  await chmod(root, 0o755);
   const remote = createGitRemote(root);
   const dataDir = join(root, 'data');
   return {
@@ -20,6 +22,7 @@ describeProviderContract('local (real git and processes)', async () => {
       killGraceMs: 5_000,
     }),
     envOverrides: { REPO_URL: remote },
+    relayedCredentials: ['OMOIOS_API_KEY'],
     leftovers: async () => {
       const workspaces = join(dataDir, 'workspaces');
       return existsSync(workspaces) ? readdir(workspaces) : [];

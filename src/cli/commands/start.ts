@@ -69,6 +69,32 @@ export function register(program: Command): void {
         // 3. the HTTP server
         const server = await startServer(config, { services, log });
         closers.push(() => server.close());
+        // 3b. the worker-only surface: task tokens only, on <data>/run/worker.sock (local sandboxes'
+        //     relays) and OMOI_WORKER_PORT when set (remote sandboxes). Worker routes of other parts
+        //     (the git broker, the model pass-through) go into `mounts`.
+        const { createWorkerSurface, startWorkerSurface, workerSurfaceEnvSchema } = await import(
+          '../../api/worker-surface.js'
+        );
+        const { brokerRoutes, createApp } = await import('../../api/app.js');
+        const surfaceEnv = workerSurfaceEnvSchema.safeParse(process.env);
+        if (!surfaceEnv.success) {
+          const { AppError } = await import('../../base/errors.js');
+          throw new AppError(
+            'CONFIG_INVALID',
+            surfaceEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          );
+        }
+        const surface = await startWorkerSurface(
+          createWorkerSurface({
+            api: createApp({ services, config, log }),
+            keys: services.keys,
+            // The brokers check the task token themselves (a running task's, its own project only).
+            mounts: [{ path: '/', app: brokerRoutes({ services, config, log }) as never }],
+            log,
+          }),
+          { dataDir: config.dataDir, port: surfaceEnv.data.OMOI_WORKER_PORT, host: config.host },
+        );
+        closers.push(() => surface.close());
         // 4. the orchestrator, after the server (workers call its URL); stopped first on shutdown,
         //    handing running tasks back. OMOI_ORCHESTRATOR=false leaves the work to other processes.
         const { orchestratorEnvSchema, startServerOrchestrator } = await import(
@@ -86,7 +112,7 @@ export function register(program: Command): void {
           // Git and model calls of every sandbox go through this server's brokers (src/broker/):
           // the remote is fetched into the server's mirror, the sandbox gets broker URLs and its token.
           const { createMirrors } = await import('../../broker/mirrors.js');
-          const { brokeredModelEnv, brokerRepoUrl } = await import('../../broker/sandbox-env.js');
+          const { brokeredModelEnv, brokerRepoUrl } = await import('../../contracts/broker-urls.js');
           const apiUrl = config.publicUrl ?? server.url.replace('://0.0.0.0:', '://127.0.0.1:');
           const mirrors = createMirrors({
             dataDir: resolve(config.dataDir),
@@ -102,6 +128,7 @@ export function register(program: Command): void {
             services,
             env: runEnv.data,
             apiUrl,
+            workerApi: surface.socketPath,
             dataDir: resolve(config.dataDir),
             path: process.env.PATH ?? '',
             providerSettings: process.env,

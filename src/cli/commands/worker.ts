@@ -19,6 +19,35 @@ export function register(program: Command): void {
         return;
       }
       const config = parsed.config;
+      // In a local sandbox the API and the way out are unix sockets: forward TCP on the sandbox's
+      // own loopback to them, so every tool inside can use plain http://127.0.0.1 URLs.
+      if (config.OMOI_SANDBOX_API_SOCKET || config.OMOI_SANDBOX_EGRESS_SOCKET) {
+        const { startForwarder } = await import('../../worker/forwarder.js');
+        if (config.OMOI_SANDBOX_API_SOCKET) {
+          const api = await startForwarder(config.OMOI_SANDBOX_API_SOCKET);
+          // Every URL the server pointed at itself (the API, the git broker, the model broker) now
+          // goes through the forwarder.
+          const { rebaseBrokerUrls } = await import('../../contracts/broker-urls.js');
+          const before: Record<string, string> = {};
+          for (const [name, value] of Object.entries(process.env))
+            if (value !== undefined) before[name] = value;
+          const rebased = rebaseBrokerUrls(before, config.OMOIOS_API_URL, api.url);
+          for (const [name, value] of Object.entries(rebased))
+            if (before[name] !== value) process.env[name] = value;
+          config.OMOIOS_API_URL = api.url;
+          process.env.OMOIOS_API_URL = api.url;
+          config.REPO_URL = rebased.REPO_URL ?? config.REPO_URL;
+          if (rebased.OPENAI_BASE_URL) config.OPENAI_BASE_URL = rebased.OPENAI_BASE_URL;
+          if (rebased.ANTHROPIC_BASE_URL) config.ANTHROPIC_BASE_URL = rebased.ANTHROPIC_BASE_URL;
+        }
+        if (config.OMOI_SANDBOX_EGRESS_SOCKET) {
+          const proxy = await startForwarder(config.OMOI_SANDBOX_EGRESS_SOCKET);
+          // This entry point owns the environment; agent commands inherit these (systemEnv()).
+          for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'])
+            process.env[name] = proxy.url;
+          for (const name of ['NO_PROXY', 'no_proxy']) process.env[name] = '127.0.0.1,localhost,::1';
+        }
+      }
       // Names only, never values: shows at a glance that nothing of the server's env came in.
       process.stdout.write(`environment: ${Object.keys(process.env).sort().join(' ')}\n`);
       const { createWorkerApiClient } = await import('../../worker/api-client.js');

@@ -1,7 +1,14 @@
 // What a sandbox is given instead of the project's remote and the model key: broker URLs on the
 // API it already talks to, and its task token as the only "key".
-import { GIT_BROKER_PATH } from './git-routes.js';
-import { MODEL_BROKER_PATH } from './model.js';
+
+/** Where the server serves a project's repository to its sandboxes (git smart HTTP). */
+export const GIT_BROKER_PATH = '/api/v1/git';
+
+/** Where the server passes model calls through, per API flavour. */
+export const MODEL_BROKER_PATH = {
+  openai: '/api/v1/model/openai',
+  anthropic: '/api/v1/model/anthropic',
+} as const;
 
 /**
  * The broker URL a sandbox clones and pushes (REPO_URL).

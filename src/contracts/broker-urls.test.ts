@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brokeredModelEnv, brokerRepoUrl, rebaseBrokerUrls } from './sandbox-env.js';
+import { brokeredModelEnv, brokerRepoUrl, rebaseBrokerUrls } from './broker-urls.js';
 
 describe('sandbox env of the brokers', () => {
   it('names the broker URLs on the API the sandbox uses, with the token as the only key', () => {
