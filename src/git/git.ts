@@ -158,6 +158,11 @@ export async function pushBranch(options: GitOptions & { branch: string }): Prom
   await git(['push', '--quiet', 'origin', `HEAD:refs/heads/${options.branch}`], options);
 }
 
+/** Points the checkout's `origin` at `url`. */
+export async function setOrigin(dir: string, url: string): Promise<void> {
+  await git(['remote', 'set-url', 'origin', '--', url], { cwd: dir });
+}
+
 /** Whether `dir` is the top of a git checkout. */
 export async function isCheckout(dir: string): Promise<boolean> {
   // A folder inside some other repository (a data folder under a project) is not a checkout.

@@ -7,7 +7,7 @@ import type { AgentEvent, AgentRuntime, AgentSession } from '../agents/runtime.j
 import type { EventData, WorkerEventType } from '../contracts/events.js';
 import type { WorkerConfig } from '../contracts/worker-env.js';
 import type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
-import { brokerAuthEnv, cloneAndCheckout, commitAll, isCheckout, pushBranch } from '../git/git.js';
+import { brokerAuthEnv, cloneAndCheckout, commitAll, isCheckout, pushBranch, setOrigin } from '../git/git.js';
 import { loadSpecFiles, validateSpecDir } from '../spec-format/index.js';
 import type { ValidationReport } from '../spec-format/types.js';
 import type { WorkerApiClient, WorkerTask } from './api-client.js';
@@ -139,6 +139,14 @@ async function runJob(
         workBranch: config.WORK_BRANCH,
         authEnv: brokerAuthEnv(config.REPO_URL, config.OMOIOS_API_URL, config.OMOIOS_API_KEY),
       });
+    } catch (error) {
+      return fail(message(error));
+    }
+  } else if (config.REPO_URL) {
+    // A handed-over checkout's origin names the broker as the server sees it; inside the sandbox
+    // the broker may sit at another address (the local sandbox's forwarder): origin is REPO_URL.
+    try {
+      await setOrigin(workspace, config.REPO_URL);
     } catch (error) {
       return fail(message(error));
     }
