@@ -105,7 +105,10 @@ export function checkWorkerScope(principal: Principal, method: string, path: str
 /** Throws FORBIDDEN unless the principal's role covers the request. */
 export function checkRole(principal: Principal, method: string, path: string): void {
   const role = roleOf(principal);
-  if (role === 'worker') return checkWorkerScope(principal, method, path);
+  if (role === 'worker') {
+    checkWorkerScope(principal, method, path);
+    return;
+  }
   const needed = requiredRole(method, path);
   if (RANK[role] < RANK[needed])
     throw new AppError('FORBIDDEN', `a ${role} key may not ${method} ${path} (it needs the ${needed} role)`);
@@ -132,7 +135,10 @@ export function allowedHosts(config: ServerConfig): { name: string; port: number
     // Bound to every address: the machine's own addresses (a key is required there anyway).
     for (const list of Object.values(networkInterfaces()))
       for (const address of list ?? [])
-        out.push({ name: address.family === 'IPv6' ? `[${address.address}]` : address.address, port: 'server' });
+        out.push({
+          name: address.family === 'IPv6' ? `[${address.address}]` : address.address,
+          port: 'server',
+        });
   } else {
     out.push({ name: bind.includes(':') && !bind.startsWith('[') ? `[${bind}]` : bind, port: 'server' });
   }

@@ -94,7 +94,10 @@ export function inputGuard(): MiddlewareHandler<AppEnv> {
         if (eq >= 0) decodeOrRefuse(pair.slice(eq + 1), 'query string');
       }
     const method = c.req.method;
-    if ((method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') && c.req.raw.body) {
+    if (
+      (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') &&
+      c.req.raw.body
+    ) {
       const text = await c.req.text();
       if (text.trim() !== '') {
         if (jsonDepth(text) > MAX_JSON_DEPTH)

@@ -72,7 +72,8 @@ function walk(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return redact(value);
   if (value === null || typeof value !== 'object' || depth > 200) return value;
   if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
+    return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[redact(k)] = walk(v, depth + 1);
   return out;

@@ -76,7 +76,8 @@ function sameSecret(a: string, b: string): boolean {
 export function parseDuration(text: string): number | null {
   if (text.trim() === 'never') return null;
   const match = /^(\d{1,6})\s*([mhdw])$/.exec(text.trim());
-  if (!match) throw new AppError('VALIDATION_FAILED', `"${text}" is not a duration such as 30d, 12h, 90m or 2w`);
+  if (!match)
+    throw new AppError('VALIDATION_FAILED', `"${text}" is not a duration such as 30d, 12h, 90m or 2w`);
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'm' | 'h' | 'd' | 'w'];
   const ms = Number(match[1]) * unit;
   if (ms <= 0) throw new AppError('VALIDATION_FAILED', 'a key must live for more than 0 minutes');
@@ -226,7 +227,9 @@ export function createKeysService(db: Db, options: KeysOptions = {}) {
      * Logs a key in for the web UI: a session secret (for an HttpOnly cookie) that acts with the
      * key's role until it expires, is ended, or its key is revoked. Null when the key is not valid.
      */
-    async createSession(key: string): Promise<{ session: string; principal: Principal; expiresAt: Date } | null> {
+    async createSession(
+      key: string,
+    ): Promise<{ session: string; principal: Principal; expiresAt: Date } | null> {
       const principal = await verifyApiKey(key);
       if (!principal || principal.kind !== 'api_key') return null;
       const session = newSecret(SESSION_PREFIX);
@@ -245,9 +248,10 @@ export function createKeysService(db: Db, options: KeysOptions = {}) {
 
     /** Ends a session (logout). */
     async endSession(session: string): Promise<void> {
-      await db.query('UPDATE api_sessions SET revoked_at = now() WHERE session_hash = $1 AND revoked_at IS NULL', [
-        hashSecret(session),
-      ]);
+      await db.query(
+        'UPDATE api_sessions SET revoked_at = now() WHERE session_hash = $1 AND revoked_at IS NULL',
+        [hashSecret(session)],
+      );
     },
 
     /** The principal a presented secret stands for, or null when it is unknown, revoked or expired. */

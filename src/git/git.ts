@@ -56,7 +56,9 @@ export function gitFailureReason(stderr: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-  const telling = lines.filter((l) => /^(fatal|error|hint|remote: error|remote: fatal):/i.test(l) || /^!\s*\[/.test(l));
+  const telling = lines.filter(
+    (l) => /^(fatal|error|hint|remote: error|remote: fatal):/i.test(l) || /^!\s*\[/.test(l),
+  );
   const kept: string[] = [];
   for (const line of [...telling, ...lines.slice(-3)]) if (!kept.includes(line)) kept.push(line);
   const text = kept.join(' | ');

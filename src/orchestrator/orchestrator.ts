@@ -336,9 +336,9 @@ export function createOrchestrator(deps: OrchestratorDeps) {
               log(`task ${task.id} is no longer held by this orchestrator; stopping its sandbox`);
               void sandbox.cancel();
             } else if (held) {
-              deps.renewToken?.(task.id, config.tokenTtlMs).catch((error) =>
-                log(`could not renew the token of task ${task.id}: ${String(error)}`),
-              );
+              deps
+                .renewToken?.(task.id, config.tokenTtlMs)
+                .catch((error) => log(`could not renew the token of task ${task.id}: ${String(error)}`));
             }
           },
           (error) => log(`heartbeat of task ${task.id} failed: ${String(error)}`),

@@ -58,9 +58,13 @@ export async function resolveInWorkspace(workspace: string, requested: string): 
   const stat = await lstat(target);
   if (stat.isSymbolicLink()) {
     const real = await realpath(target);
-    if (!isInside(realRoot, real)) throw new PathRefusedError(requested, 'it follows a symlink out of the workspace');
+    if (!isInside(realRoot, real))
+      throw new PathRefusedError(requested, 'it follows a symlink out of the workspace');
     if (inGitFolder(realRoot, real))
-      throw new PathRefusedError(requested, 'it leads into the .git folder, which is managed by the platform');
+      throw new PathRefusedError(
+        requested,
+        'it leads into the .git folder, which is managed by the platform',
+      );
   }
   return target;
 }

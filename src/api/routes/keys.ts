@@ -10,7 +10,9 @@ import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
-const Role = z.enum(ROLES).openapi({ description: 'admin: everything; member: tickets, tasks, answers; read: GET only' });
+const Role = z
+  .enum(ROLES)
+  .openapi({ description: 'admin: everything; member: tickets, tasks, answers; read: GET only' });
 
 const ApiKey = z
   .object({

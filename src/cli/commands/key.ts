@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import type { ApiKey, KeysService, Role } from '../../core/keys.js';
 import { printJson, usageError } from '../output.js';
 
-const CREATE_USAGE = 'omoi key create [--name N] [--role admin|member|read] [--expires 30d|12h|never] [--json]';
+const CREATE_USAGE =
+  'omoi key create [--name N] [--role admin|member|read] [--expires 30d|12h|never] [--json]';
 const REVOKE_USAGE = 'omoi key revoke <id|prefix> [--json]';
 
 interface ApiFallback {
@@ -27,7 +28,9 @@ async function withKeys<T>(
   try {
     const { openDatabase } = await import('../../db/client.js');
     const { createKeysService } = await import('../../core/keys.js');
-    const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+    const db = await openDatabase(
+      config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+    );
     try {
       return await direct(createKeysService(db));
     } finally {
@@ -62,7 +65,11 @@ export function register(program: Command): void {
     .command('create')
     .description('Create an API key; it is shown once and stored hashed')
     .option('--name <name>', 'a label for the key', 'cli')
-    .option('--role <role>', 'admin (everything), member (tickets, tasks, answers) or read (GET only)', 'admin')
+    .option(
+      '--role <role>',
+      'admin (everything), member (tickets, tasks, answers) or read (GET only)',
+      'admin',
+    )
     .option('--expires <duration>', 'a lifetime such as 30d, 12h, 90m, 2w, or never', 'never')
     .option('--data <dir>', dataOption)
     .option('--json', 'print JSON')
