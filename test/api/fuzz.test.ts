@@ -212,7 +212,31 @@ function syncCases(): Case[] {
   ];
 }
 
-const CASES: Case[] = [...bodyCases(), ...idCases(), ...queryCases(), ...syncCases()];
+/** The attacks of finding 9 on event data: what a worker (or a model through it) controls. */
+function eventDataCases(): Case[] {
+  const event = (name: string, data: string): Case => ({
+    name: `event data: ${name}`,
+    method: 'POST',
+    path: (i) => `/api/v1/tasks/${i.task}/events`,
+    raw: () => `{"type":"agent.message","data":${data}}`,
+  });
+  return [
+    event('nested 5000 deep', `{"x":${nest(5000)}}`),
+    event('nested 65 deep', `{"x":${nest(64)}}`),
+    event('objects nested 5000 deep', nestObject(5000)),
+    event('a NUL in a value', `{"text":${JSON.stringify(`a${NUL}b`)}}`),
+    event('a NUL in a key', `{${JSON.stringify(`k${NUL}`)}:1}`),
+    event('a lone surrogate deep inside', `{"a":[{"b":["${LONE}"]}]}`),
+    {
+      name: 'event data: a NUL in a batch',
+      method: 'POST',
+      path: (i) => `/api/v1/tasks/${i.task}/events`,
+      raw: () => JSON.stringify({ events: [{ type: 'agent.message', data: { t: `x${NUL}` } }] }),
+    },
+  ];
+}
+
+const CASES: Case[] = [...bodyCases(), ...eventDataCases(), ...idCases(), ...queryCases(), ...syncCases()];
 
 describeEachDatabase('fuzz: bad input over a real socket', (getDb) => {
   let real: RealServer;
