@@ -231,7 +231,7 @@ export function createKeysService(db: Db, options: KeysOptions = {}) {
       key: string,
     ): Promise<{ session: string; principal: Principal; expiresAt: Date } | null> {
       const principal = await verifyApiKey(key);
-      if (!principal || principal.kind !== 'api_key') return null;
+      if (principal?.kind !== 'api_key') return null;
       const session = newSecret(SESSION_PREFIX);
       const rows = await db.query<{ id: string; expires_at: Date | string }>(
         `INSERT INTO api_sessions (session_hash, key_id, role, expires_at)

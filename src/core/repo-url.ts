@@ -30,7 +30,6 @@ export function parseRepoLocation(value: string): RepoLocation {
     );
   };
   if (value.length === 0 || value.length > 2000) refuse('must have 1 to 2000 characters');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(value)) refuse('must not contain control characters');
   if (value.startsWith('-')) refuse('must not start with "-"');
   if (value.startsWith('/')) return { kind: 'local', path: value };

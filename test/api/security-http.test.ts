@@ -3,7 +3,7 @@
 // reverse proxy on loopback (forwarded-for headers), OMOI_REQUIRE_KEY; and the slow-client
 // timeouts of finding 9.
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/db.js';
 import { type RealServer, startReal } from './security-support.js';
 import { TEST_REPO, uniqueName } from './support.js';

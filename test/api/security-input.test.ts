@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspaceTools } from '../../src/agents/tools/workspace-tools.js';
 import { detectDefaultBranch } from '../../src/cli/default-branch.js';
 import { parseRepoLocation } from '../../src/core/repo-url.js';
-import { cloneAndCheckout, git, gitFailureReason } from '../../src/worker/git.js';
+import { cloneAndCheckout, git, gitFailureReason } from '../../src/git/git.js';
 import { describeEachDatabase } from '../support/db.js';
 import { makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
 

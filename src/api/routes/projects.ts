@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../base/errors.js';
-import { checkRepoUrl } from '../../core/repo-url.js';
 import {
   CreateProject,
   CredentialInput,
@@ -20,6 +19,7 @@ import {
   splitRepoUrl,
 } from '../../core/credentials.js';
 import type { Project as ProjectRow } from '../../core/projects.js';
+import { checkRepoUrl } from '../../core/repo-url.js';
 import type { App, AppDeps } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
