@@ -37,7 +37,7 @@ export function LoginPage() {
         here; the browser keeps only a session cookie.
       </p>
       <form onSubmit={submit} aria-label="Log in with an API key">
-        <div className="field grow">
+        <div className="field">
           <label htmlFor={`${id}-key`}>API key</label>
           <input
             id={`${id}-key`}
