@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../base/errors.js';
 import { registerSecret } from '../base/redact.js';
+import { type ApiKey, KEY_ROLES, type KeyRole } from '../contracts/api.js';
 import type { Db } from '../db/client.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';
@@ -18,22 +19,13 @@ export const SESSION_PREFIX = 'omoi_ss_';
  * What a key may do. `admin`: everything (keys, projects, settings, approving specs). `member`:
  * tickets, task cancel/retry/create, answers, and reading. `read`: GET only.
  */
-export const ROLES = ['admin', 'member', 'read'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = KEY_ROLES;
+export type Role = KeyRole;
 
 /** How long a web UI session lasts (it never outlives its key). */
 export const SESSION_TTL_MS = 12 * 60 * 60_000;
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  role: Role;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+export type { ApiKey } from '../contracts/api.js';
 
 /**
  * Who a request is. `local` is the user on a loopback server who sent no key (admin-equivalent);

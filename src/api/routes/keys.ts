@@ -3,52 +3,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AppError } from '../../base/errors.js';
-import { IdParam } from '../../contracts/api.js';
-import { parseDuration, ROLES, roleOf, SESSION_TTL_MS } from '../../core/keys.js';
+import { ApiKey, CreateKey, IdParam, Login, Session } from '../../contracts/api.js';
+import { parseDuration, roleOf, SESSION_TTL_MS } from '../../core/keys.js';
 import { SESSION_COOKIE } from '../auth.js';
 import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
-
-const Role = z
-  .enum(ROLES)
-  .openapi({ description: 'admin: everything; member: tickets, tasks, answers; read: GET only' });
-
-const ApiKey = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    prefix: z.string(),
-    role: Role,
-    created_at: z.string(),
-    expires_at: z.string().nullable(),
-    last_used_at: z.string().nullable(),
-    revoked_at: z.string().nullable(),
-  })
-  .openapi('ApiKey');
-
-const CreateKeyBody = z
-  .strictObject({
-    name: z.string().trim().min(1).max(100),
-    role: Role.optional().openapi({ description: 'default admin' }),
-    expires_in: z
-      .string()
-      .max(20)
-      .optional()
-      .openapi({ description: 'a lifetime such as 30d, 12h, 90m, 2w, or never (the default)' }),
-  })
-  .openapi('CreateKey');
-
-const Login = z.strictObject({ key: z.string().min(1).max(500) }).openapi('Login');
-
-const Session = z
-  .object({
-    kind: z.enum(['local', 'api_key']),
-    role: Role,
-    name: z.string().nullable(),
-    expires_at: z.string().nullable(),
-  })
-  .openapi('Session');
 
 export function registerKeys(app: App, { services, config }: AppDeps): void {
   app.openapi(
@@ -57,7 +17,7 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
       path: '/api/v1/keys',
       tags: ['keys'],
       summary: 'Create an API key (admin; the key is in this response only)',
-      request: { body: jsonBody(CreateKeyBody) },
+      request: { body: jsonBody(CreateKey) },
       responses: {
         201: jsonResponse(ApiKey.extend({ key: z.string() }), 'The key, shown once'),
         400: errors[400],

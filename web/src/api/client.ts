@@ -4,6 +4,7 @@ import type {
   DocumentList,
   Project,
   ProjectList,
+  SessionInfo,
   Task,
   TicketDetail,
   TicketList,
@@ -100,13 +101,6 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     );
   }
   return payload as T;
-}
-
-export interface SessionInfo {
-  kind: 'local' | 'api_key';
-  role: 'admin' | 'member' | 'read';
-  name: string | null;
-  expires_at: string | null;
 }
 
 /** The calls the Command Center makes; each answer has the contract's shape (src/contracts/api.ts). */
