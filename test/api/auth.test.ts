@@ -67,8 +67,10 @@ describeEachDatabase('keys and worker tokens', (getDb) => {
       id: mine.task,
       execution_config: { require_spec_skill: true, selected_skill: 'spec-driven-dev' },
       ticket: { id: mine.ticket },
-      project: { id: mine.project, repo_url: TEST_REPO },
+      project: { id: mine.project },
     });
+    // A sandbox knows its repository only as the git broker, never the remote's address.
+    expect(task.body.project.repo_url).toBeUndefined();
     const ticket = await api.request('GET', `/api/v1/tickets/${mine.ticket}`, undefined, bearer());
     expect(ticket.status).toBe(200);
   });
