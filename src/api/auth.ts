@@ -187,7 +187,9 @@ export function originGuard(config: ServerConfig): MiddlewareHandler<AppEnv> {
     const url = new URL(c.req.url);
     const hostHeader = c.req.header('host') ?? url.host;
     const serverPort = localPort(c);
-    if (!hostOk(hostHeader, serverPort))
+    // A worker token is no ambient authority (no browser holds one; it reaches only its own task),
+    // and workers come through the worker surface and its relays, under whatever Host they use.
+    if (!hostOk(hostHeader, serverPort) && !presentsWorkerToken(c.req.raw.headers))
       throw new AppError(
         'FORBIDDEN',
         `this server does not answer to the host "${hostHeader.slice(0, 200)}" (add it to OMOI_ALLOWED_HOSTS)`,
@@ -221,6 +223,13 @@ export function originGuard(config: ServerConfig): MiddlewareHandler<AppEnv> {
     }
     return next();
   };
+}
+
+/** True when the request carries a worker token in a header (never a cookie). */
+function presentsWorkerToken(headers: Headers): boolean {
+  const auth = headers.get('authorization') ?? '';
+  const key = headers.get('x-api-key') ?? '';
+  return /^Bearer\s+omoi_wt_/i.test(auth.trim()) || key.trim().startsWith('omoi_wt_');
 }
 
 /** True when the request came through a proxy (whoever sent it, it is not the local user). */
