@@ -9,9 +9,10 @@ import { VERSION } from '../base/version.js';
 import { gitBrokerRoutes } from '../broker/git-routes.js';
 import { createMirrors, type Mirrors } from '../broker/mirrors.js';
 import { modelBrokerRoutes } from '../broker/model.js';
-import { authMiddleware } from './auth.js';
+import { authMiddleware, originGuard } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
+import { inputGuard } from './input-guard.js';
 import { registerEvents } from './routes/events.js';
 import { registerKeys } from './routes/keys.js';
 import { registerProjects } from './routes/projects.js';
@@ -20,8 +21,6 @@ import { registerTickets } from './routes/tickets.js';
 import { serveWeb } from './static.js';
 
 export const API_VERSION = VERSION;
-
-const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /**
  * Builds the app.
@@ -51,7 +50,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // formats, so they sit before the JSON and API-key middleware (src/broker/).
   app.route('/', brokerRoutes(deps));
 
-  // Body checks before any route reads it: JSON only, and bounded (spec sync may send more).
+  // The order matters: who the request is for (Host) and from (Origin) first, then the body's
+  // size, then its text (NUL, surrogates, nesting), then who sent it (keys and roles).
+  app.use('*', originGuard(config));
+
+  // Bounded bodies before any route reads one (spec sync may send more); JSON only (originGuard).
   const tooLarge = (limit: number) => () => {
     throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
   };
@@ -59,13 +62,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const limitSync = bodyLimit({ maxSize: config.syncBodyLimit, onError: tooLarge(config.syncBodyLimit) });
   app.use('/api/*', async (c, next) => {
     const method = c.req.method;
-    if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return next();
-    const type = c.req.header('content-type');
-    const empty = c.req.raw.body === null || c.req.header('content-length') === '0';
-    if (!empty && (!type || !JSON_TYPE.test(type.split(';')[0]!.trim())))
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE') return next();
     return (c.req.path.endsWith('/specs/sync') ? limitSync : limitBody)(c, next);
   });
+  app.use('/api/*', inputGuard());
   app.use('/api/*', authMiddleware(services.keys, config));
 
   registerProjects(app, deps);

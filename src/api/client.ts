@@ -64,7 +64,8 @@ export function createApiClient(options: ApiClientOptions) {
         headers: {
           accept: 'application/json',
           ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // Every write says JSON, also without a body: the server refuses other writes (CSRF).
+          ...(body === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
@@ -99,6 +100,7 @@ export function createApiClient(options: ApiClientOptions) {
     baseUrl: root,
     get: <T>(path: string) => call<T>('GET', path),
     post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
+    delete: <T>(path: string) => call<T>('DELETE', path),
   };
 }
 

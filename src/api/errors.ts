@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { AppError, type ErrorCode } from '../base/errors.js';
+import { redact } from '../base/redact.js';
 import { pgCode } from '../core/rows.js';
 
 export function errorBody(code: ErrorCode | string, message: string, issues?: unknown) {
@@ -41,12 +42,12 @@ export function errorResponse(
     log('request failed', {
       method: c.req.method,
       path: c.req.path,
-      error: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause),
+      error: redact(cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)),
     });
   }
   const message =
     appError.status >= 500 && appError.code === 'INTERNAL' ? 'internal error' : appError.message;
-  return c.json(errorBody(appError.code, message, appError.issues), appError.status as 400);
+  return c.json(errorBody(appError.code, redact(message), appError.issues), appError.status as 400);
 }
 
 /** A zod failure as a 400 whose message names each field and what is wrong with it. */

@@ -57,7 +57,7 @@ export async function startServer(
     await ownDb.close();
   };
   try {
-    if (config.requireAuth && !(await services.keys.anyKey()))
+    if ((config.requireAuth || config.requireKey) && !(await services.keys.anyKey()))
       throw new AppError(
         'CONFIG_INVALID',
         `refusing to serve on ${config.host} without an API key: every request there must carry one. ` +
@@ -70,7 +70,20 @@ export async function startServer(
   const app = createApp({ services, config, ...(options.log ? { log: options.log } : {}) });
   let server: Server;
   const info = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, resolve) as Server;
+    server = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        // A client that trickles its headers or body is cut off (checked every second).
+        serverOptions: {
+          headersTimeout: config.headersTimeoutMs,
+          requestTimeout: config.requestTimeoutMs,
+          connectionsCheckingInterval: 1_000,
+        },
+      },
+      resolve,
+    ) as Server;
     server.once('error', reject);
   }).catch(async (error: NodeJS.ErrnoException) => {
     await cleanupOwn();

@@ -1,4 +1,5 @@
 import { AppError } from '../base/errors.js';
+import { redact } from '../base/redact.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -12,7 +13,8 @@ export function usageError(message: string, usage: string): void {
 
 /** Prints a failure without a stack trace (unless OMOI_DEBUG is set) and sets exit code 1. */
 export function reportFailure(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
+  // A key or token in a message (an API error that quotes a header) is never printed.
+  const message = redact(error instanceof Error ? error.message : String(error));
   const code = error instanceof AppError ? `${error.code}: ` : '';
   process.stderr.write(`omoi: ${code}${message}\n`);
   if (process.env.OMOI_DEBUG && error instanceof Error && error.stack)

@@ -313,7 +313,54 @@ export const SyncResult = z
   })
   .openapi('SpecSyncResult');
 
-export const CreateKey = z.strictObject({ name: z.string().trim().min(1).max(100) });
+/** What a key may do: admin everything, member tickets/tasks/answers/spec sync and reading, read GET only. */
+export const KEY_ROLES = ['admin', 'member', 'read'] as const;
+export const KeyRole = z
+  .enum(KEY_ROLES)
+  .openapi({ description: 'admin: everything; member: tickets, tasks, answers, spec sync; read: GET only' });
+
+export const CreateKey = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    role: KeyRole.optional().openapi({ description: 'default admin' }),
+    expires_in: z
+      .string()
+      .max(20)
+      .optional()
+      .openapi({ description: 'a lifetime such as 30d, 12h, 90m, 2w, or never (the default)' }),
+  })
+  .openapi('CreateKey');
+
+/** An API key as listed (never the key itself, which only its creation answer holds). */
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    role: KeyRole,
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+
+/** The web UI's login: a key, exchanged for an HttpOnly session cookie. */
+export const Login = z.strictObject({ key: z.string().min(1).max(500) }).openapi('Login');
+
+/** Who a request acts as (`local`: the key-less user of a loopback server). */
+export const Session = z
+  .object({
+    kind: z.enum(['local', 'api_key']),
+    role: KeyRole,
+    name: z.string().nullable(),
+    expires_at: z.string().nullable(),
+  })
+  .openapi('Session');
+
+export type KeyRole = z.infer<typeof KeyRole>;
+export type ApiKey = z.infer<typeof ApiKey>;
+export type Session = z.infer<typeof Session>;
 
 export const SpecQuery = z.object({
   kind: z.enum(['prd', 'requirements', 'design', 'ticket', 'task']).optional(),

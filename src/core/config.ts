@@ -28,6 +28,10 @@ export const serverEnvSchema = z
       .int()
       .positive()
       .default(16 * 1024 * 1024),
+    /** Milliseconds a client may take to send a request's headers (slow clients are cut off). */
+    OMOI_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    /** Milliseconds a client may take to send a whole request, body included. */
+    OMOI_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
     /** Milliseconds between SSE heartbeat comments. */
     OMOI_SSE_HEARTBEAT_MS: z.coerce.number().int().positive().default(15_000),
     /** The built web UI to serve at `/` (default: web/dist of this installation). */
@@ -42,6 +46,16 @@ export const serverEnvSchema = z
         error: 'must be an http(s) URL such as https://omoi.example.com (where workers reach this server)',
       })
       .optional(),
+    /**
+     * Host names (comma-separated, each optionally with :port) the server answers to besides its
+     * bind address, localhost/127.0.0.1/[::1] and OMOI_PUBLIC_URL's host (e.g. a reverse proxy's name).
+     */
+    OMOI_ALLOWED_HOSTS: z.string().optional(),
+    /** 1: every API request needs a key, also on loopback (no key-less local user). */
+    OMOI_REQUIRE_KEY: z
+      .enum(['0', '1', 'true', 'false'])
+      .optional()
+      .transform((v) => v === '1' || v === 'true'),
     /** The agent runtime workers use, when chosen explicitly (claude | openai | offline). */
     AGENT_RUNTIME: z.string().min(1).optional(),
     /** Key that seals project credentials (64 hex characters, base64 of 32 bytes, or a 32+ character passphrase); unset: <data>/secret.key. */
@@ -60,10 +74,17 @@ export interface ServerConfig {
   bodyLimit: number;
   syncBodyLimit: number;
   heartbeatMs: number;
+  /** How long a client may take to send the headers, and the whole request. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   /** null: do not serve the web UI. */
   webDir: string | null;
   /** Whether every request needs a key (true when bound to a non-loopback address). */
   requireAuth: boolean;
+  /** OMOI_REQUIRE_KEY=1: no key-less local user even on loopback. */
+  requireKey: boolean;
+  /** OMOI_ALLOWED_HOSTS: more names the Host header may carry (`name` or `name:port`). */
+  allowedHosts: string[];
   /**
    * Why tickets cannot run here, saying what to set: the explicitly chosen AGENT_RUNTIME lacks its
    * key or endpoint (null when it has them, or when the runtime is chosen by the keys present).
@@ -119,8 +140,15 @@ export function loadServerConfig(
     bodyLimit: e.OMOI_BODY_LIMIT,
     syncBodyLimit: e.OMOI_SYNC_BODY_LIMIT,
     heartbeatMs: e.OMOI_SSE_HEARTBEAT_MS,
+    headersTimeoutMs: e.OMOI_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.OMOI_REQUEST_TIMEOUT_MS,
     webDir: overrides.webDir !== undefined ? overrides.webDir : (e.OMOI_WEB_DIR ?? defaultWebDir),
     requireAuth: !isLoopback(host),
+    requireKey: e.OMOI_REQUIRE_KEY,
+    allowedHosts: (e.OMOI_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     publicUrl: e.OMOI_PUBLIC_URL ? e.OMOI_PUBLIC_URL.replace(/\/+$/, '') : null,
     secretKey: e.OMOI_SECRET_KEY,
     model: {

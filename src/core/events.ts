@@ -7,6 +7,7 @@
 // a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
 // to its subscribers. Appends made in this process also poke the hub directly after commit.
 
+import { redactValue } from '../base/redact.js';
 import { EVENTS_CHANNEL } from '../contracts/channels.js';
 import type { AppendEvent, OmoiEvent } from '../contracts/events.js';
 import { type Db, json, type Queryable, type Tx } from '../db/client.js';
@@ -174,7 +175,8 @@ export function createEventsService(db: Db, hub: EventHub) {
         input.projectId ?? null,
         input.ticketId ?? null,
         input.taskId ?? null,
-        json(input.data ?? {}),
+        // No secret is ever stored in an event (a token a worker printed, a key in an error).
+        json(redactValue(input.data ?? {})),
       ],
     );
     const event = plain<OmoiEvent>(rows[0]!);

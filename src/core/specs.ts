@@ -34,6 +34,11 @@ export interface SyncOutcome {
 export interface SyncOptions {
   /** The ticket whose run produced these documents (a worker's token names it). */
   ticketId?: string | null;
+  /**
+   * A worker's sync: it may create documents (they become its ticket's) and change only the ones
+   * its own ticket made, never another ticket's or the operator's (FORBIDDEN, nothing stored).
+   */
+  ownTicketOnly?: boolean;
   /** Whether to write a `spec.synced` event (a worker reports its own). */
   recordEvent?: boolean;
   /** Validator strictness (warnings as errors). */
@@ -237,11 +242,27 @@ export function createSpecsService(db: Db, events: EventsService) {
         };
         const changed: { rowId: string; doc: SpecDocument }[] = [];
         for (const doc of documents) {
-          const existing = await tx.query<{ id: string; content_hash: string; path: string }>(
-            'SELECT id::text AS id, content_hash, path FROM spec_documents WHERE project_id = $1 AND spec_id = $2',
+          const existing = await tx.query<{
+            id: string;
+            content_hash: string;
+            path: string;
+            ticket_id: string | null;
+          }>(
+            `SELECT id::text AS id, content_hash, path, ticket_id::text AS ticket_id
+               FROM spec_documents WHERE project_id = $1 AND spec_id = $2`,
             [projectId, doc.id],
           );
           const prior = existing[0];
+          if (
+            prior &&
+            options.ownTicketOnly &&
+            (prior.ticket_id === null || prior.ticket_id !== ticketId) &&
+            (prior.content_hash !== doc.contentHash || prior.path !== doc.path)
+          )
+            throw new AppError(
+              'FORBIDDEN',
+              `${doc.id} belongs to ${prior.ticket_id ? 'another ticket' : 'no ticket'}: a worker may change only its own ticket's documents`,
+            );
           const status = typeof doc.frontmatter.status === 'string' ? doc.frontmatter.status : null;
           // $2..$10 in both statements below
           const fields = [

@@ -46,7 +46,26 @@ export function brokerAuthEnv(repoUrl: string, apiUrl: string, token: string): R
   };
 }
 
-/** Runs one git command; a failure is GIT_FAILED with git's last lines of stderr as the message. */
+/**
+ * The reason of a git failure: the lines that say why (`fatal:`, `error:`, `hint:`, `remote:`
+ * errors), then the last lines, without repeats, bounded. git often prints the cause first and
+ * progress or advice after it, so the last lines alone lose it.
+ */
+export function gitFailureReason(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const telling = lines.filter(
+    (l) => /^(fatal|error|hint|remote: error|remote: fatal):/i.test(l) || /^!\s*\[/.test(l),
+  );
+  const kept: string[] = [];
+  for (const line of [...telling, ...lines.slice(-3)]) if (!kept.includes(line)) kept.push(line);
+  const text = kept.join(' | ');
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+/** Runs one git command; a failure is GIT_FAILED with the lines of stderr that say why. */
 export async function git(args: string[], options: GitOptions): Promise<string> {
   try {
     const { stdout } = await execFileAsync('git', args, {
@@ -58,11 +77,7 @@ export async function git(args: string[], options: GitOptions): Promise<string> 
     return stdout.trim();
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    const reason = (stderr || (error instanceof Error ? error.message : String(error)))
-      .split('\n')
-      .filter((l) => l.trim())
-      .slice(-3)
-      .join(' | ');
+    const reason = gitFailureReason(stderr || (error instanceof Error ? error.message : String(error)));
     throw new AppError('GIT_FAILED', `git ${args[0]} failed: ${reason}`, { cause: error });
   }
 }
@@ -94,6 +109,7 @@ export async function cloneAndCheckout(options: {
   const { repoUrl, dir, baseBranch, workBranch, env, authEnv } = options;
   // --no-local: a repository given as a plain path is read through git's transport, not by copying
   // its object folder, which races with other workers pushing to it at the same moment.
+  // `--` so that a repository named like an option is never read as one.
   await git(['clone', '--quiet', '--no-tags', '--no-local', '--', repoUrl, dir], {
     cwd: '/',
     env,

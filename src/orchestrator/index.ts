@@ -24,6 +24,8 @@ export interface StartOrchestratorOptions
   sql: QueueSql;
   /** Revokes a finished task's worker tokens. */
   revokeTokens?: (taskId: string) => Promise<void>;
+  /** Renews a running task's worker tokens (each heartbeat). */
+  renewTokens?: (taskId: string, ttlMs: number) => Promise<void>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
   /** The worker surface local sandboxes' relays forward to (`<data>/run/worker.sock`). */
@@ -38,6 +40,9 @@ export interface StartOrchestratorOptions
   path: string;
   log: (message: string) => void;
 }
+
+/** How long a worker token lives without a heartbeat renewing it. */
+export const WORKER_TOKEN_TTL_MS = 15 * 60_000;
 
 /** The `bin/omoi.js` of this installation (local workers run it). */
 export const OMOI_BIN = fileURLToPath(new URL('../../bin/omoi.js', import.meta.url));
@@ -73,6 +78,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     emit: options.emit,
     mintToken: options.mintToken,
     ...(options.revokeTokens ? { onFinished: options.revokeTokens } : {}),
+    ...(options.renewTokens ? { renewToken: options.renewTokens } : {}),
     ...(options.onTaskChanged ? { onTaskChanged: options.onTaskChanged } : {}),
     ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
     ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
@@ -89,7 +95,8 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
       pollMs: env.OMOI_POLL_MS,
       maxTurns: env.OMOI_MAX_TURNS,
       specMaxAttempts: env.OMOI_SPEC_MAX_ATTEMPTS,
-      tokenTtlMs: Math.max(2 * 60 * 60_000, env.OMOI_LEASE_MS * 10),
+      // Short-lived: a leaked token dies within minutes unless the heartbeat of a running task renews it.
+      tokenTtlMs: Math.max(WORKER_TOKEN_TTL_MS, env.OMOI_LEASE_MS * 3),
       keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
       exclusive: options.exclusive,
     },
@@ -148,6 +155,7 @@ export async function startServerOrchestrator(options: {
     },
     mintToken: (args) => services.keys.mintWorkerToken(args),
     revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),
+    renewTokens: (taskId, ttlMs) => services.keys.renewWorkerTokens(taskId, ttlMs),
     ...(services.flow ? { onTaskChanged: (taskId: string) => services.flow!.settle(taskId) } : {}),
     apiUrl: options.apiUrl,
     ...(options.workerApi ? { workerApi: options.workerApi } : {}),

@@ -3,6 +3,7 @@
 // with a slow poll only as a fallback; heartbeats keep each claim's lease alive.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { redact, redactValue } from '../base/redact.js';
 import { defaultBranch } from '../contracts/branches.js';
 import { TASKS_CHANNEL } from '../contracts/channels.js';
 import type { AppendEvent, EventData } from '../contracts/events.js';
@@ -83,8 +84,13 @@ export interface OrchestratorDeps {
    * variables from `config.runtimeEnv` go in as they are.
    */
   modelEnv?: (runtimeName: string, token: string) => Record<string, string>;
-  /** Called when a run is over, whatever its outcome (revokes the task's worker tokens). */
+  /**
+   * Called when a run is over, whatever its outcome (revokes the task's worker tokens; the status
+   * change itself already revoked them in its transaction, this covers a run that never changed it).
+   */
   onFinished?: (taskId: string) => Promise<void>;
+  /** Called on every heartbeat that still holds the task: keeps its short-lived token alive. */
+  renewToken?: (taskId: string, ttlMs: number) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
   listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
   log: (message: string, fields?: Record<string, unknown>) => void;
@@ -203,6 +209,8 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       .catch((error) => log(`run of task ${task.id} crashed: ${String(error)}`))
       // Also after the early exits (no context, no sandbox), which fail the task without `finish`.
       .then(() => changed(task.id))
+      .then(() => deps.onFinished?.(task.id))
+      .catch((error) => log(`could not revoke the tokens of task ${task.id}: ${String(error)}`))
       .finally(() => {
         active.delete(task.id);
         wake();
@@ -327,6 +335,10 @@ export function createOrchestrator(deps: OrchestratorDeps) {
               run.stopping = 'lease-lost';
               log(`task ${task.id} is no longer held by this orchestrator; stopping its sandbox`);
               void sandbox.cancel();
+            } else if (held) {
+              deps
+                .renewToken?.(task.id, config.tokenTtlMs)
+                .catch((error) => log(`could not renew the token of task ${task.id}: ${String(error)}`));
             }
           },
           (error) => log(`heartbeat of task ${task.id} failed: ${String(error)}`),
@@ -381,7 +393,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     }
     if (run.stopping === 'cancel' || run.stopping === 'lease-lost') return; // whoever took it reports
     if (exit.exitCode === 0 && !exit.error) {
-      const result = { ...(outcome ?? {}), ok: true };
+      const result = redactValue({ ...(outcome ?? {}), ok: true });
       if (await queue.complete(task.id, claimer, result, record(task, 'task.completed', result))) {
         // Its dependants may be ready now: claim them at once, not after the sandbox is removed.
         wake();
@@ -398,15 +410,17 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       );
       return;
     }
-    const reason =
+    // What the worker printed may hold a secret: the stored error and result never do.
+    const reason = redact(
       (outcome && !outcome.ok ? outcome.error : undefined) ??
-      exit.error ??
-      `the worker exited with code ${exit.exitCode}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`;
+        exit.error ??
+        `the worker exited with code ${exit.exitCode}${stderrTail.length ? `: ${stderrTail.join(' | ')}` : ''}`,
+    );
     await queue.fail(
       task.id,
       claimer,
       reason,
-      outcome ?? undefined,
+      outcome ? redactValue(outcome) : undefined,
       record(task, 'task.failed', { error: reason, exit_code: exit.exitCode }),
     );
   }

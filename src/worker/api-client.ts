@@ -59,7 +59,7 @@ export function createWorkerApiClient(options: {
           method,
           headers: {
             authorization: `Bearer ${options.token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(body === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
         });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/db.js';
-import { exampleFiles, makeApi, type TestApi, uniqueName } from './support.js';
+import { exampleFiles, makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
 
 describeEachDatabase('HTTP API', (getDb) => {
   let api: TestApi;
@@ -14,7 +14,7 @@ describeEachDatabase('HTTP API', (getDb) => {
   async function project(): Promise<{ id: string; name: string }> {
     const res = await api.request('POST', '/api/v1/projects', {
       name: uniqueName(),
-      repo_url: '/srv/git/demo.git',
+      repo_url: TEST_REPO,
     });
     expect(res.status).toBe(201);
     return res.body;
@@ -49,11 +49,11 @@ describeEachDatabase('HTTP API', (getDb) => {
     const one = await api.request('GET', `/api/v1/projects/${p.id}`);
     expect(one.body).toMatchObject({
       id: p.id,
-      repo_url: '/srv/git/demo.git',
+      repo_url: TEST_REPO,
       default_branch: 'main',
       settings: {},
     });
-    const dup = await api.request('POST', '/api/v1/projects', { name: p.name, repo_url: '/x' });
+    const dup = await api.request('POST', '/api/v1/projects', { name: p.name, repo_url: TEST_REPO });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('CONFLICT');
   });
@@ -290,7 +290,7 @@ describeEachDatabase('HTTP API', (getDb) => {
       id: t.body.task.id,
       execution_config: { require_spec_skill: true, selected_skill: 'spec-driven-dev' },
       ticket: { id: t.body.ticket.id, ref: 'TKT-001', workflow_mode: 'spec_driven' },
-      project: { id: p.id, repo_url: '/srv/git/demo.git', default_branch: 'main' },
+      project: { id: p.id, repo_url: TEST_REPO, default_branch: 'main' },
     });
   });
 

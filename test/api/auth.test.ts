@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/api/main.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import { describeEachDatabase } from '../support/db.js';
-import { exampleFiles, makeApi, type TestApi, uniqueName } from './support.js';
+import { exampleFiles, makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
 
 describeEachDatabase('keys and worker tokens', (getDb) => {
   let api: TestApi;
@@ -16,7 +16,7 @@ describeEachDatabase('keys and worker tokens', (getDb) => {
   async function seed(target: TestApi) {
     const p = await target.request('POST', '/api/v1/projects', {
       name: uniqueName('auth'),
-      repo_url: '/srv/r.git',
+      repo_url: TEST_REPO,
     });
     const t = await target.request('POST', '/api/v1/tickets', {
       project_id: p.body.id,
@@ -67,8 +67,10 @@ describeEachDatabase('keys and worker tokens', (getDb) => {
       id: mine.task,
       execution_config: { require_spec_skill: true, selected_skill: 'spec-driven-dev' },
       ticket: { id: mine.ticket },
-      project: { id: mine.project, repo_url: '/srv/r.git' },
+      project: { id: mine.project },
     });
+    // A sandbox knows its repository only as the git broker, never the remote's address.
+    expect(task.body.project.repo_url).toBeUndefined();
     const ticket = await api.request('GET', `/api/v1/tickets/${mine.ticket}`, undefined, bearer());
     expect(ticket.status).toBe(200);
   });
@@ -113,7 +115,7 @@ describeEachDatabase('keys and worker tokens', (getDb) => {
       ],
       ['the project list', 'GET', () => '/api/v1/projects'],
       ['its own project', 'GET', ({ mine }) => `/api/v1/projects/${mine.project}`],
-      ['creating a project', 'POST', () => '/api/v1/projects', { name: 'evil', repo_url: '/x' }],
+      ['creating a project', 'POST', () => '/api/v1/projects', { name: 'evil', repo_url: TEST_REPO }],
       ['the ticket list', 'GET', () => '/api/v1/tickets'],
       [
         'creating a ticket',

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/db.js';
-import { exampleFiles, makeApi, type TestApi, uniqueName } from './support.js';
+import { exampleFiles, makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
 
 interface Ids {
   project: string;
@@ -58,7 +58,7 @@ const ROWS: Row[] = [
     name: 'a number as the name',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: 7, repo_url: '/r' }),
+    body: () => ({ name: 7, repo_url: TEST_REPO }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -66,7 +66,7 @@ const ROWS: Row[] = [
     name: 'an unknown field',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: uniqueName(), repo_url: '/r', owner: 'me' }),
+    body: () => ({ name: uniqueName(), repo_url: TEST_REPO, owner: 'me' }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -74,7 +74,7 @@ const ROWS: Row[] = [
     name: 'an empty name',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: '  ', repo_url: '/r' }),
+    body: () => ({ name: '  ', repo_url: TEST_REPO }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -82,7 +82,7 @@ const ROWS: Row[] = [
     name: 'a name with a slash',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: 'a/b', repo_url: '/r' }),
+    body: () => ({ name: 'a/b', repo_url: TEST_REPO }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -90,7 +90,7 @@ const ROWS: Row[] = [
     name: 'a bad branch name',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: uniqueName(), repo_url: '/r', default_branch: 'a..b' }),
+    body: () => ({ name: uniqueName(), repo_url: TEST_REPO, default_branch: 'a..b' }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -98,7 +98,7 @@ const ROWS: Row[] = [
     name: 'a zero concurrency limit',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: uniqueName(), repo_url: '/r', settings: { concurrency_limit: 0 } }),
+    body: () => ({ name: uniqueName(), repo_url: TEST_REPO, settings: { concurrency_limit: 0 } }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -106,7 +106,7 @@ const ROWS: Row[] = [
     name: 'an unknown setting',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: () => ({ name: uniqueName(), repo_url: '/r', settings: { turbo: true } }),
+    body: () => ({ name: uniqueName(), repo_url: TEST_REPO, settings: { turbo: true } }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },
@@ -139,7 +139,7 @@ const ROWS: Row[] = [
     name: 'a duplicate project name',
     method: 'POST',
     path: () => '/api/v1/projects',
-    body: (ids) => ({ name: ids.projectName, repo_url: '/r' }),
+    body: (ids) => ({ name: ids.projectName, repo_url: TEST_REPO }),
     status: 409,
     code: 'CONFLICT',
   },
@@ -563,7 +563,7 @@ describeEachDatabase('bad input', (getDb) => {
     const projectName = uniqueName('bad');
     const p = await api.request('POST', '/api/v1/projects', {
       name: projectName,
-      repo_url: '/srv/git/r.git',
+      repo_url: TEST_REPO,
     });
     const t = await api.request('POST', '/api/v1/tickets', {
       project_id: p.body.id,
@@ -593,7 +593,11 @@ describeEachDatabase('bad input', (getDb) => {
             : value,
       );
     }
-    const headers = { ...(row.body ? json : {}), ...row.headers };
+    // Writes say JSON, also without a body, as the clients do; `raw` rows choose their own headers.
+    const headers = {
+      ...(row.body || (row.method !== 'GET' && row.raw === undefined) ? json : {}),
+      ...row.headers,
+    };
     const res = await api.raw(row.path(ids), {
       method: row.method,
       headers,

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/core/config.js';
 import { describeEachDatabase } from '../support/db.js';
-import { makeApi, type TestApi } from './support.js';
+import { makeApi, TEST_REPO, type TestApi } from './support.js';
 
 describe('loadServerConfig runtimeUnavailable', () => {
   const of = (env: Record<string, string>) => loadServerConfig(env, { webDir: null }).runtimeUnavailable;
@@ -42,7 +42,7 @@ describeEachDatabase('POST /api/v1/tickets with an unusable runtime', (getDb) =>
   it('answers 422 RUNTIME_UNAVAILABLE naming the variable, and creates nothing', async () => {
     const project = await refusing.request('POST', '/api/v1/projects', {
       name: `runtime-${Date.now()}`,
-      repo_url: '/tmp/none',
+      repo_url: TEST_REPO,
     });
     expect(project.status).toBe(201);
     const ticket = {

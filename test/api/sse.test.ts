@@ -7,7 +7,7 @@ import { loadServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import { openDatabase } from '../../src/db/client.js';
 import { describeEachDatabase } from '../support/db.js';
-import { uniqueName, waitFor } from './support.js';
+import { TEST_REPO, uniqueName, waitFor } from './support.js';
 
 interface Frame {
   id: number;
@@ -91,7 +91,7 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
   }
 
   async function setup() {
-    const project = await post('/projects', { name: uniqueName('sse'), repo_url: '/r.git' });
+    const project = await post('/projects', { name: uniqueName('sse'), repo_url: TEST_REPO });
     const { ticket, task } = await post('/tickets', {
       project_id: project.id,
       description: 'Stream me',

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_ROOT, waitFor } from './support.js';
+import { EXAMPLE_ROOT, TEST_REPO, waitFor } from './support.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const bin = join(repo, 'bin', 'omoi.js');
@@ -204,7 +204,7 @@ describe('omoi start configuration', () => {
     try {
       expect(server.stderr()).toMatch(/warning: AGENT_RUNTIME=claude needs ANTHROPIC_API_KEY/);
       const { url } = server;
-      const project = await api(url, 'POST', '/projects', { name: 'nokey', repo_url: '/tmp/none' });
+      const project = await api(url, 'POST', '/projects', { name: 'nokey', repo_url: TEST_REPO });
       const ticket = await api(url, 'POST', '/tickets', {
         project_id: project.body.id,
         title: 'A thing',

@@ -1,4 +1,7 @@
 // Helpers for the API suites: an app over a test database, and JSON requests against it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/api/app.js';
 import { loadServerConfig, type ServerConfig } from '../../src/core/config.js';
@@ -8,6 +11,16 @@ import { loadSpecFiles } from '../../src/spec-format/index.js';
 import type { SpecFile } from '../../src/spec-format/types.js';
 
 export const EXAMPLE_ROOT = join(import.meta.dirname, '..', '..', 'examples', 'spec-driven');
+
+/**
+ * An empty bare repository made once per test file: POST /projects checks that a path on the
+ * server is a git repository, so suites that only need some project use this one.
+ */
+export const TEST_REPO = (() => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'omoi-test-repo-')), 'repo.git');
+  execFileSync('git', ['init', '--quiet', '--bare', dir]);
+  return dir;
+})();
 
 export interface TestApi {
   app: ReturnType<typeof createApp>;
@@ -54,7 +67,11 @@ export async function makeApi(db: Db, overrides: Partial<ServerConfig> = {}): Pr
     request: (method, path, body, headers = {}) =>
       raw(path, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        // Every write says JSON, also without a body, as the clients do (the server refuses others).
+        headers: {
+          ...(body === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     close: () => services.stop(),

@@ -227,9 +227,10 @@ describeEachDatabase('model broker', (getDb) => {
     const before = fake.requests.length;
     await getDb().query(`UPDATE tasks SET status = 'completed' WHERE id = $1`, [task.id]);
     for (const path of ['/api/v1/model/openai/chat/completions', '/api/v1/model/anthropic/v1/messages']) {
+      // The task's end revoked its token (issue 12): refused as revoked.
       const finished = await post(path, { authorization: `Bearer ${token}` });
-      expect(finished.status).toBe(403);
-      expect((await post(path, { 'x-api-key': token })).status).toBe(403);
+      expect(finished.status).toBe(401);
+      expect((await post(path, { 'x-api-key': token })).status).toBe(401);
       expect((await post(path, { authorization: 'Bearer omoi_wt_unknown' })).status).toBe(401);
       expect((await post(path, {})).status).toBe(401);
     }

@@ -303,10 +303,11 @@ describe.each(databases)('spec run end to end on %s', (database) => {
   });
 
   it('fails clearly and once for an unreachable repository', async () => {
-    const other = await server.api<{ id: string }>('POST', '/projects', {
-      name: 'gone',
-      repo_url: join(root, 'does-not-exist.git'),
-    });
+    // Added while it existed (the API checks a path is a repository), gone by the time it runs.
+    const gone = join(root, 'does-not-exist.git');
+    spawnSync('git', ['init', '--quiet', '--bare', gone]);
+    const other = await server.api<{ id: string }>('POST', '/projects', { name: 'gone', repo_url: gone });
+    await rm(gone, { recursive: true, force: true });
     const created = await server.api<Created>('POST', '/tickets', {
       project_id: other.id,
       description: 'Anything.',

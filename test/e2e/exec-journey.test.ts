@@ -28,7 +28,7 @@ afterAll(async () => {
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(omoi.url + path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);

@@ -2,6 +2,8 @@
 // runtime, a temporary bare repository as the project's remote). Each journey saves a screenshot
 // under test-results/. Needs `npm run build` first. The journeys share one server (starting one costs
 // seconds) and run in order, each building on what the earlier ones created, as a person's day would.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, screenshot, type WatchedPage } from './support/browser.js';
@@ -246,10 +248,11 @@ describe('web journeys', () => {
   });
 
   it('shows why a run failed and retries it', async () => {
-    const project = await post<{ id: string }>('/api/v1/projects', {
-      name: 'gone',
-      repo_url: `${omoi.tmp}/no-such-repo.git`,
-    });
+    // Added while it existed (the API checks a path is a repository), gone by the time it runs.
+    const gone = `${omoi.tmp}/no-such-repo.git`;
+    execFileSync('git', ['init', '--quiet', '--bare', gone]);
+    const project = await post<{ id: string }>('/api/v1/projects', { name: 'gone', repo_url: gone });
+    rmSync(gone, { recursive: true, force: true });
     const { ticket } = await post<{ ticket: { id: string } }>('/api/v1/tickets', {
       project_id: project.id,
       description: 'Add a footer',

@@ -1,8 +1,11 @@
-import { useEffect } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useSyncExternalStore } from 'react';
+import { api, auth } from './api/client';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { BoardPage } from './pages/BoardPage';
 import { CommandPage } from './pages/CommandPage';
+import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ProjectsPage } from './pages/ProjectsPage';
 import { TicketPage } from './pages/TicketPage';
@@ -22,8 +25,30 @@ function Page({ pathname }: { pathname: string }) {
   return <NotFoundPage />;
 }
 
+/** "Log out" when the browser acts through a login session (not as the local user). */
+function SessionControl() {
+  const client = useQueryClient();
+  const session = useQuery({ queryKey: ['session'], queryFn: api.session, staleTime: 60_000 });
+  if (session.data?.kind !== 'api_key') return null;
+  return (
+    <span className="session">
+      {session.data.name} ({session.data.role}){' '}
+      <button
+        type="button"
+        onClick={async () => {
+          await api.logout().catch(() => {});
+          client.clear();
+        }}
+      >
+        Log out
+      </button>
+    </span>
+  );
+}
+
 export function App() {
   const { pathname } = useLocation();
+  const needsLogin = useSyncExternalStore(auth.subscribe, () => auth.needsLogin);
   useEffect(() => {
     if (pathname === '/' || pathname === '') navigate('/command', { replace: true });
   }, [pathname]);
@@ -48,9 +73,12 @@ export function App() {
             </Link>
           ))}
         </nav>
+        {needsLogin ? null : <SessionControl />}
       </header>
       <main id="main">
-        {pathname === '/' ? null : (
+        {needsLogin ? (
+          <LoginPage />
+        ) : pathname === '/' ? null : (
           <ErrorBoundary resetKey={pathname}>
             <Page pathname={pathname} />
           </ErrorBoundary>

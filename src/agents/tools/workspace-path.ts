@@ -49,11 +49,22 @@ export async function resolveInWorkspace(workspace: string, requested: string): 
   if (!isInside(realRoot, realExisting)) {
     throw new PathRefusedError(requested, 'it follows a symlink out of the workspace');
   }
+  // A symlink to .git (or into it) is .git: the check by name above does not see through it.
+  if (inGitFolder(realRoot, realExisting)) {
+    throw new PathRefusedError(requested, 'it leads into the .git folder, which is managed by the platform');
+  }
   // A dangling symlink at the target itself would be followed by a write: refuse it too.
   if (existing !== target) return target;
   const stat = await lstat(target);
-  if (stat.isSymbolicLink() && !isInside(realRoot, await realpath(target))) {
-    throw new PathRefusedError(requested, 'it follows a symlink out of the workspace');
+  if (stat.isSymbolicLink()) {
+    const real = await realpath(target);
+    if (!isInside(realRoot, real))
+      throw new PathRefusedError(requested, 'it follows a symlink out of the workspace');
+    if (inGitFolder(realRoot, real))
+      throw new PathRefusedError(
+        requested,
+        'it leads into the .git folder, which is managed by the platform',
+      );
   }
   return target;
 }
@@ -67,6 +78,11 @@ export function toWorkspaceRelative(workspace: string, absolute: string): string
 function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** True when `candidate` (a real path inside `root`) is the .git folder or inside it. */
+function inGitFolder(root: string, candidate: string): boolean {
+  return path.relative(root, candidate).split(path.sep)[0] === '.git';
 }
 
 /** The closest existing path at or above `target` (a dangling symlink counts as existing). */

@@ -19,6 +19,7 @@ import {
   splitRepoUrl,
 } from '../../core/credentials.js';
 import type { Project as ProjectRow } from '../../core/projects.js';
+import { checkRepoUrl } from '../../core/repo-url.js';
 import type { App, AppDeps } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
@@ -42,6 +43,8 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       const { credential: given, ...input } = c.req.valid('json');
       // A credential inside the URL (https://user:token@host/…) goes to the store, never to the row.
       const { url, credential: embedded } = splitRepoUrl(input.repo_url);
+      // The form of the URL, and for a path on this machine that it is a repository (as the CLI).
+      await checkRepoUrl(url);
       if (given && embedded)
         throw new AppError(
           'BAD_REQUEST',
@@ -157,6 +160,7 @@ export function registerProjects(app: App, { services }: AppDeps): void {
       const worker = principal.kind === 'worker';
       const outcome = await services.specs.sync(c.req.valid('param').id, body.documents, {
         ticketId: worker ? principal.ticketId : (body.ticket_id ?? null),
+        ownTicketOnly: worker,
         recordEvent: !worker,
         ...(body.strict === undefined ? {} : { strict: body.strict }),
         ...(body.dry_run ? { dryRun: true } : {}),

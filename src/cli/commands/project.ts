@@ -55,12 +55,10 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the project as JSON')
     .action(async (location: string, flags: AddFlags) => {
-      const { execFile } = await import('node:child_process');
-      const { promisify } = await import('node:util');
       const { existsSync, readFileSync } = await import('node:fs');
       const { resolve } = await import('node:path');
       const { splitRepoUrl } = await import('../../core/credentials.js');
-      const git = promisify(execFile);
+      const { localRepositoryProblem, parseRepoLocation } = await import('../../core/repo-url.js');
 
       // A credential inside the URL is split off here too: it is sent as the credential, never as the URL.
       const split = splitRepoUrl(location);
@@ -93,14 +91,21 @@ export function register(program: Command): void {
 
       let branch = flags.branch;
       if (!isGitUrl(repoUrl)) {
-        const path = resolve(location);
-        if (!existsSync(path)) return usageError(`no such folder: ${location}`, USAGE);
-        try {
-          await git('git', ['-C', path, 'rev-parse', '--git-dir']);
-        } catch {
-          return usageError(`${location} is not a git repository (run git init there first)`, USAGE);
-        }
-        repoUrl = path;
+        // A path: the same check the server makes (it exists and is a repository).
+        repoUrl = resolve(location);
+        const problem = await localRepositoryProblem(repoUrl);
+        if (problem)
+          return usageError(
+            problem.startsWith('no such folder')
+              ? `no such folder: ${location}`
+              : `${location} is not a git repository (run git init there first)`,
+            USAGE,
+          );
+      }
+      try {
+        parseRepoLocation(repoUrl);
+      } catch (error) {
+        return usageError((error as Error).message, USAGE);
       }
       if (!branch) {
         const { detectDefaultBranch, credentialGitEnv } = await import('../default-branch.js');

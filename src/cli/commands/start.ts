@@ -43,8 +43,11 @@ export function register(program: Command): void {
         },
         DEFAULT_WEB_DIR,
       );
+      const { redact, registerSecretsFromEnv } = await import('../../base/redact.js');
+      // Every secret of this environment (model keys, OMOI_API_KEY) is kept out of the log.
+      registerSecretsFromEnv(process.env);
       const log = (message: string, fields?: Record<string, unknown>) =>
-        process.stderr.write(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+        process.stderr.write(redact(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`));
       if (config.runtimeUnavailable)
         log(
           `warning: ${config.runtimeUnavailable}. Until then, creating a ticket answers 422 RUNTIME_UNAVAILABLE.`,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, eventsUrl } from './client';
+import { ApiError, api, auth, eventsUrl } from './client';
 
 function answer(status: number, body: unknown) {
   const fetch = vi.fn(async () => new Response(body === undefined ? '' : JSON.stringify(body), { status }));
@@ -67,5 +67,32 @@ describe('api client', () => {
   it('builds event stream URLs per filter', () => {
     expect(eventsUrl({ ticket_id: 'a b' })).toBe('/api/v1/events?ticket_id=a+b');
     expect(eventsUrl({})).toBe('/api/v1/events');
+  });
+
+  it('says JSON on every write, also a body-less one (the server refuses other writes)', async () => {
+    const fetch = answer(200, { ok: true });
+    await api.cancelTask('k1');
+    await api.approveTicket('t1');
+    for (const call of fetch.mock.calls as unknown as [string, RequestInit][]) {
+      expect(call[1].method).toBe('POST');
+      expect((call[1].headers as Record<string, string>)['content-type']).toBe('application/json');
+      expect(call[1].credentials).toBe('same-origin');
+    }
+  });
+
+  it('asks for the login on a 401 and logs in through POST /session', async () => {
+    auth.set(false);
+    answer(401, { error: { code: 'UNAUTHORIZED', message: 'send a key' } });
+    await expect(api.listProjects()).rejects.toMatchObject({ status: 401 });
+    expect(auth.needsLogin).toBe(true);
+    const fetch = answer(200, { kind: 'api_key', role: 'member', name: 'k', expires_at: null });
+    await api.login('omoi_sk_example');
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect([url, init.method, JSON.parse(String(init.body))]).toEqual([
+      '/api/v1/session',
+      'POST',
+      { key: 'omoi_sk_example' },
+    ]);
+    expect(auth.needsLogin).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import type {
   DocumentList,
   Project,
   ProjectList,
+  SessionInfo,
   Task,
   TicketDetail,
   TicketList,
@@ -36,13 +37,45 @@ export class ApiError extends Error {
 
 export const API_BASE = '/api/v1';
 
+type AuthListener = (needsLogin: boolean) => void;
+const authListeners = new Set<AuthListener>();
+let loginNeeded = false;
+
+/**
+ * Whether the server asked for a key (it answered 401): the app then shows its login until a key
+ * is accepted. `subscribe` returns the unsubscribe.
+ *
+ * @example
+ * const stop = auth.subscribe((needed) => setShowLogin(needed));
+ */
+export const auth = {
+  get needsLogin(): boolean {
+    return loginNeeded;
+  },
+  set(needed: boolean): void {
+    if (needed === loginNeeded) return;
+    loginNeeded = needed;
+    for (const listener of authListeners) listener(needed);
+  },
+  subscribe(listener: AuthListener): () => void {
+    authListeners.add(listener);
+    return () => authListeners.delete(listener);
+  },
+};
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(API_BASE + path, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+      // Every write says JSON, also without a body: the server refuses other writes (CSRF).
+      headers:
+        method === 'GET'
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      // The login's session cookie (HttpOnly) goes with every call, never to another site.
+      credentials: 'same-origin',
     });
   } catch {
     throw new ApiError('NETWORK', 'Cannot reach the Omoi server. Is `omoi start` running?', 0);
@@ -56,6 +89,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       payload = null;
     }
   }
+  if (response.status === 401 && path !== '/session') auth.set(true);
   if (!response.ok) {
     const error = (payload as { error?: { code?: string; message?: string; issues?: unknown } } | null)
       ?.error;
@@ -71,6 +105,17 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 /** The calls the Command Center makes; each answer has the contract's shape (src/contracts/api.ts). */
 export const api = {
+  /** Logs in with a key: the server sets an HttpOnly session cookie (the key is not kept here). */
+  login: async (key: string) => {
+    const session = await request<SessionInfo>('POST', '/session', { key });
+    auth.set(false);
+    return session;
+  },
+  logout: async () => {
+    await request<unknown>('DELETE', '/session');
+    auth.set(true);
+  },
+  session: () => request<SessionInfo>('GET', '/session'),
   listProjects: async () => (await request<ProjectList>('GET', '/projects')).projects,
   createProject: (input: { name: string; repo_url: string; default_branch?: string }) =>
     request<Project>('POST', '/projects', input),

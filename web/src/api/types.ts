@@ -19,5 +19,6 @@ export type TicketList = Api.TicketList;
 export type DocumentList = Api.DocumentList;
 export type CreatedTicket = Api.CreatedTicket;
 export type ApprovalResult = Api.ApprovalResult;
+export type SessionInfo = Api.Session;
 
 export type RequirementItem = Api.RequirementItem;
