@@ -215,7 +215,26 @@ function TicketView({ id }: { id: string }) {
   );
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `/tickets/TKT-001`: the API resolves the ref (a 409 names the projects when it repeats). */
+function TicketByRef({ ticketRef }: { ticketRef: string }) {
+  const ticket = useTicket(ticketRef);
+  if (ticket.isPending) return <Loading what="the ticket" />;
+  if (ticket.error)
+    return (
+      <div className="page">
+        <h1>Ticket {ticketRef}</h1>
+        <ErrorState error={ticket.error} retry={() => ticket.refetch()} />
+        <p>
+          <Link to="/board">Back to the board</Link>
+        </p>
+      </div>
+    );
+  return <TicketView key={ticket.data.id} id={ticket.data.id} />;
+}
+
 export function TicketPage({ id }: { id: string }) {
-  // a fresh reducer and stream per ticket
-  return <TicketView key={id} id={id} />;
+  // a fresh reducer and stream per ticket; the event stream and actions need the ticket's id
+  return UUID.test(id) ? <TicketView key={id} id={id} /> : <TicketByRef key={id} ticketRef={id} />;
 }
