@@ -71,6 +71,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 /** The calls the Command Center makes; each answer has the contract's shape (src/contracts/api.ts). */
 export const api = {
+  /** The server's state; `runtime` is the badge of the runtime its workers will use. */
+  health: () =>
+    request<{ status: string; version: string; database: string; runtime: string | null }>('GET', '/health'),
   listProjects: async () => (await request<ProjectList>('GET', '/projects')).projects,
   createProject: (input: { name: string; repo_url: string; default_branch?: string }) =>
     request<Project>('POST', '/projects', input),
