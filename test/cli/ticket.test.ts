@@ -178,7 +178,12 @@ describe('omoi ticket, without an orchestrator (tasks stay queued)', () => {
     expect(ambiguous.stderr).toMatch(/^omoi: CONFLICT: TKT-001 exists in 2 projects \(alpha .*beta /);
     const beta = await cli(omoi, ['ticket', 'show', 'TKT-001', '--project', 'beta', '--json']);
     expect(beta.code, beta.stderr).toBe(0);
-    expect(JSON.parse(beta.stdout)).toMatchObject({ title: 'Quick fix in beta', status: 'backlog' });
+    // before any run, the runtime is the server's (GET /health)
+    expect(JSON.parse(beta.stdout)).toMatchObject({
+      title: 'Quick fix in beta',
+      status: 'backlog',
+      runtime: 'offline (no model)',
+    });
   });
 
   it('cancels the queued task and retries it, by ref and by id', async () => {

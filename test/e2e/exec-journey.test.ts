@@ -51,6 +51,7 @@ describe('approve and execute in the browser', () => {
       await approve.waitFor({ timeout: RUN_TIMEOUT });
       await expect.poll(() => approve.isEnabled(), { timeout: RUN_TIMEOUT }).toBe(true);
       await approve.click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Approve and start' }).click();
       await page.getByRole('button', { name: 'Approved' }).waitFor({ timeout: 60_000 });
 
       await page.getByRole('link', { name: 'Board' }).click();

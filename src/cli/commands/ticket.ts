@@ -2,18 +2,11 @@
 // takes a project id or name (default OMOIOS_PROJECT_ID); every command that names a ticket takes its
 // ref (TKT-001) or its id, and --project picks the project when a ref repeats across projects.
 import type { Command } from 'commander';
-import { TICKET_STATUSES } from '../../contracts/enums.js';
 import { printJson, usageError } from '../output.js';
-import {
-  type ApiTicketDetail,
-  approvalPlan,
-  connect,
-  nextStep,
-  projectIdOf,
-  readTicket,
-  renderTicket,
-  ticketUrl,
-} from './ticket-view.js';
+import type { ApiTicketDetail } from './ticket-view.js';
+
+// loaded inside the actions: `omoi spec validate` and `omoi --help` load none of it
+const view = () => import('./ticket-view.js');
 
 const USAGE =
   'omoi ticket create "<prompt>" --project P [--mode quick|spec_driven] [--title T] [--priority P] [--json] [--wait]';
@@ -93,6 +86,7 @@ export function register(program: Command): void {
         if (!ok) process.exitCode = 1;
       }
       // where to look and what to type next (stderr with --json, so stdout stays one document)
+      const { nextStep, ticketUrl } = await view();
       const detail = await api.get<ApiTicketDetail>(`/tickets/${created.ticket.id}`);
       (flags.json ? process.stderr : process.stdout).write(
         `  url  ${ticketUrl(api.baseUrl, created.ticket.id)}\n  next ${nextStep(detail).command ?? nextStep(detail).text}\n`,
@@ -110,9 +104,11 @@ function registerReading(ticket: Command): void {
     .command('list')
     .description('List tickets, newest first')
     .option('--project <id-or-name>', 'only this project')
-    .option('--status <status>', `only this status: ${TICKET_STATUSES.join(', ')}`)
+    .option('--status <status>', 'only this status, e.g. awaiting_approval')
     .option('--json', 'print the tickets as JSON')
     .action(async (flags: { project?: string; status?: string; json?: boolean }) => {
+      const { TICKET_STATUSES } = await import('../../contracts/enums.js');
+      const { connect, projectIdOf } = await view();
       if (flags.status !== undefined && !(TICKET_STATUSES as readonly string[]).includes(flags.status))
         return usageError(
           `--status must be one of ${TICKET_STATUSES.join(', ')} (got ${flags.status})`,
@@ -162,6 +158,7 @@ function registerReading(ticket: Command): void {
     .option('--project <id-or-name>', 'the project, when the ref repeats across projects')
     .option('--json', 'print JSON')
     .action(async (key: string, flags: { project?: string; json?: boolean }) => {
+      const { approvalPlan, connect, nextStep, readTicket, renderTicket, ticketUrl } = await view();
       const { api } = await connect();
       const { detail, runtime } = await readTicket(
         api,
@@ -196,6 +193,7 @@ function registerActions(ticket: Command): void {
     .option('--yes', 'approve without asking (needed without a terminal)')
     .option('--json', 'print the approval result as JSON')
     .action(async (key: string, flags: { project?: string; yes?: boolean; json?: boolean }) => {
+      const { approvalPlan, connect, readTicket, ticketUrl } = await view();
       const { api } = await connect();
       const { detail, runtime } = await readTicket(api, key, flags.project, APPROVE_USAGE);
       if (!detail) return;
@@ -249,6 +247,7 @@ function registerActions(ticket: Command): void {
       .option('--project <id-or-name>', 'the project, when the ref repeats across projects')
       .option('--json', 'print the task as JSON')
       .action(async (key: string, flags: { project?: string; json?: boolean }) => {
+        const { connect, readTicket } = await view();
         const { api } = await connect();
         const { detail } = await readTicket(api, key, flags.project, usage);
         if (!detail) return;
