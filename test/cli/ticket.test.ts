@@ -210,5 +210,10 @@ describe('omoi ticket, without an orchestrator (tasks stay queued)', () => {
     const refused = await cli(omoi, ['ticket', 'approve', 'TKT-001', '--project', 'beta', '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^omoi: CONFLICT: .*quick/im);
+    // nothing to list, so nothing to confirm: the server's reason, even without --yes
+    const unasked = await cli(omoi, ['ticket', 'approve', 'TKT-001', '--project', 'beta']);
+    expect(unasked.code).toBe(1);
+    expect(unasked.stdout).toBe('');
+    expect(unasked.stderr).toMatch(/^omoi: CONFLICT: .*quick/im);
   });
 });

@@ -199,7 +199,8 @@ function registerActions(ticket: Command): void {
       if (!detail) return;
       const plan = approvalPlan(detail);
       const out = flags.json ? process.stderr : process.stdout;
-      if (!detail.approved_at) {
+      // nothing synced to approve: the server says why (409), no question first
+      if (!detail.approved_at && plan.length > 0) {
         out.write(
           `Approving ${detail.ref} starts ${plan.length === 1 ? '1 task' : `${plan.length} tasks`} on the ${runtime ?? "server's"} runtime, in this order:\n` +
             plan.map((t, i) => `  ${i + 1}. ${t.spec_id}${t.title ? ` ${t.title}` : ''}\n`).join(''),
