@@ -25,6 +25,25 @@ function cli(omoi: RunningOmoi, args: string[]) {
   });
 }
 
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`; output is the terminal's. */
+function onTerminal(omoi: RunningOmoi, args: string[], input: string) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const command = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: omoi.tmp,
+      env: { PATH: process.env.PATH, HOME: omoi.tmp, OMOIOS_API_URL: omoi.url, TERM: 'dumb' },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      // answer once the question is on the screen
+      if (/\[y\/N\] $/.test(output)) child.stdin.end(input);
+    });
+    child.stderr.on('data', (d) => (output += d));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
 describe('omoi ticket, with runs (offline runtime)', () => {
   let omoi: RunningOmoi;
   let ticketId = '';
@@ -117,6 +136,15 @@ describe('omoi ticket, with runs (offline runtime)', () => {
     expect(asked.stderr).toMatch(/^usage: omoi ticket approve/m);
     const still = JSON.parse((await cli(omoi, ['ticket', 'show', 'TKT-001', '--json'])).stdout);
     expect(still.approved_at).toBeNull();
+
+    // on a terminal it asks; anything but y/yes keeps the ticket unapproved (exit 1)
+    const declined = await onTerminal(omoi, ['ticket', 'approve', 'TKT-001'], 'n\n');
+    expect(declined.output).toMatch(/Approve TKT-001 and start \d+ task\(s\)\? \[y\/N\]/);
+    expect(declined.output).toMatch(/not approved/);
+    expect(declined.code).toBe(1);
+    expect(
+      JSON.parse((await cli(omoi, ['ticket', 'show', 'TKT-001', '--json'])).stdout).approved_at,
+    ).toBeNull();
 
     const planned = (asked.stdout.match(/^ {2}\d+\. TSK-/gm) ?? []).length;
     const approved = await cli(omoi, ['ticket', 'approve', 'tkt-1', '--yes']);
