@@ -5,14 +5,16 @@ import type {
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
+/** Used when OMOI_MODEL is not set and the endpoint is OpenAI's own. */
+import { DEFAULT_OPENAI_MODEL } from '../contracts/runtime-badge.js';
 import type { RuntimeEnv } from '../contracts/runtime-env.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 import { systemEnv } from './tools/system-env.js';
 import { createWorkspaceTools, type WorkspaceTools } from './tools/workspace-tools.js';
 
-/** Used when OMOI_MODEL is not set and the endpoint is OpenAI's own. */
-export const DEFAULT_OPENAI_MODEL = 'gpt-4.1-mini';
+export { DEFAULT_OPENAI_MODEL };
+
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 export interface OpenAiRuntimeOptions {

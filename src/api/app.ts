@@ -42,7 +42,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
 
   const health = (c: Context<AppEnv>) =>
-    c.json({ status: 'ok', version: API_VERSION, database: services.db.kind });
+    c.json({
+      status: 'ok',
+      version: API_VERSION,
+      database: services.db.kind,
+      runtime: config.runtime ?? null,
+    });
   app.get('/health', health);
   app.get('/api/v1/health', health);
 

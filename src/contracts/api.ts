@@ -229,6 +229,11 @@ export const CreateTicket = z
   })
   .openapi('CreateTicket');
 
+/** Which project a ticket ref (`TKT-001`) belongs to, when refs repeat across projects. */
+export const TicketRefQuery = z.object({
+  project_id: z.string().max(100).optional(),
+});
+
 export const TicketQuery = z.object({
   project_id: z.string().max(100).optional(),
   status: z.enum(TICKET_STATUSES).optional(),

@@ -3,6 +3,9 @@
 // `omoi/TKT-001/…` cannot both exist: hence the dash). Tasks without a spec task (quick tickets,
 // tasks made through the API) use the first eight characters of their id.
 
+/** The prefix of every branch Omoi pushes. */
+export const SPEC_BRANCH_PREFIX = 'omoi/';
+
 /** The branch of a ticket's spec run, e.g. `omoi/TKT-001`. */
 export function specBranch(ticketRef: string): string {
   return `omoi/${ticketRef}`;

@@ -7,7 +7,16 @@ export type Priority = (typeof PRIORITIES)[number];
 export const WORKFLOW_MODES = ['quick', 'spec_driven'] as const;
 export type WorkflowMode = (typeof WORKFLOW_MODES)[number];
 
-export const TICKET_STATUSES = ['backlog', 'analyzing', 'building', 'testing', 'done', 'blocked'] as const;
+// awaiting_approval: the spec run passed and synced; nothing runs until a person approves.
+export const TICKET_STATUSES = [
+  'backlog',
+  'analyzing',
+  'awaiting_approval',
+  'building',
+  'testing',
+  'done',
+  'blocked',
+] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
 export const TASK_STATUSES = [

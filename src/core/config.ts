@@ -2,7 +2,8 @@
 // then overridden by command-line flags, and passed down. Nothing else reads process.env.
 import { z } from 'zod';
 import { AppError } from '../base/errors.js';
-import { checkRuntimeConfig, runtimeEnvSchema } from '../contracts/runtime-env.js';
+import { runtimeBadge } from '../contracts/runtime-badge.js';
+import { checkRuntimeConfig, chooseRuntimeName, runtimeEnvSchema } from '../contracts/runtime-env.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -90,6 +91,8 @@ export interface ServerConfig {
    * key or endpoint (null when it has them, or when the runtime is chosen by the keys present).
    */
   runtimeUnavailable: string | null;
+  /** The runtime workers will use, as its badge reads (`offline (no model)`, `openai: <model>`). */
+  runtime?: string;
   /** OMOI_PUBLIC_URL without a trailing slash: the API address given to workers; null when unset. */
   publicUrl: string | null;
   /** OMOI_SECRET_KEY (project credentials); unset: <dataDir>/secret.key. */
@@ -158,5 +161,6 @@ export function loadServerConfig(
       anthropicApiKey: e.ANTHROPIC_API_KEY,
     },
     runtimeUnavailable: e.AGENT_RUNTIME ? (checkRuntimeConfig(e.AGENT_RUNTIME, e)?.message ?? null) : null,
+    runtime: runtimeBadge(chooseRuntimeName({ explicit: e.AGENT_RUNTIME, env: e }), null, e.OMOI_MODEL),
   };
 }

@@ -12,7 +12,9 @@ describe('ticketStatusFor', () => {
   it('follows the spec run before approval', () => {
     expect(ticketStatusFor([spec('pending')], false)).toBe('analyzing');
     expect(ticketStatusFor([spec('running')], false)).toBe('analyzing');
-    expect(ticketStatusFor([spec('completed')], false)).toBe('analyzing');
+    expect(ticketStatusFor([spec('completed')], false)).toBe('awaiting_approval');
+    // completed without a synced spec: nothing to approve yet
+    expect(ticketStatusFor([spec('completed')], false, false)).toBe('analyzing');
     expect(ticketStatusFor([spec('failed')], false)).toBe('blocked');
     expect(ticketStatusFor([], false)).toBeNull();
   });

@@ -37,13 +37,16 @@ interface FlowTask {
 }
 
 /**
- * The board column a ticket belongs in, from its tasks: spec work → analyzing; implementation
+ * The board column a ticket belongs in, from its tasks: spec work → analyzing, a passed spec run
+ * whose documents are synced but not yet approved → awaiting_approval; implementation
  * tasks → building, then testing once only `test` tasks remain, then done; a failed, cancelled or
  * blocked task → blocked. Null leaves the ticket where it is.
  */
 export function ticketStatusFor(
   tasks: Pick<FlowTask, 'status' | 'task_type' | 'execution_mode'>[],
   approved: boolean,
+  /** Whether the ticket's spec documents are stored (the run synced them). */
+  specSynced = true,
 ): TicketStatus | null {
   const work = tasks.filter((t) => t.execution_mode === 'implementation');
   const spec = tasks.filter((t) => t.execution_mode !== 'implementation');
@@ -52,7 +55,9 @@ export function ticketStatusFor(
     const last = spec.at(-1);
     if (!last) return null;
     if (stuck(last)) return 'blocked';
-    if (['pending', 'claimed', 'running'].includes(last.status) || !approved) return 'analyzing';
+    if (['pending', 'claimed', 'running'].includes(last.status)) return 'analyzing';
+    // a completed spec run has pushed and synced its spec (src/worker/run.ts): a person decides next
+    if (!approved) return last.status === 'completed' && specSynced ? 'awaiting_approval' : 'analyzing';
     return null;
   }
   if (work.some(stuck)) return 'blocked';
@@ -178,7 +183,8 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
         WHERE ticket_id = $1 ORDER BY created_at, id`,
       [ticketId],
     );
-    const next = ticketStatusFor(rows, ticket.approved_at !== null);
+    const synced = await q.query(`SELECT 1 FROM spec_documents WHERE ticket_id = $1 LIMIT 1`, [ticketId]);
+    const next = ticketStatusFor(rows, ticket.approved_at !== null, synced.length > 0);
     if (!next || next === ticket.status) return ticket.status;
     const moved = await q.query(
       `UPDATE tickets SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id`,

@@ -70,6 +70,9 @@ export function deriveTitle(description: string): string {
   return `${(space > 40 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/, '')}…`;
 }
 
+/** A ticket ref as people type it: `TKT-1`, `tkt-001`. */
+export const TICKET_REF = /^tkt-\d{1,9}$/i;
+
 /** `TKT-<n>`, n zero-padded to at least three digits. */
 export function ticketRef(n: number): string {
   return `TKT-${String(n).padStart(3, '0')}`;
@@ -97,9 +100,48 @@ export function createTicketsService(
     return ticket;
   }
 
+  /**
+   * A ticket by its id or its ref (`TKT-001`, any case). Refs are numbered per project, so a ref
+   * that repeats across projects needs `projectId`; without it the answer is 409 naming the projects.
+   *
+   * @example
+   * await tickets.resolve('TKT-001', { projectId }); // the same row as tickets.get(id)
+   */
+  async function resolve(idOrRef: string, options: { projectId?: string | undefined } = {}): Promise<Ticket> {
+    const key = idOrRef.trim();
+    if (isUuid(key)) return get(key);
+    if (!TICKET_REF.test(key))
+      throw new AppError(
+        'NOT_FOUND',
+        `no ticket ${JSON.stringify(key)} (give its id or its ref, e.g. TKT-001)`,
+      );
+    const ref = key.toUpperCase().replace(/^TKT-0*(\d+)$/, (_, n: string) => ticketRef(Number(n)));
+    if (options.projectId !== undefined && !isUuid(options.projectId))
+      throw new AppError('NOT_FOUND', `no project with id ${options.projectId}`);
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT ${COLUMNS.replace(/(\w+)/g, 't.$1')}, p.name AS project_name
+         FROM tickets t JOIN projects p ON p.id = t.project_id
+        WHERE t.ref = $1 ${options.projectId ? 'AND t.project_id = $2' : ''}
+        ORDER BY p.name`,
+      options.projectId ? [ref, options.projectId] : [ref],
+    );
+    if (rows.length === 0)
+      throw new AppError('NOT_FOUND', `no ticket ${ref}${options.projectId ? ' in that project' : ''}`);
+    if (rows.length > 1)
+      throw new AppError(
+        'CONFLICT',
+        `${ref} exists in ${rows.length} projects (${rows
+          .map((r) => `${r.project_name} ${r.project_id}`)
+          .join(', ')}); name one with project_id (CLI: --project)`,
+      );
+    const { project_name: _name, ...row } = rows[0]!;
+    return plain<Ticket>(row);
+  }
+
   return {
     find,
     get,
+    resolve,
 
     /** Creates the ticket and its first task in one transaction. */
     async create(input: CreateTicket): Promise<{ ticket: Ticket; task: Task }> {

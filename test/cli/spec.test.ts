@@ -1,6 +1,6 @@
 // `omoi spec validate|show`, run as the built binary (`node bin/omoi.js`) in a temp folder.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +132,50 @@ describe('omoi spec validate', () => {
     expect(result.stdout).toMatch(/^\.omoi_os: error DIR_MISSING .+\n0 files, 1 errors, 0 warnings\n$/);
     const dir = writeTree(validTree());
     expect((await runCli(['spec', 'validate', '.omoi_os'], dir)).exitCode).toBe(0);
+  });
+
+  it('without .omoi_os/ it says which omoi/* branches hold a spec tree, or how to start one', async () => {
+    const nowhere = join(scratch, 'no-specs');
+    mkdirSync(nowhere);
+    const none = await runCli(['spec', 'show'], nowhere);
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toMatch(/no \.omoi_os\/ in .+no-specs\. To start a spec:/);
+    expect(none.stderr).toContain('omoi ticket create "<what to build>" --project <name> --mode spec_driven');
+
+    // a repository whose spec lives on omoi/TKT-002 (omoi/TKT-001 has none), main checked out
+    const repoDir = join(scratch, 'repo-with-spec-branch');
+    const sh = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: repoDir,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+        },
+      });
+    mkdirSync(repoDir);
+    sh('init', '-q', '-b', 'main');
+    writeFileSync(join(repoDir, 'README.md'), '# r\n');
+    sh('add', '.');
+    sh('commit', '-qm', 'init');
+    sh('branch', 'omoi/TKT-001');
+    sh('switch', '-q', '-c', 'omoi/TKT-002');
+    cpSync(join(repo, 'examples', 'spec-driven', '.omoi_os'), join(repoDir, '.omoi_os'), { recursive: true });
+    sh('add', '.');
+    sh('commit', '-qm', 'spec');
+    sh('switch', '-q', 'main');
+    for (const command of [
+      ['spec', 'show'],
+      ['spec', 'validate'],
+    ]) {
+      const result = await runCli(command, repoDir);
+      expect(result.exitCode, command.join(' ')).toBe(1);
+      expect(result.stderr).toMatch(/specs are on this branch:\n {2}omoi\/TKT-002\n/);
+      expect(result.stderr).not.toMatch(/TKT-001/);
+      expect(result.stderr).toContain('git switch omoi/TKT-002 && omoi spec show');
+    }
   });
 
   it('usage errors exit 2 with a usage line: unknown flag, missing or unreadable DIR, extra argument', async () => {

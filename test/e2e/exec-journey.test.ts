@@ -46,11 +46,15 @@ describe('approve and execute in the browser', () => {
     const watched = await openPage(browser, omoi.url, 1280);
     const { page } = watched;
     try {
-      await page.goto(`/tickets/${ticket.id}`);
+      // the page's URL may carry the ref people read, not only the id
+      await page.goto(`/tickets/${ticket.ref}`);
       const approve = page.getByRole('button', { name: 'Approve', exact: true });
       await approve.waitFor({ timeout: RUN_TIMEOUT });
       await expect.poll(() => approve.isEnabled(), { timeout: RUN_TIMEOUT }).toBe(true);
+      await page.locator('.ticket-head .badge.status', { hasText: 'awaiting approval' }).waitFor();
+      await page.locator('.ticket-head .badge.runtime', { hasText: 'offline (no model)' }).waitFor();
       await approve.click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Approve and start' }).click();
       await page.getByRole('button', { name: 'Approved' }).waitFor({ timeout: 60_000 });
 
       await page.getByRole('link', { name: 'Board' }).click();

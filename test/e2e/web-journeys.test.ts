@@ -111,6 +111,8 @@ describe('web journeys', () => {
       await page.getByText('Quick', { exact: true }).first().waitFor();
       await waitForEntry(page, /^Pushed omoi\//);
       await waitForEntry(page, 'Task completed');
+      // the runtime that ran it, in the header
+      await page.locator('.ticket-head .badge.runtime', { hasText: 'offline (no model)' }).waitFor();
       expect(
         await timeline(page)
           .locator('.event-title', { hasText: /^Spec validation/ })
@@ -174,8 +176,29 @@ describe('web journeys', () => {
       await tabs.getByRole('tab', { name: 'Tasks' }).click();
       await screenshot(page, 'web-03-spec-driven-ticket');
 
-      await page.getByRole('button', { name: 'Approve' }).click();
+      // a passed, synced spec waits for a person: its own status, a banner saying what approving starts
+      const head = page.locator('.ticket-head');
+      await head.locator('.badge.status', { hasText: 'awaiting approval' }).waitFor();
+      await head.locator('.badge.runtime', { hasText: 'offline (no model)' }).waitFor();
+      const banner = page.locator('.banner.awaiting');
+      await banner.waitFor();
+      const taskCount = await rows.count();
+      expect(await banner.textContent()).toContain(
+        `Approving starts ${taskCount} tasks on the offline (no model) runtime`,
+      );
+      await page.locator('.ticket-head').getByRole('button', { name: 'Approve', exact: true }).click();
+      // nothing is posted until the dialog is confirmed; "Keep reviewing" closes it
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('heading', { name: `Approve and start ${taskCount} tasks?` }).waitFor();
+      expect(await dialog.locator('li').count()).toBe(taskCount);
+      await screenshot(page, 'web-03-spec-driven-confirm');
+      await dialog.getByRole('button', { name: 'Keep reviewing' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await head.locator('.badge.status', { hasText: 'awaiting approval' }).waitFor();
+      await page.locator('.ticket-head').getByRole('button', { name: 'Approve', exact: true }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Approve and start' }).click();
       await waitForEntry(page, /^Spec approved: \d+ tasks? queued/);
+      await page.locator('.banner.awaiting').waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'Approved' }).waitFor();
       // one executable task per spec task, plus the spec run itself
       const runs = page.getByRole('region', { name: 'Tasks' }).locator('tbody tr');
@@ -191,6 +214,10 @@ describe('web journeys', () => {
       await card.waitFor();
       await card.locator('.badge.mode-spec_driven').waitFor();
       await card.locator('.badge.spec').waitFor();
+      await card.locator('.badge.runtime', { hasText: 'offline (no model)' }).waitFor();
+      await page
+        .locator('.column[data-status="awaiting_approval"] h2', { hasText: 'awaiting approval' })
+        .waitFor();
       await screenshot(page, 'web-04-board');
     });
   });

@@ -9,12 +9,22 @@ import {
   TicketDetail,
   TicketList,
   TicketQuery,
+  TicketRefQuery,
 } from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
 import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
+const REF_NOTE =
+  'The path takes the ticket id or its ref (TKT-001); a ref that repeats across projects needs ?project_id= ' +
+  '(409 names the projects otherwise).';
+
 export function registerTickets(app: App, { services, config }: AppDeps): void {
+  /** The ticket a route's `{id}` names: an id, or a ref with the optional `project_id` query. */
+  const ticketOf = (c: {
+    req: { param: (name: 'id') => string; query: (name: 'project_id') => string | undefined };
+  }) => services.tickets.resolve(c.req.param('id'), { projectId: c.req.query('project_id') });
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -63,13 +73,15 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       path: '/api/v1/tickets/{id}',
       tags: ['tickets'],
       summary: 'A ticket with its tasks, spec documents and latest events',
-      request: { params: IdParam },
+      description: REF_NOTE,
+      request: { params: IdParam, query: TicketRefQuery },
       responses: {
         200: jsonResponse(TicketDetail, 'The ticket'),
         404: errors[404],
+        409: errors[409],
       },
     }),
-    async (c) => c.json(await services.tickets.detail(c.req.valid('param').id), 200),
+    async (c) => c.json(await services.tickets.detail((await ticketOf(c)).id), 200),
   );
 
   app.openapi(
@@ -78,15 +90,16 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       path: '/api/v1/tickets/{id}/specs',
       tags: ['specs'],
       summary: "The spec documents a ticket's run synced",
-      request: { params: IdParam },
+      description: REF_NOTE,
+      request: { params: IdParam, query: TicketRefQuery },
       responses: {
         200: jsonResponse(DocumentList, 'Documents'),
         404: errors[404],
+        409: errors[409],
       },
     }),
     async (c) => {
-      const { id } = c.req.valid('param');
-      await services.tickets.get(id);
+      const { id } = await ticketOf(c);
       return c.json({ documents: await services.specs.listForTicket(id) }, 200);
     },
   );
@@ -99,8 +112,9 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       summary: "Turn the ticket's spec tasks into executable tasks (dependencies resolved)",
       description:
         'Idempotent: approving an approved ticket creates nothing. 409 with the reason for a quick ticket, a spec ' +
-        'run still going, an unsynced or invalid spec, unresolvable dependencies, or an approval already running.',
-      request: { params: IdParam },
+        'run still going, an unsynced or invalid spec, unresolvable dependencies, or an approval already running. ' +
+        REF_NOTE,
+      request: { params: IdParam, query: TicketRefQuery },
       responses: {
         200: jsonResponse(
           ApprovalResult,
@@ -110,6 +124,6 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
         409: errors[409],
       },
     }),
-    async (c) => c.json(await services.tickets.approve(c.req.valid('param').id), 200),
+    async (c) => c.json(await services.tickets.approve((await ticketOf(c)).id), 200),
   );
 }

@@ -61,6 +61,13 @@ function noteMissingDir(report: SpecValidation): void {
   if (missing) process.stderr.write(`${formatIssue(missing)}\n`);
 }
 
+/** With no `.omoi_os/`: where the specs are (omoi/* branches that have one) or how to start one. */
+async function noteWhereSpecsAre(report: SpecValidation, root: string): Promise<void> {
+  if (!report.issues.some((i) => i.code === 'DIR_MISSING')) return;
+  const { specWhereabouts } = await import('../spec-whereabouts.js');
+  process.stderr.write(`${await specWhereabouts(root)}\n`);
+}
+
 export function register(program: Command): void {
   const spec = program
     .command('spec')
@@ -89,6 +96,7 @@ export function register(program: Command): void {
         lines.push(summaryLine(report));
         process.stdout.write(`${lines.join('\n')}\n`);
       }
+      await noteWhereSpecsAre(report, root);
       process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
     });
 
@@ -121,6 +129,7 @@ export function register(program: Command): void {
         noteMissingDir(report);
         process.stdout.write(shown.text);
       }
+      await noteWhereSpecsAre(report, root);
       process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
     });
 

@@ -53,6 +53,12 @@ export function register(program: Command): void {
           `warning: ${config.runtimeUnavailable}. Until then, creating a ticket answers 422 RUNTIME_UNAVAILABLE.`,
         );
 
+      // 0. the port, before anything is created: a port in use names its holder and leaves no data folder
+      const { assertPortFree } = await import('../port-check.js');
+      await assertPortFree(config.host, config.port);
+      const { existsSync, rmSync } = await import('node:fs');
+      const createdData = !config.databaseUrl && !existsSync(resolve(config.dataDir));
+
       // 1. the database (migrated; PGlite takes the data folder's lock)
       const db = await openDatabase(
         config.databaseUrl ? { url: config.databaseUrl } : { dataDir: resolve(config.dataDir) },
@@ -147,6 +153,8 @@ export function register(program: Command): void {
         else process.stdout.write(`Omoi is listening on ${server.url} (${where})\n`);
       } catch (error) {
         await shutdown();
+        // a start that failed leaves nothing behind: the data folder it created goes too
+        if (createdData) rmSync(resolve(config.dataDir), { recursive: true, force: true });
         throw error;
       }
 

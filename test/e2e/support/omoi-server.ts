@@ -72,10 +72,12 @@ async function launch(
   dataDir: string,
   port: number,
   log: (text: string) => void,
+  extraEnv: Record<string, string> = {},
 ): Promise<Launched> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!MODEL_VARIABLES.test(key)) env[key] = value;
   env.AGENT_RUNTIME = 'offline';
+  Object.assign(env, extraEnv);
   const child = spawn(
     process.execPath,
     [join(ROOT, 'bin', 'omoi.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir],
@@ -113,7 +115,7 @@ async function terminate({ child, exited }: Launched): Promise<void> {
  * Starts the built `omoi start` on a free port with a temporary data folder and the offline
  * runtime, and waits until /api/v1/health answers. Needs `npm run build` first.
  */
-export async function startOmoi(): Promise<RunningOmoi> {
+export async function startOmoi(extraEnv: Record<string, string> = {}): Promise<RunningOmoi> {
   if (
     !existsSync(join(ROOT, 'dist', 'cli', 'main.js')) ||
     !existsSync(join(ROOT, 'web', 'dist', 'index.html'))
@@ -130,7 +132,7 @@ export async function startOmoi(): Promise<RunningOmoi> {
   const fail = (error: unknown): never => {
     throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${output}`);
   };
-  let current = await launch(tmp, dataDir, port, log).catch(fail);
+  let current = await launch(tmp, dataDir, port, log, extraEnv).catch(fail);
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,
@@ -138,7 +140,7 @@ export async function startOmoi(): Promise<RunningOmoi> {
     output: () => output,
     halt: () => terminate(current),
     resume: async () => {
-      current = await launch(tmp, dataDir, port, log).catch(fail);
+      current = await launch(tmp, dataDir, port, log, extraEnv).catch(fail);
     },
     stop: async () => {
       await terminate(current);

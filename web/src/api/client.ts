@@ -116,6 +116,9 @@ export const api = {
     auth.set(true);
   },
   session: () => request<SessionInfo>('GET', '/session'),
+  /** The server's state; `runtime` is the badge of the runtime its workers will use. */
+  health: () =>
+    request<{ status: string; version: string; database: string; runtime: string | null }>('GET', '/health'),
   listProjects: async () => (await request<ProjectList>('GET', '/projects')).projects,
   createProject: (input: { name: string; repo_url: string; default_branch?: string }) =>
     request<Project>('POST', '/projects', input),

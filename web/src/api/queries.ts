@@ -6,7 +6,13 @@ export const keys = {
   tickets: (projectId?: string) => ['tickets', projectId ?? 'all'] as const,
   ticket: (id: string) => ['ticket', id] as const,
   specs: (id: string) => ['ticket', id, 'specs'] as const,
+  health: ['health'] as const,
 };
+
+/** The server's health, for the runtime badge before a ticket has run. */
+export function useHealth() {
+  return useQuery({ queryKey: keys.health, queryFn: api.health, staleTime: 60_000 });
+}
 
 export function useProjects() {
   return useQuery({ queryKey: keys.projects, queryFn: api.listProjects });

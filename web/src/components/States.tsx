@@ -41,3 +41,16 @@ export function ModeBadge({ mode }: { mode: string }) {
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status status-${status}`}>{status.replace(/_/g, ' ')}</span>;
 }
+
+/** Which agent runtime runs (or will run) the work: `offline (no model)`, `claude`, `openai: <model>`. */
+export function RuntimeBadge({ runtime }: { runtime: string | null | undefined }) {
+  if (!runtime) return null;
+  return (
+    <span
+      className={`badge runtime${runtime.startsWith('offline') ? ' runtime-offline' : ''}`}
+      title="Agent runtime"
+    >
+      {runtime}
+    </span>
+  );
+}

@@ -1,15 +1,15 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useId } from 'react';
 import { eventsUrl } from '../api/client';
-import { useProjects, useTickets } from '../api/queries';
+import { useHealth, useProjects, useTickets } from '../api/queries';
 import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
-import { Empty, ErrorState, Loading, ModeBadge } from '../components/States';
+import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge } from '../components/States';
 import { Link, navigate, useLocation } from '../lib/router';
 import { useEventStream } from '../timeline/use-event-stream';
 
 const CHANGES = /^(task\.|ticket\.|spec\.synced)/;
 
-function Card({ ticket, project }: { ticket: Ticket; project?: string }) {
+function Card({ ticket, project, runtime }: { ticket: Ticket; project?: string; runtime?: string | null }) {
   return (
     <li className="board-card">
       <Link to={`/tickets/${ticket.id}`}>
@@ -18,6 +18,7 @@ function Card({ ticket, project }: { ticket: Ticket; project?: string }) {
       <div className="badges">
         <ModeBadge mode={ticket.workflow_mode} />
         {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
+        <RuntimeBadge runtime={runtime} />
         {project ? <span className="muted small">{project}</span> : null}
       </div>
     </li>
@@ -29,6 +30,7 @@ export function BoardPage() {
   const projectId = search.get('project') ?? undefined;
   const projects = useProjects();
   const tickets = useTickets(projectId);
+  const health = useHealth();
   const client = useQueryClient();
   const filterId = useId();
   const names = new Map((projects.data ?? []).map((p) => [p.id, p.name]));
@@ -76,18 +78,23 @@ export function BoardPage() {
               <section
                 key={status}
                 className="column"
-                aria-label={`${status} (${column.length})`}
+                aria-label={`${status.replace(/_/g, ' ')} (${column.length})`}
                 data-status={status}
               >
                 <h2>
-                  {status} <span className="count">{column.length}</span>
+                  {status.replace(/_/g, ' ')} <span className="count">{column.length}</span>
                 </h2>
                 {column.length === 0 ? (
                   <p className="muted small">Nothing here.</p>
                 ) : (
                   <ul>
                     {column.map((t) => (
-                      <Card key={t.id} ticket={t} project={projectId ? undefined : names.get(t.project_id)} />
+                      <Card
+                        key={t.id}
+                        ticket={t}
+                        project={projectId ? undefined : names.get(t.project_id)}
+                        runtime={health.data?.runtime}
+                      />
                     ))}
                   </ul>
                 )}

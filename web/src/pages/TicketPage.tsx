@@ -1,10 +1,18 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useReducer } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useState } from 'react';
+import { runtimeBadge } from '../../../src/contracts/runtime-badge';
 import { api, eventsUrl } from '../api/client';
-import { keys, useTicket, useTicketSpecs } from '../api/queries';
+import { keys, useHealth, useTicket, useTicketSpecs } from '../api/queries';
 import type { OmoiEvent, Task } from '../api/types';
 import { SpecTabs } from '../components/SpecTabs';
-import { ErrorState, errorMessage, Loading, ModeBadge, StatusBadge } from '../components/States';
+import {
+  ErrorState,
+  errorMessage,
+  Loading,
+  ModeBadge,
+  RuntimeBadge,
+  StatusBadge,
+} from '../components/States';
 import { Timeline } from '../components/Timeline';
 import { Link } from '../lib/router';
 import { initialTimeline, type RunSummary, summarize, timelineReducer } from '../timeline/timeline-reducer';
@@ -55,6 +63,72 @@ function RunFacts({ summary }: { summary: RunSummary }) {
   );
 }
 
+/** The runtime the ticket's latest run reported (worker.started, else sandbox.spawned), if any. */
+function runtimeOf(events: OmoiEvent[]): string | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === 'worker.started' || e.type === 'sandbox.spawned') {
+      const data = e.data as { runtime?: string; runtime_label?: string };
+      if (data.runtime) return runtimeBadge(data.runtime, data.runtime_label);
+    }
+  }
+  return null;
+}
+
+/** Approving starts paid work with a real model: say what will run, and ask before posting. */
+function ApproveDialog({
+  tasks,
+  runtime,
+  onConfirm,
+  onCancel,
+}: {
+  tasks: string[];
+  runtime: string | null;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <div className="dialog-backdrop">
+      <div
+        className="dialog card"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="approve-title"
+        onKeyDown={(e) => e.key === 'Escape' && onCancel()}
+      >
+        <h2 id="approve-title">
+          Approve and start {tasks.length === 1 ? '1 task' : `${tasks.length} tasks`}?
+        </h2>
+        <p>
+          Each spec task becomes a run in its own sandbox, in dependency order
+          {runtime ? (
+            <>
+              , on the <strong>{runtime}</strong> runtime
+            </>
+          ) : null}
+          .
+        </p>
+        {tasks.length ? (
+          <ol className="small">
+            {tasks.map((t) => (
+              <li key={t}>{t}</li>
+            ))}
+          </ol>
+        ) : null}
+        <div className="actions">
+          <button type="button" onClick={onCancel}>
+            Keep reviewing
+          </button>
+          {/* biome-ignore lint/a11y/noAutofocus: the dialog's one decision takes the focus */}
+          <button type="button" className="primary" onClick={onConfirm} autoFocus>
+            Approve and start
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
 // the spec run first, then the executable tasks in their spec ids' order
 function bySpecTask(a: Task, b: Task): number {
   return (a.spec_task_id ?? '').localeCompare(b.spec_task_id ?? '', undefined, { numeric: true });
@@ -99,6 +173,8 @@ function TicketView({ id }: { id: string }) {
   const ticket = useTicket(id);
   const specs = useTicketSpecs(id);
   const [timeline, dispatch] = useReducer(timelineReducer, initialTimeline);
+  const [confirming, setConfirming] = useState(false);
+  const health = useHealth();
 
   useEffect(() => {
     if (ticket.data?.events.length) dispatch({ type: 'received', events: ticket.data.events });
@@ -147,6 +223,13 @@ function TicketView({ id }: { id: string }) {
   const specValid =
     docs.length > 0 && t.workflow_mode === 'spec_driven' && summary.validation?.passed !== false;
   const actionError = cancel.error ?? retry.error ?? approve.error;
+  const runtime = runtimeOf(timeline.events) ?? health.data?.runtime ?? null;
+  // what approving starts: the spec's tasks, in their ids' order
+  const specTasks = docs
+    .filter((d) => d.kind === 'task')
+    .sort((a, b) => a.spec_id.localeCompare(b.spec_id, undefined, { numeric: true }))
+    .map((d) => `${d.spec_id}${d.title ? ` ${d.title}` : ''}`);
+  const awaiting = t.status === 'awaiting_approval' && !t.approved_at;
 
   return (
     <div className="page ticket">
@@ -154,7 +237,7 @@ function TicketView({ id }: { id: string }) {
         <div>
           <p className="muted">
             {t.ref ? <code>{t.ref}</code> : null} <ModeBadge mode={t.workflow_mode} />{' '}
-            <StatusBadge status={t.status} />
+            <StatusBadge status={t.status} /> <RuntimeBadge runtime={runtime} />
           </p>
           <h1>{t.title}</h1>
           {details ? <p className="description">{details}</p> : null}
@@ -186,7 +269,7 @@ function TicketView({ id }: { id: string }) {
             <button
               type="button"
               className="primary"
-              onClick={() => approve.mutate()}
+              onClick={() => setConfirming(true)}
               disabled={approve.isPending || approve.isSuccess}
             >
               {approve.isSuccess ? 'Approved' : approve.isPending ? 'Approving…' : 'Approve'}
@@ -194,6 +277,24 @@ function TicketView({ id }: { id: string }) {
           ) : null}
         </div>
       </header>
+      {awaiting && specValid && !approve.isSuccess ? (
+        <div className="banner awaiting" role="status">
+          <strong>Awaiting your approval.</strong> The spec passed validation and is synced. Approving starts{' '}
+          {specTasks.length === 1 ? '1 task' : `${specTasks.length} tasks`}
+          {runtime ? ` on the ${runtime} runtime` : ''}; review the Requirements, Design and Tasks first.
+        </div>
+      ) : null}
+      {confirming ? (
+        <ApproveDialog
+          tasks={specTasks}
+          runtime={runtime}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            approve.mutate();
+          }}
+        />
+      ) : null}
       {actionError ? (
         <p className="error" role="alert">
           {errorMessage(actionError)}
@@ -215,7 +316,26 @@ function TicketView({ id }: { id: string }) {
   );
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `/tickets/TKT-001`: the API resolves the ref (a 409 names the projects when it repeats). */
+function TicketByRef({ ticketRef }: { ticketRef: string }) {
+  const ticket = useTicket(ticketRef);
+  if (ticket.isPending) return <Loading what="the ticket" />;
+  if (ticket.error)
+    return (
+      <div className="page">
+        <h1>Ticket {ticketRef}</h1>
+        <ErrorState error={ticket.error} retry={() => ticket.refetch()} />
+        <p>
+          <Link to="/board">Back to the board</Link>
+        </p>
+      </div>
+    );
+  return <TicketView key={ticket.data.id} id={ticket.data.id} />;
+}
+
 export function TicketPage({ id }: { id: string }) {
-  // a fresh reducer and stream per ticket
-  return <TicketView key={id} id={id} />;
+  // a fresh reducer and stream per ticket; the event stream and actions need the ticket's id
+  return UUID.test(id) ? <TicketView key={id} id={id} /> : <TicketByRef key={id} ticketRef={id} />;
 }

@@ -181,6 +181,9 @@ describe('describeEvent', () => {
         ev(7, 'ticket.status_changed', { from: 'building', to: 'blocked', reason: 'TSK-1: boom' }),
       ),
     ).toEqual({ title: 'Ticket moved from building to blocked', tone: 'bad', notes: ['TSK-1: boom'] });
+    expect(
+      describeEvent(ev(8, 'ticket.status_changed', { from: 'analyzing', to: 'awaiting_approval' })).title,
+    ).toBe('Ticket moved from analyzing to awaiting approval');
     expect(describeEvent(ev(6, 'ticket.approved', { tasks: ['a', 'b', 'c'] })).title).toBe(
       'Spec approved: 3 tasks queued',
     );

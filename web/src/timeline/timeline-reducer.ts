@@ -279,10 +279,11 @@ export function describeEvent(event: OmoiEvent): EventView {
     case 'task.unblocked':
       return { title: 'Task released: the dependency that blocked it runs again', tone: 'info' };
     case 'ticket.status_changed': {
-      const to = str(event.data.to);
+      // statuses read as words: awaiting_approval → awaiting approval
+      const to = str(event.data.to).replace(/_/g, ' ');
       const reason = str(event.data.reason);
       return {
-        title: `Ticket moved${event.data.from ? ` from ${str(event.data.from)}` : ''} to ${to || 'a new status'}`,
+        title: `Ticket moved${event.data.from ? ` from ${str(event.data.from).replace(/_/g, ' ')}` : ''} to ${to || 'a new status'}`,
         tone: to === 'blocked' ? 'bad' : to === 'done' ? 'ok' : 'info',
         ...(reason ? { notes: [reason] } : {}),
       };
