@@ -268,6 +268,11 @@ describe('one case per code', () => {
     expectIssue(task, 'REF_MISSING', K1, lineOf(task[K1]!, 'TSK-404'));
     const related = edit(validTree(), K2, 'related: [TKT-001]', 'related: [TKT-404]');
     expectIssue(related, 'REF_MISSING', K2, lineOf(related[K2]!, 'related:'));
+    // `blocks` is a reference too, on tasks and on tickets.
+    const taskBlocks = edit(validTree(), T1, '  blocks: [', '  blocks: [TSK-404, ');
+    expectIssue(taskBlocks, 'REF_MISSING', T1, lineOf(taskBlocks[T1]!, 'TSK-404'));
+    const ticketBlocks = edit(validTree(), K1, '    - TKT-002', '    - TKT-002\n    - TKT-404');
+    expectIssue(ticketBlocks, 'REF_MISSING', K1, lineOf(ticketBlocks[K1]!, 'TKT-404'));
     // A requirements-document id is a valid requirement reference (TKT-002 uses REQ-AUTH-001).
     expect(find(check(validTree()), 'REF_MISSING')).toEqual([]);
   });
