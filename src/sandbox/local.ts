@@ -385,6 +385,7 @@ class LocalSandbox implements Sandbox {
         ...nodePaths(process.execPath),
         ...installPaths(this.options.omoiBin),
         ...(this.options.shareReadOnly ?? []),
+        ...testScript(this.create.env),
       ],
       hide: [this.options.dataDir],
       limits,
@@ -517,4 +518,14 @@ function withoutCredentials(env: Record<string, string>): Record<string, string>
   const copy = { ...env };
   for (const name of CREDENTIAL_VARIABLES) if (name in copy) copy[name] = RELAY_PLACEHOLDER;
   return copy;
+}
+
+/**
+ * The script file of the test-only `scripted` runtime (src/agents/scripted.ts), shared read-only so
+ * the worker inside can read it; suites rewrite it between runs. Nothing for any other runtime.
+ */
+function testScript(env: Readonly<Record<string, string>>): string[] {
+  const file = env.OMOI_TEST_RUNTIME_SCRIPT;
+  if (env.AGENT_RUNTIME !== 'scripted' || !file || !file.startsWith('/') || !existsSync(file)) return [];
+  return [file];
 }
