@@ -2,7 +2,7 @@
 // OMOI_TEST_DATABASE_URL is set), a temporary bare repository as the project's remote, real
 // workers in the local sandbox, the offline runtime and a scripted test runtime.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -63,6 +63,8 @@ describe.each(databases)('spec run end to end on %s', (database) => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'omoi-e2e-run-'));
+    // The scripted runtime's script is read inside the sandbox, whose user is not this one.
+    await chmod(root, 0o755);
     remote = await createRemote(root);
     script = join(root, 'script.json');
     if (database === 'postgres') {

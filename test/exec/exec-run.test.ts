@@ -3,7 +3,7 @@
 // sandbox. The scripted test runtime writes the spec in the spec run; implementation runs sleep a
 // little (so overlaps show) and then hand over to the offline runtime, which writes its plan file —
 // a real file, committed and pushed on each task's own branch.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,8 @@ describe.each(databases)('approved spec executed in dependency order on %s', (da
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'omoi-exec-'));
+    // The scripted runtime's script is read inside the sandbox, whose user is not this one.
+    await chmod(root, 0o755);
     script = join(root, 'script.json');
     await writeFile(script, JSON.stringify({ turns: [{ offline: true }] }));
     if (database === 'postgres') {
