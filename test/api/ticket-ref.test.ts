@@ -2,7 +2,7 @@
 // across projects needs ?project_id=, and without it the answer is 409 naming the projects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/db.js';
-import { makeApi, type TestApi, uniqueName } from './support.js';
+import { makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
 
 describeEachDatabase('ticket refs in the API', (getDb) => {
   let api: TestApi;
@@ -15,7 +15,7 @@ describeEachDatabase('ticket refs in the API', (getDb) => {
 
   async function projectWithTicket(mode = 'quick') {
     const name = uniqueName();
-    const p = await api.request('POST', '/api/v1/projects', { name, repo_url: '/srv/git/demo.git' });
+    const p = await api.request('POST', '/api/v1/projects', { name, repo_url: TEST_REPO });
     expect(p.status).toBe(201);
     const t = await api.request('POST', '/api/v1/tickets', {
       project_id: p.body.id,

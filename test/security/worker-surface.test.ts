@@ -15,7 +15,7 @@ import {
   type WorkerSurfaceEnv,
   workerSocketPath,
 } from '../../src/api/worker-surface.js';
-import { makeApi, type TestApi, uniqueName } from '../api/support.js';
+import { makeApi, TEST_REPO, type TestApi, uniqueName } from '../api/support.js';
 import { describeEachDatabase } from '../support/db.js';
 
 function call(
@@ -52,7 +52,7 @@ describeEachDatabase('the worker-only surface', (getDb) => {
   async function seed() {
     const p = await api.request('POST', '/api/v1/projects', {
       name: uniqueName('surface'),
-      repo_url: '/srv/r.git',
+      repo_url: TEST_REPO,
     });
     const t = await api.request('POST', '/api/v1/tickets', {
       project_id: p.body.id,

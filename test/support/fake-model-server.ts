@@ -220,14 +220,11 @@ function record(req: IncomingMessage, raw: string): RecordedRequest {
       ? 'anthropic'
       : 'other';
   const credential = req.headers['x-api-key'] ?? req.headers.authorization;
-  return {
-    api,
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    headers,
-    body,
-    ...(typeof credential === 'string' ? { credential } : {}),
-  };
+  const recorded: RecordedRequest = { api, method: req.method ?? 'GET', path: url.pathname, headers, body };
+  // Kept for assertions on which key reached the upstream, but never serialised with the rest.
+  if (typeof credential === 'string')
+    Object.defineProperty(recorded, 'credential', { value: credential, enumerable: false });
+  return recorded;
 }
 
 function json(
