@@ -23,9 +23,6 @@ export const runtimeEnvSchema = z.object({
 });
 export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
 
-/** Keys of `runtimeEnvSchema`, for spawners that copy them into a sandbox. */
-export const RUNTIME_ENV_KEYS = Object.keys(runtimeEnvSchema.shape) as (keyof RuntimeEnv)[];
-
 /**
  * Picks the runtime name per docs/design.md: an explicit choice, else `claude` with ANTHROPIC_API_KEY,
  * `openai` with OPENAI_BASE_URL or OPENAI_API_KEY, else `offline`.
