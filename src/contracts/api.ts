@@ -4,6 +4,7 @@
 // Request bodies are strict (an unknown field is a 400). A new field is one change here plus its
 // SQL migration.
 import { z } from '@hono/zod-openapi';
+import { DeliveryBrief, PullRequest, PullRequestSettings } from './delivery.js';
 import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from './enums.js';
 import { EVENT_TYPES, type OmoiEvent } from './events.js';
 
@@ -41,6 +42,10 @@ export const ProjectSettings = z
     concurrency_limit: z.number().int().min(1).max(1000).optional(),
     auto_approve: z.boolean().optional(),
     network: z.enum(['none', 'registries', 'open']).optional(), // sandboxes' outbound network (default registries)
+    /** Run after every implementation turn (`npm test`); unset: detected from the repository. */
+    verify_command: z.string().trim().min(1).max(2000).optional(),
+    /** Open one pull/merge request per approved ticket from its integration branch. */
+    pull_request: PullRequestSettings.optional(),
   })
   .openapi('ProjectSettings');
 
@@ -129,6 +134,8 @@ export const Ticket = z
     status: z.enum(TICKET_STATUSES),
     priority: z.enum(PRIORITIES),
     approved_at: timestamp.nullable(),
+    /** The ticket's pull request (issue 13), once its integration step opened one. */
+    pull_request: PullRequest.nullable().optional(),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -410,6 +417,8 @@ export const TaskDetail = Task.extend({
   project: Project.pick({ id: true, name: true, repo_url: true, default_branch: true }).partial({
     repo_url: true,
   }),
+  /** What an implementation or integration run merges, verifies and records; null for spec runs. */
+  delivery: DeliveryBrief.nullable().optional(),
 }).openapi('TaskDetail');
 
 export type ProjectList = z.infer<typeof ProjectList>;

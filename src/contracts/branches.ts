@@ -25,3 +25,9 @@ export function defaultBranch(task: {
   const ref = task.ticketRef ?? `task-${task.id.slice(0, 8)}`;
   return task.executionMode === 'exploration' ? specBranch(ref) : taskBranch(ref, task.id.slice(0, 8));
 }
+
+/** The integration branch of a ticket: every task branch merged in dependency order, verified; the
+ * pull request's head, e.g. `omoi/TKT-001-feature`. */
+export function integrationBranch(ticketRef: string): string {
+  return `omoi/${ticketRef}-feature`;
+}

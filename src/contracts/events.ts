@@ -82,6 +82,32 @@ export interface EventDataMap {
   };
   'git.pushed': { branch: string; commit: string; committed: boolean };
   'spec.synced': { created: number; updated: number; unchanged: number };
+  // Delivery (issue 13, src/contracts/delivery.ts).
+  /** A dependency's (or, for integration, a task's) branch merged into the workspace. */
+  'git.merged': { branch: string; commit: string; conflicts: string[]; resolved?: boolean };
+  /** One run of the verify command (or `passed: false, unverified` when nothing could run). */
+  'verify.result': {
+    command: string | null;
+    attempt: number;
+    max_attempts: number;
+    passed: boolean;
+    exit_code: number | null;
+    duration_ms: number;
+    output_tail: string;
+    unverified?: string;
+    tests?: { passed: number; failed: number; skipped?: number };
+  };
+  /** The server opened or updated the ticket's pull request. */
+  'pr.opened': {
+    provider: string;
+    url: string;
+    number: number;
+    head: string;
+    base: string;
+    updated: boolean;
+  };
+  /** Opening the pull request failed (the integration branch is pushed and stays). */
+  'pr.failed': { provider: string; error: string };
 }
 
 export type EventType = keyof EventDataMap;
@@ -111,6 +137,10 @@ export const EVENT_TYPES = [
   'spec.validation',
   'git.pushed',
   'spec.synced',
+  'git.merged',
+  'verify.result',
+  'pr.opened',
+  'pr.failed',
 ] as const satisfies readonly EventType[];
 type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const everyTypeListed: Missing extends never ? true : Missing = true;
@@ -126,6 +156,8 @@ export const WORKER_EVENT_TYPES = [
   'spec.validation',
   'git.pushed',
   'spec.synced',
+  'git.merged',
+  'verify.result',
 ] as const satisfies readonly EventType[];
 export type WorkerEventType = (typeof WORKER_EVENT_TYPES)[number];
 

@@ -33,6 +33,15 @@ export const workerEnvSchema = z
     WORK_BRANCH: z.string().min(1),
     MAX_TURNS: z.coerce.number().int().positive().default(40),
     SPEC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    /** Implementation runs: verify, feed a failure back, up to this many agent turns (issue 13). */
+    VERIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    /** One run of the verify command is stopped after this long. */
+    VERIFY_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .max(6 * 60 * 60 * 1000)
+      .default(15 * 60 * 1000),
     /** Local sandbox: the API relay's socket; the worker forwards 127.0.0.1:<port> to it and uses that URL. */
     OMOI_SANDBOX_API_SOCKET: z.string().min(1).optional(),
     /** Local sandbox: the egress proxy's socket, offered to agent commands as HTTP(S)_PROXY; unset: no network. */
@@ -70,6 +79,8 @@ export interface WorkerEnvInput {
   workBranch: string;
   maxTurns: number;
   specMaxAttempts: number;
+  verifyMaxAttempts?: number;
+  verifyTimeoutMs?: number;
 }
 
 /**
@@ -96,5 +107,7 @@ export function encodeWorkerEnv(input: WorkerEnvInput): Record<string, string> {
     WORK_BRANCH: input.workBranch,
     MAX_TURNS: String(input.maxTurns),
     SPEC_MAX_ATTEMPTS: String(input.specMaxAttempts),
+    ...(input.verifyMaxAttempts ? { VERIFY_MAX_ATTEMPTS: String(input.verifyMaxAttempts) } : {}),
+    ...(input.verifyTimeoutMs ? { VERIFY_TIMEOUT_MS: String(input.verifyTimeoutMs) } : {}),
   };
 }

@@ -292,6 +292,30 @@ export function describeEvent(event: OmoiEvent): EventView {
       const count = Array.isArray(event.data.tasks) ? event.data.tasks.length : 0;
       return { title: `Spec approved: ${count} task${count === 1 ? '' : 's'} queued`, tone: 'ok' };
     }
+    case 'git.merged': {
+      const conflicts = event.data.conflicts;
+      return {
+        title: `Merged ${str(event.data.branch)} at ${shortCommit(str(event.data.commit))}`,
+        tone: 'info',
+        ...(conflicts.length > 0 ? { notes: [`conflicts resolved: ${conflicts.join(', ')}`] } : {}),
+      };
+    }
+    case 'verify.result': {
+      const d = event.data;
+      if (d.unverified) return { title: `Unverified: ${d.unverified}`, tone: 'muted' };
+      return {
+        title: `Verification ${d.passed ? 'PASSED' : 'FAILED'}: ${str(d.command)} (attempt ${d.attempt} of ${d.max_attempts}, exit ${d.exit_code ?? '–'})`,
+        tone: d.passed ? 'ok' : 'bad',
+        ...(d.output_tail ? { detail: d.output_tail, collapsed: true } : {}),
+      };
+    }
+    case 'pr.opened':
+      return {
+        title: `Pull request ${event.data.updated ? 'updated' : 'opened'}: ${str(event.data.url)}`,
+        tone: 'ok',
+      };
+    case 'pr.failed':
+      return { title: `Pull request not opened: ${str(event.data.error)}`, tone: 'bad' };
     default:
       return unknownEvent(event);
   }
