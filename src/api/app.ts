@@ -18,6 +18,7 @@ import { registerKeys } from './routes/keys.js';
 import { registerProjects } from './routes/projects.js';
 import { registerTasks } from './routes/tasks.js';
 import { registerTickets } from './routes/tickets.js';
+import { registerWebhooks } from './routes/webhooks.js';
 import { serveWeb } from './static.js';
 
 export const API_VERSION = VERSION;
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerTasks(app, deps);
   registerEvents(app, deps);
   registerKeys(app, deps);
+  registerWebhooks(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
