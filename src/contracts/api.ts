@@ -71,7 +71,9 @@ export const ProjectSettings = z
   .openapi('ProjectSettings');
 
 /** PUT /projects/:id/webhooks: the whole list, replacing the old one. */
-export const PutWebhooks = z.strictObject({ webhooks: z.array(WebhookSetting).max(20) }).openapi('PutWebhooks');
+export const PutWebhooks = z
+  .strictObject({ webhooks: z.array(WebhookSetting).max(20) })
+  .openapi('PutWebhooks');
 export const WebhookList = z.object({ webhooks: z.array(WebhookSetting) }).openapi('WebhookList');
 
 /** One delivery attempt series (GET /projects/:id/webhook-deliveries); never the secret. */

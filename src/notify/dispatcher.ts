@@ -17,7 +17,7 @@ import type { Db, Tx } from '../db/client.js';
 import { payloadBody, WATCHED_TYPES, webhookEventOf } from './events.js';
 import { revealSecret, type Sealer, webhooksOf } from './settings.js';
 import { signatureHeader } from './signature.js';
-import { guardedLookup, parseWebhookUrl, type Resolver } from './targets.js';
+import { checkedAddresses, guardedLookup, parseWebhookUrl, type Resolver } from './targets.js';
 
 export interface DispatcherOptions {
   db: Db;
@@ -70,10 +70,11 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
   let running: Promise<void> | null = null;
   let again = false;
   const inFlight = new Set<Promise<void>>();
-  const lookup = guardedLookup({
+  const guard = {
     allowPrivate: options.allowPrivate,
     ...(options.resolve ? { resolve: options.resolve } : {}),
-  });
+  };
+  const lookup = guardedLookup(guard);
 
   async function scan(): Promise<void> {
     for (;;) {
@@ -116,19 +117,20 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
     const hooks = webhooksOf(project.settings).filter((w) => !w.events || w.events.includes(name));
     if (hooks.length === 0) return;
     const ticket = event.ticket_id
-      ? (
+      ? ((
           await tx.query<{ id: string; ref: string; title: string; status: string }>(
             'SELECT id::text AS id, ref, title, status FROM tickets WHERE id = $1',
             [event.ticket_id],
           )
-        )[0] ?? null
+        )[0] ?? null)
       : null;
     const task = event.task_id
-      ? (
-          await tx.query<{ id: string; title: string }>('SELECT id::text AS id, title FROM tasks WHERE id = $1', [
-            event.task_id,
-          ])
-        )[0] ?? null
+      ? ((
+          await tx.query<{ id: string; title: string }>(
+            'SELECT id::text AS id, title FROM tasks WHERE id = $1',
+            [event.task_id],
+          )
+        )[0] ?? null)
       : null;
     for (const hook of hooks) {
       const id = randomUUID();
@@ -194,6 +196,9 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
         await finish(row, 'failed', null, 'the webhook was removed');
         return;
       }
+      // Node skips `lookup` for an address literal, so the target is checked here as well; for a
+      // name, the socket's own lookup checks what it connects to.
+      await checkedAddresses(hook.url, guard);
       const timestamp = Math.floor(Date.now() / 1000);
       code = await post(
         parseWebhookUrl(hook.url),
@@ -224,14 +229,24 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
     }
   }
 
-  async function finish(row: DueRow, status: 'delivered' | 'failed', code: number | null, error: string | null) {
+  async function finish(
+    row: DueRow,
+    status: 'delivered' | 'failed',
+    code: number | null,
+    error: string | null,
+  ) {
     await db.query(
       `UPDATE webhook_deliveries SET status = $2, response_code = $3, error = $4, updated_at = now(),
          delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END WHERE id = $1`,
       [row.id, status, code, error],
     );
     if (status === 'failed')
-      options.log?.('webhook delivery failed', { delivery: row.id, event: row.event, error, attempts: row.attempts });
+      options.log?.('webhook delivery failed', {
+        delivery: row.id,
+        event: row.event,
+        error,
+        attempts: row.attempts,
+      });
   }
 
   async function deliverDue(): Promise<void> {
@@ -239,7 +254,9 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
       const row = await claim();
       if (!row) return;
       const job: Promise<void> = deliver(row)
-        .catch((error: Error) => options.log?.('webhook delivery crashed', { delivery: row.id, error: error.message }))
+        .catch((error: Error) =>
+          options.log?.('webhook delivery crashed', { delivery: row.id, error: error.message }),
+        )
         .finally(() => {
           inFlight.delete(job);
           tick();

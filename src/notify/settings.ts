@@ -102,7 +102,9 @@ export async function replaceWebhooks(
   input: WebhookSetting[],
   options: { allowPrivate: boolean; resolve?: Resolver },
 ): Promise<StoredWebhook[]> {
-  const rows = await db.query<{ settings: unknown }>('SELECT settings FROM projects WHERE id = $1', [projectId]);
+  const rows = await db.query<{ settings: unknown }>('SELECT settings FROM projects WHERE id = $1', [
+    projectId,
+  ]);
   if (!rows[0]) throw new AppError('NOT_FOUND', `no project with id ${projectId}`);
   const prepared = await prepareWebhooks(input, webhooksOf(rows[0].settings), options);
   await db.transaction(async (tx) => {
