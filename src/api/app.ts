@@ -14,6 +14,7 @@ import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { registerEvents } from './routes/events.js';
+import { registerForecast } from './routes/forecast.js';
 import { registerKeys } from './routes/keys.js';
 import { registerProjects } from './routes/projects.js';
 import { registerTasks } from './routes/tasks.js';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerEvents(app, deps);
   registerKeys(app, deps);
   registerWebhooks(app, deps);
+  registerForecast(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
