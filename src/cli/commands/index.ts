@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as key from './key.js';
+import * as mcp from './mcp.js';
 import * as project from './project.js';
 import * as spec from './spec.js';
 import * as start from './start.js';
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   // after spec: `spec sync push` hangs under `spec`
   sync.register(program);
   worker.register(program);
+  mcp.register(program);
 }
