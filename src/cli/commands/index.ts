@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import * as forecast from './forecast.js';
 import * as key from './key.js';
 import * as mcp from './mcp.js';
 import * as project from './project.js';
@@ -14,6 +15,8 @@ export function registerCommands(program: Command): void {
   start.register(program);
   project.register(program);
   ticket.register(program);
+  // after ticket: `ticket forecast` hangs under `ticket`
+  forecast.register(program);
   key.register(program);
   spec.register(program);
   // after spec: `spec sync push` hangs under `spec`
