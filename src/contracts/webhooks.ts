@@ -2,8 +2,12 @@
 // server maps its own event catalogue (events.ts) onto these names in src/notify/events.ts; the
 // README and docs/design.md list the mapping.
 //
+// The mapping is here, not in src/notify, because the web UI's browser notifications use it too.
+//
 // @example
 // // a receiver: verify `Omoi-Signature: t=<unix seconds>,v1=<hex>` = HMAC-SHA256(secret, `${t}.${body}`)
+
+import type { OmoiEvent } from './events.js';
 
 /** What a webhook can subscribe to (`events` omitted: all of them). */
 export const WEBHOOK_EVENTS = [
@@ -53,3 +57,22 @@ export interface WebhookPayload {
   /** The Omoi event's data. */
   data: Record<string, unknown>;
 }
+
+/** The webhook event an Omoi event is, or null when no webhook hears it. */
+export function webhookEventOf(event: Pick<OmoiEvent, 'type' | 'data'>): WebhookEvent | null {
+  switch (event.type) {
+    case 'ticket.status_changed': {
+      const to = (event.data as { to?: string }).to;
+      return to === 'done' ? 'ticket.done' : to === 'awaiting_approval' ? 'ticket.needs_input' : null;
+    }
+    case 'task.failed':
+      return 'task.failed';
+    case 'pr.opened':
+      return 'pr.opened';
+    default:
+      return null;
+  }
+}
+
+/** The Omoi event types webhookEventOf may map (the dispatcher reads only these). */
+export const WATCHED_TYPES = ['ticket.status_changed', 'task.failed', 'pr.opened'] as const;

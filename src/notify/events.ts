@@ -1,5 +1,5 @@
-// Which Omoi events a webhook hears, under which name, and the body it gets. The mapping (also in
-// docs/design.md, "Webhooks"):
+// The body a webhook gets. Which Omoi events it hears, under which name (contracts/webhooks.ts,
+// also in docs/design.md, "Webhooks"):
 //   ticket.status_changed to awaiting_approval  -> ticket.needs_input (a spec waits for a person)
 //   agent.question (issue 15's question inbox)  -> ticket.needs_input (once the catalogue has it)
 //   ticket.status_changed to done               -> ticket.done
@@ -9,24 +9,7 @@
 import type { OmoiEvent } from '../contracts/events.js';
 import type { WebhookEvent, WebhookFormat, WebhookPayload } from '../contracts/webhooks.js';
 
-/** The webhook event an Omoi event is, or null when no webhook hears it. */
-export function webhookEventOf(event: Pick<OmoiEvent, 'type' | 'data'>): WebhookEvent | null {
-  switch (event.type) {
-    case 'ticket.status_changed': {
-      const to = (event.data as { to?: string }).to;
-      return to === 'done' ? 'ticket.done' : to === 'awaiting_approval' ? 'ticket.needs_input' : null;
-    }
-    case 'task.failed':
-      return 'task.failed';
-    case 'pr.opened':
-      return 'pr.opened';
-    default:
-      return null;
-  }
-}
-
-/** The Omoi event types webhookEventOf may map (the dispatcher reads only these). */
-export const WATCHED_TYPES = ['ticket.status_changed', 'task.failed', 'pr.opened'] as const;
+export { WATCHED_TYPES, webhookEventOf } from '../contracts/webhooks.js';
 
 export interface PayloadContext {
   deliveryId: string;
