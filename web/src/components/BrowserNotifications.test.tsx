@@ -42,16 +42,13 @@ describe('browser notifications', () => {
     beforeEach(() => {
       // The browser's permission prompt cannot run here: a stand-in answers "granted".
       asked = 0;
-      (window as unknown as { Notification: unknown }).Notification = Object.assign(
-        function Notification() {},
-        {
-          permission: 'default',
-          requestPermission: async () => {
-            asked += 1;
-            return 'granted';
-          },
+      (window as unknown as { Notification: unknown }).Notification = Object.assign(function stand_in() {}, {
+        permission: 'default',
+        requestPermission: async () => {
+          asked += 1;
+          return 'granted';
         },
-      );
+      });
       localStorage.clear();
       host = document.createElement('div');
       document.body.append(host);
