@@ -191,21 +191,21 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
         row.project_id,
       ]);
       const hook = webhooksOf(settings[0]?.settings).find((w) => w.id === row.webhook_id);
-      const secret = hook ? await revealSecret(db, options.sealer, row.project_id, row.webhook_id) : null;
-      if (!hook || !secret) {
+      const target = hook ? await revealSecret(db, options.sealer, row.project_id, row.webhook_id) : null;
+      if (!hook || !target) {
         await finish(row, 'failed', null, 'the webhook was removed');
         return;
       }
       // Node skips `lookup` for an address literal, so the target is checked here as well; for a
       // name, the socket's own lookup checks what it connects to.
-      await checkedAddresses(hook.url, guard);
+      await checkedAddresses(target.url, guard);
       const timestamp = Math.floor(Date.now() / 1000);
       code = await post(
-        parseWebhookUrl(hook.url),
+        parseWebhookUrl(target.url),
         {
           'content-type': 'application/json',
           'user-agent': `omoi-webhooks/${VERSION}`,
-          [WEBHOOK_HEADERS.signature]: signatureHeader(secret, timestamp, row.body),
+          [WEBHOOK_HEADERS.signature]: signatureHeader(target.secret, timestamp, row.body),
           [WEBHOOK_HEADERS.event]: row.event,
           [WEBHOOK_HEADERS.delivery]: row.id,
         },

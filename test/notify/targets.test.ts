@@ -67,4 +67,12 @@ describe('webhook targets', () => {
     );
     expect(error?.message).toContain('127.0.0.1');
   });
+
+  it('masks the part of a URL that may be a token', () => {
+    expect(maskUrl('https://hooks.slack.com/services/T0/B0/XyZsecret')).toBe(
+      'https://hooks.slack.com/services/T0/B0/…',
+    );
+    expect(maskUrl('https://ci.example.com/hook?token=abc')).toBe('https://ci.example.com/…?…');
+    expect(maskUrl('https://ci.example.com/')).toBe('https://ci.example.com/');
+  });
 });

@@ -143,6 +143,9 @@ for (const kind of databaseKinds())
         expect(hook.has_secret).toBe(true);
         expect(hook.secret).toBeUndefined();
       }
+      // The URL's last segment may be a token (Slack's is): it is sealed with the secret and masked.
+      expect(project.settings.webhooks[0].url).toBe(receiver.url('/…'));
+      expect(JSON.stringify(project)).not.toContain(receiver.url('/slack'));
       // Nowhere in the project's row, nor in the sealed table, is the secret in the clear.
       const rows = await database.db.query<{ settings: unknown; sealed: string }>(
         `SELECT p.settings, s.sealed FROM projects p JOIN webhook_secrets s ON s.project_id = p.id WHERE p.id = $1`,
@@ -188,6 +191,7 @@ for (const kind of databaseKinds())
         response_code: 200,
       });
       expect(JSON.stringify(log)).not.toContain(SECRET);
+      expect(log!.url).toBe(receiver.url('/…'));
       // The slack webhook hears task.failed only.
       expect(receiver.at('/slack')).toHaveLength(0);
 
@@ -240,21 +244,37 @@ for (const kind of databaseKinds())
       expect(String(log!.error)).toContain('500');
       expect(receiver.at('/down')).toHaveLength(4);
 
-      // Rewriting the list with the id and no secret keeps the secret; a new one without is a 400.
+      // Sending the list back as read (id, masked URL, no secret) keeps the URL and the secret.
       const id = put.body.webhooks[0].id;
-      const kept = await call('PUT', `/projects/${project.id}/webhooks`, {
-        webhooks: [{ id, url: receiver.url('/down') }],
-      });
+      expect(put.body.webhooks).toEqual([
+        { id, url: receiver.url('/…'), events: ['pr.opened'], format: 'json', has_secret: true },
+      ]);
+      const kept = await call('PUT', `/projects/${project.id}/webhooks`, { webhooks: put.body.webhooks });
       expect(kept.status).toBe(200);
+      receiver.failNext('/down', 0);
+      await services.events.append({
+        type: 'pr.opened',
+        projectId: project.id,
+        ticketId: ticket.id,
+        data: {
+          provider: 'github',
+          url: 'https://example.com/pr/1',
+          number: 1,
+          head: 'h',
+          base: 'main',
+          updated: true,
+        },
+      });
+      await eventually(async () => receiver.at('/down').length === 5, 'the delivery to the kept URL');
+      expect(receiver.at('/down')[4]!.verified).toBe(true);
+
       const missing = await call('PUT', `/projects/${project.id}/webhooks`, {
         webhooks: [{ url: receiver.url('/other') }],
       });
       expect(missing.status).toBe(400);
       expect(missing.body.error.message).toContain('secret');
       const listed = await call('GET', `/projects/${project.id}/webhooks`);
-      expect(listed.body.webhooks).toEqual([
-        { id, url: receiver.url('/down'), format: 'json', has_secret: true },
-      ]);
+      expect(listed.body.webhooks).toEqual(kept.body.webhooks);
     });
 
     it('keeps pending deliveries across a restart of the server', async () => {

@@ -56,7 +56,7 @@ export function registerProjects(app: App, { services, config }: AppDeps): void 
       if (credential) checkCredential(credential);
       // Webhook secrets are sealed apart; the settings keep the rest (src/notify/settings.ts).
       const hooks = input.settings?.webhooks
-        ? await prepareWebhooks(input.settings.webhooks, [], {
+        ? await prepareWebhooks(input.settings.webhooks, new Map(), {
             allowPrivate: webhookConfigOf(config).allowPrivate,
           })
         : null;

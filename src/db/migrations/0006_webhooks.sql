@@ -1,6 +1,7 @@
 -- Outgoing webhooks (src/notify/). A project's webhooks live in projects.settings.webhooks without
--- their secrets; each secret is sealed here (AES-256-GCM under the server's secret key, as project
--- credentials) and never returned by a route.
+-- their secrets and with their URL masked; each secret is sealed here with the full URL (many webhook
+-- URLs carry a token), AES-256-GCM under the server's secret key as project credentials, and never
+-- returned by a route.
 CREATE TABLE webhook_secrets (
   project_id uuid NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
   webhook_id text NOT NULL,
@@ -18,6 +19,7 @@ CREATE TABLE webhook_deliveries (
   event_id bigint NOT NULL,
   -- the webhook event name (ticket.done, task.failed, …), not the Omoi event type
   event text NOT NULL,
+  -- the masked URL (as the settings show it); the full one stays sealed
   url text NOT NULL,
   body text NOT NULL,
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
