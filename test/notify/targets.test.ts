@@ -1,6 +1,7 @@
 // Which webhook targets the server refuses: every address of a name is checked, IPv4 and IPv6, and the
 // socket's own lookup refuses a name that resolves to a private address at connection time.
 import { describe, expect, it } from 'vitest';
+import { maskUrl } from '../../src/notify/settings.js';
 import {
   checkedAddresses,
   guardedLookup,
