@@ -21,7 +21,9 @@ const ALLOWED = {
   worker: ['base', 'contracts', 'spec-format', 'git', 'agents'],
   orchestrator: ['base', 'contracts', 'db', 'core', 'queue', 'sandbox'],
   broker: ['base', 'contracts', 'db', 'core', 'git'],
-  api: ['base', 'contracts', 'db', 'core', 'spec-format', 'broker'],
+  notify: ['base', 'contracts', 'db', 'core'],
+  mcp: ['base', 'contracts', 'spec-format', 'api'],
+  api: ['base', 'contracts', 'db', 'core', 'spec-format', 'broker', 'notify'],
   cli: ['*'],
   skills: [],
 };

@@ -14,10 +14,12 @@ import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { registerEvents } from './routes/events.js';
+import { registerForecast } from './routes/forecast.js';
 import { registerKeys } from './routes/keys.js';
 import { registerProjects } from './routes/projects.js';
 import { registerTasks } from './routes/tasks.js';
 import { registerTickets } from './routes/tickets.js';
+import { registerWebhooks } from './routes/webhooks.js';
 import { serveWeb } from './static.js';
 
 export const API_VERSION = VERSION;
@@ -78,6 +80,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerTasks(app, deps);
   registerEvents(app, deps);
   registerKeys(app, deps);
+  registerWebhooks(app, deps);
+  registerForecast(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -7,6 +7,7 @@ import { AppError } from '../base/errors.js';
 import type { ServerConfig } from '../core/config.js';
 import { createServices, type Services } from '../core/services.js';
 import { openDatabase } from '../db/client.js';
+import { startWebhookDispatcher, webhookConfigOf } from '../notify/index.js';
 import { createApp } from './app.js';
 
 /** web/dist of this installation (from dist/api/ or src/api/ alike). */
@@ -68,6 +69,15 @@ export async function startServer(
     throw error;
   }
   const app = createApp({ services, config, ...(options.log ? { log: options.log } : {}) });
+  // Webhooks leave from the process that serves the API (every server of a shared PostgreSQL runs
+  // one; they share the delivery rows).
+  const dispatcher = await startWebhookDispatcher({
+    db: services.db,
+    hub: services.events.hub,
+    sealer: services.credentials,
+    ...webhookConfigOf(config),
+    ...(options.log ? { log: options.log } : {}),
+  });
   let server: Server;
   const info = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve(
@@ -86,6 +96,7 @@ export async function startServer(
     ) as Server;
     server.once('error', reject);
   }).catch(async (error: NodeJS.ErrnoException) => {
+    await dispatcher.stop();
     await cleanupOwn();
     if (error.code === 'EADDRINUSE')
       throw new AppError('CONFIG_INVALID', `port ${config.port} on ${config.host} is in use (try --port)`);
@@ -104,6 +115,7 @@ export async function startServer(
           // SSE streams never end by themselves: drop every connection so close() returns.
           server.closeAllConnections();
         });
+        await dispatcher.stop();
         await cleanupOwn();
       })();
       return closing;

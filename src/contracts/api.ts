@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { DeliveryBrief, PullRequest, PullRequestSettings } from './delivery.js';
 import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from './enums.js';
 import { EVENT_TYPES, type OmoiEvent } from './events.js';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, WEBHOOK_FORMATS } from './webhooks.js';
 
 export * from './enums.js';
 
@@ -37,6 +38,24 @@ export const IdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 
+/**
+ * One outgoing webhook (src/notify/). Written with `secret`; read back with `has_secret` instead:
+ * the secret is sealed apart and never returned. Keep `id` when rewriting the list to keep a secret.
+ */
+export const WebhookSetting = z
+  .strictObject({
+    id: z.string().min(1).max(100).optional(),
+    url: z.string().trim().min(1).max(2000),
+    /** Omitted: every webhook event. */
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
+    /** The HMAC key (write-only, 16+ characters). */
+    secret: z.string().min(16, 'a webhook secret has at least 16 characters').max(500).optional(),
+    format: z.enum(WEBHOOK_FORMATS).optional(),
+    /** Read-only: whether a secret is stored. */
+    has_secret: z.boolean().optional(),
+  })
+  .openapi('WebhookSetting');
+
 export const ProjectSettings = z
   .strictObject({
     concurrency_limit: z.number().int().min(1).max(1000).optional(),
@@ -46,8 +65,84 @@ export const ProjectSettings = z
     verify_command: z.string().trim().min(1).max(2000).optional(),
     /** Open one pull/merge request per approved ticket from its integration branch. */
     pull_request: PullRequestSettings.optional(),
+    /** Outgoing webhooks (secrets never returned: `has_secret`). */
+    webhooks: z.array(WebhookSetting).max(20).optional(),
   })
   .openapi('ProjectSettings');
+
+/** PUT /projects/:id/webhooks: the whole list, replacing the old one. */
+export const PutWebhooks = z
+  .strictObject({ webhooks: z.array(WebhookSetting).max(20) })
+  .openapi('PutWebhooks');
+export const WebhookList = z.object({ webhooks: z.array(WebhookSetting) }).openapi('WebhookList');
+
+/** One delivery attempt series (GET /projects/:id/webhook-deliveries); never the secret. */
+export const WebhookDelivery = z
+  .object({
+    id: z.string(),
+    webhook_id: z.string(),
+    event: z.enum(WEBHOOK_EVENTS),
+    event_id: z.number().int(),
+    url: z.string(),
+    status: z.enum(WEBHOOK_DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    response_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    next_attempt_at: timestamp.nullable(),
+    created_at: timestamp,
+    delivered_at: timestamp.nullable(),
+  })
+  .openapi('WebhookDelivery');
+export const WebhookDeliveryList = z
+  .object({ deliveries: z.array(WebhookDelivery) })
+  .openapi('WebhookDeliveryList');
+export const WebhookDeliveryQuery = z.object({
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+export type WebhookSetting = z.infer<typeof WebhookSetting>;
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+/** What one estimate size costs and takes, and on what basis. */
+export const ForecastSize = z
+  .object({
+    size: z.enum(['XS', 'S', 'M', 'L', 'XL']),
+    /** `history`: the mean of `samples` finished tasks of this project; `default`: the documented table. */
+    basis: z.enum(['history', 'default']),
+    samples: z.number().int(),
+    cost_usd: z.number(),
+    tokens: z.number(),
+    minutes: z.number(),
+  })
+  .openapi('ForecastSize');
+
+/** GET /tickets/:id/forecast: the expected cost and time of the ticket's task graph. */
+export const Forecast = z
+  .object({
+    ticket_id: z.string(),
+    ref: z.string(),
+    tasks: z.array(
+      z.object({
+        spec_task_id: z.string(),
+        title: z.string().nullable(),
+        estimate: z.string().nullable(),
+        /** The estimate as a size; a task without a readable estimate counts as M. */
+        size: z.enum(['XS', 'S', 'M', 'L', 'XL']),
+        depends_on: z.array(z.string()),
+        cost_usd: z.number(),
+        tokens: z.number(),
+        minutes: z.number(),
+      }),
+    ),
+    total: z.object({ cost_usd: z.number(), tokens: z.number() }),
+    /** The longest chain of dependent tasks, in minutes (tasks off it run alongside). */
+    critical_path: z.object({ minutes: z.number(), tasks: z.array(z.string()) }),
+    /** The per-size figures used, with their basis. */
+    basis: z.array(ForecastSize),
+    note: z.string().nullable(),
+  })
+  .openapi('Forecast');
+export type Forecast = z.infer<typeof Forecast>;
 
 // Project credentials (src/core/credentials.ts): accepted, sealed, never returned.
 export const CredentialInput = z

@@ -59,6 +59,15 @@ export const serverEnvSchema = z
       .transform((v) => v === '1' || v === 'true'),
     /** The agent runtime workers use, when chosen explicitly (claude | openai | offline). */
     AGENT_RUNTIME: z.string().min(1).optional(),
+    /** 1: webhooks may target loopback, private and link-local addresses (refused by default: SSRF). */
+    OMOI_WEBHOOK_ALLOW_PRIVATE: z
+      .enum(['0', '1', 'true', 'false'])
+      .optional()
+      .transform((v) => v === '1' || v === 'true'),
+    /** Attempts per webhook delivery before it is marked failed. */
+    OMOI_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    /** Milliseconds before a webhook's first retry; each next one waits twice as long. */
+    OMOI_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5_000),
     /** Key that seals project credentials (64 hex characters, base64 of 32 bytes, or a 32+ character passphrase); unset: <data>/secret.key. */
     OMOI_SECRET_KEY: z.string().min(32, 'OMOI_SECRET_KEY must have at least 32 characters').optional(),
   })
@@ -97,8 +106,16 @@ export interface ServerConfig {
   publicUrl: string | null;
   /** OMOI_SECRET_KEY (project credentials); unset: <dataDir>/secret.key. */
   secretKey?: string | undefined;
+  /** Outgoing webhooks (src/notify/). */
+  webhooks?: WebhookConfig;
   /** The real model endpoints and keys the model broker forwards to (they never enter a sandbox). */
   model?: ModelUpstreams;
+}
+
+export interface WebhookConfig {
+  allowPrivate: boolean;
+  maxAttempts: number;
+  retryBaseMs: number;
 }
 
 /** Where the model broker (src/broker/model.ts) sends brokered calls, with which keys. */
@@ -154,6 +171,11 @@ export function loadServerConfig(
       .filter(Boolean),
     publicUrl: e.OMOI_PUBLIC_URL ? e.OMOI_PUBLIC_URL.replace(/\/+$/, '') : null,
     secretKey: e.OMOI_SECRET_KEY,
+    webhooks: {
+      allowPrivate: e.OMOI_WEBHOOK_ALLOW_PRIVATE,
+      maxAttempts: e.OMOI_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.OMOI_WEBHOOK_RETRY_BASE_MS,
+    },
     model: {
       openaiBaseUrl: e.OPENAI_BASE_URL,
       openaiApiKey: e.OPENAI_API_KEY,

@@ -163,6 +163,14 @@ export function createCredentialsService(db: Db, options: CredentialsOptions = {
   };
 
   return {
+    /**
+     * Seals another secret of the server's (a webhook's), bound to `scope` (the additional
+     * authenticated data): a value moved to another scope does not open.
+     */
+    sealText: (scope: string, text: string): string => seal(secretKey(), scope, text),
+    /** Opens a value of `sealText` under the same scope. */
+    openText: (scope: string, sealed: string): string => unseal(secretKey(), scope, sealed),
+
     /** Stores (or replaces) the project's credential, sealed. */
     async set(projectId: string, input: CredentialInput, q: Queryable = db): Promise<CredentialSummary> {
       checkCredential(input);

@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useSyncExternalStore } from 'react';
 import { api, auth } from './api/client';
+import { NotificationsToggle } from './components/BrowserNotifications';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { BoardPage } from './pages/BoardPage';
@@ -73,6 +74,7 @@ export function App() {
             </Link>
           ))}
         </nav>
+        {needsLogin ? null : <NotificationsToggle />}
         {needsLogin ? null : <SessionControl />}
       </header>
       <main id="main">

@@ -20,10 +20,12 @@ import {
 } from '../../core/credentials.js';
 import type { Project as ProjectRow } from '../../core/projects.js';
 import { checkRepoUrl } from '../../core/repo-url.js';
+import { webhookConfigOf } from '../../notify/index.js';
+import { prepareWebhooks, storeSecrets } from '../../notify/settings.js';
 import type { App, AppDeps } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
-export function registerProjects(app: App, { services }: AppDeps): void {
+export function registerProjects(app: App, { services, config }: AppDeps): void {
   // A project as routes show it: its credential's kind and username, never the secret.
   const withCredential = async (project: ProjectRow) => ({
     ...project,
@@ -52,9 +54,20 @@ export function registerProjects(app: App, { services }: AppDeps): void {
         );
       const credential: CredentialValue | undefined = given ?? embedded ?? undefined;
       if (credential) checkCredential(credential);
-      const project = await services.projects.create({ ...input, repo_url: url }, async (created, tx) => {
-        if (credential) await services.credentials.set(created.id, credential, tx);
-      });
+      // Webhook secrets are sealed apart; the settings keep the rest (src/notify/settings.ts).
+      const hooks = input.settings?.webhooks
+        ? await prepareWebhooks(input.settings.webhooks, new Map(), {
+            allowPrivate: webhookConfigOf(config).allowPrivate,
+          })
+        : null;
+      const settings = hooks ? { ...input.settings, webhooks: hooks.webhooks } : input.settings;
+      const project = await services.projects.create(
+        { ...input, ...(settings ? { settings } : {}), repo_url: url },
+        async (created, tx) => {
+          if (credential) await services.credentials.set(created.id, credential, tx);
+          if (hooks) await storeSecrets(tx, services.credentials, created.id, hooks);
+        },
+      );
       return c.json(await withCredential(project), 201);
     },
   );

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import * as forecast from './forecast.js';
 import * as key from './key.js';
+import * as mcp from './mcp.js';
 import * as project from './project.js';
 import * as spec from './spec.js';
 import * as start from './start.js';
@@ -13,9 +15,12 @@ export function registerCommands(program: Command): void {
   start.register(program);
   project.register(program);
   ticket.register(program);
+  // after ticket: `ticket forecast` hangs under `ticket`
+  forecast.register(program);
   key.register(program);
   spec.register(program);
   // after spec: `spec sync push` hangs under `spec`
   sync.register(program);
   worker.register(program);
+  mcp.register(program);
 }

@@ -1,0 +1,30 @@
+// GET /tickets/:id/forecast: what approving the ticket is expected to cost and take (src/core/forecast.ts).
+import { createRoute } from '@hono/zod-openapi';
+import { Forecast, IdParam, TicketRefQuery } from '../../contracts/api.js';
+import { createForecastService } from '../../core/forecast.js';
+import type { App, AppDeps } from '../context.js';
+import { errors, jsonResponse } from './common.js';
+
+export function registerForecast(app: App, { services }: AppDeps): void {
+  const forecasts = createForecastService(services.db);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/tickets/{id}/forecast',
+      tags: ['tickets'],
+      summary: "The expected cost and time of the ticket's task graph",
+      description:
+        "Per spec task: its estimate as a size, costed at the project's mean for that size over finished tasks " +
+        '(basis history, with the number of samples) or at the documented default (basis default). Time is the ' +
+        'critical path through the dependencies. The path takes the id or the ref (TKT-001; ?project_id= when refs repeat).',
+      request: { params: IdParam, query: TicketRefQuery },
+      responses: { 200: jsonResponse(Forecast, 'The forecast'), 404: errors[404], 409: errors[409] },
+    }),
+    async (c) => {
+      const ticket = await services.tickets.resolve(c.req.valid('param').id, {
+        projectId: c.req.valid('query').project_id,
+      });
+      return c.json(await forecasts.forTicket(ticket), 200);
+    },
+  );
+}
