@@ -17,7 +17,7 @@ import {
 import { TaskPanel } from '../components/TaskPanel';
 import { Timeline } from '../components/Timeline';
 import { Link } from '../lib/router';
-import { deliveryOf, taskStatus } from '../status/status-vocabulary';
+import { deliveryOf, statusView, taskStatus } from '../status/status-vocabulary';
 import { initialTimeline, type RunSummary, summarize, timelineReducer } from '../timeline/timeline-reducer';
 import { useEventStream } from '../timeline/use-event-stream';
 
@@ -37,7 +37,11 @@ function RunFacts({ summary }: { summary: RunSummary }) {
     <dl className="facts">
       <div>
         <dt>Run</dt>
-        <dd className={`phase phase-${summary.phase}`}>{summary.phase}</dd>
+        <dd className={`phase phase-${summary.phase}`}>
+          {summary.phase === 'idle' || summary.phase === 'queued'
+            ? summary.phase
+            : statusView(summary.phase).label}
+        </dd>
       </div>
       {summary.pushed ? (
         <div>
