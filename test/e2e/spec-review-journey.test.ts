@@ -236,6 +236,16 @@ describe('spec review in the browser', { timeout: 400_000 }, () => {
     });
   });
 
+  it('fits 390 px after approval too: the runs table and the grouped timeline', async () => {
+    await withPage(390, async (page) => {
+      await page.goto(`/tickets/${ticket.ref}`);
+      await page.locator('.timeline .task-group').nth(2).waitFor();
+      await page.getByRole('region', { name: 'Tasks' }).locator('tbody tr').first().waitFor();
+      await noSideways(page);
+      await screenshot(page, 'spec-review-08-approved-390');
+    });
+  });
+
   it('a Quick ticket uses the whole width', async () => {
     const { ticket: quick } = await api<{ ticket: { id: string } }>('POST', '/api/v1/tickets', {
       project_id: project.id,

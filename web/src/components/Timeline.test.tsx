@@ -29,7 +29,7 @@ const task = (id: string, specTaskId: string | null, status: Task['status'], res
     id,
     project_id: 'p',
     ticket_id: 't',
-    title: specTaskId ? `Build ${specTaskId}` : 'Plan the spec',
+    title: specTaskId ? `${specTaskId}: Build it` : 'Plan the spec',
     description: '',
     task_type: specTaskId ? 'implementation' : 'spec',
     execution_mode: 'implementation',
@@ -123,7 +123,8 @@ describe('Timeline', () => {
     expect(groups.map((g) => g.dataset.task)).toEqual(['ticket', 'spec', 'a', 'b', 'c']);
     const summary = (key: string) =>
       host.querySelector(`.task-group[data-task="${key}"] summary`)!.textContent;
-    expect(summary('a')).toContain('TSK-001 Build TSK-001');
+    expect(summary('a')).toContain('TSK-001 Build it');
+    expect(summary('a')).not.toContain('TSK-001: Build');
     expect(summary('a')).toContain('done');
     expect(summary('b')).toContain('running');
     expect(summary('b')).toContain('Worker started · 4 events');

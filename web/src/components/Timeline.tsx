@@ -1,5 +1,5 @@
 import type { OmoiEvent, Task } from '../api/types';
-import { taskStatus } from '../status/status-vocabulary';
+import { runTitle, taskStatus } from '../status/status-vocabulary';
 import {
   describeEvent,
   groupByTask,
@@ -124,7 +124,7 @@ const UNFINISHED = new Set(['pending', 'claimed', 'running', 'failed', 'blocked'
 function groupTitle(group: TaskGroup): string {
   if (!group.task) return 'Ticket';
   if (!group.task.spec_task_id) return `Spec run: ${group.task.title}`;
-  return `${group.task.spec_task_id} ${group.task.title}`;
+  return `${group.task.spec_task_id} ${runTitle(group.task)}`;
 }
 
 /** One task's entries, folded once the task has finished well; its summary says where it is. */

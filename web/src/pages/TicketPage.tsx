@@ -17,7 +17,7 @@ import {
 import { TaskPanel } from '../components/TaskPanel';
 import { Timeline } from '../components/Timeline';
 import { Link } from '../lib/router';
-import { deliveryOf, statusView, taskStatus } from '../status/status-vocabulary';
+import { deliveryOf, runTitle, statusView, taskStatus } from '../status/status-vocabulary';
 import { initialTimeline, type RunSummary, summarize, timelineReducer } from '../timeline/timeline-reducer';
 import { useEventStream } from '../timeline/use-event-stream';
 
@@ -168,7 +168,7 @@ function TaskRuns({ tasks, onOpen }: { tasks: Task[]; onOpen: (task: Task) => vo
               <tr key={task.id} data-task={task.spec_task_id ?? task.id}>
                 <td>
                   <button type="button" className="link" onClick={() => onOpen(task)}>
-                    {task.spec_task_id ? <code>{task.spec_task_id}</code> : null} {task.title}
+                    {task.spec_task_id ? <code>{task.spec_task_id}</code> : null} {runTitle(task)}
                   </button>
                   {task.error ? <div className="error small">{task.error}</div> : null}
                 </td>

@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATUSES, TICKET_STATUSES } from '../api/types';
 import { StatusBadge } from '../components/States';
-import { isKnownStatus, statusView, taskStatus } from './status-vocabulary';
+import { isKnownStatus, runTitle, statusView, taskStatus } from './status-vocabulary';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -77,5 +77,15 @@ describe('the status vocabulary', () => {
       'completed',
     );
     expect(taskStatus({ status: 'running', result: null })).toBe('running');
+  });
+
+  it('names a run without repeating its spec task id', () => {
+    expect(runTitle({ title: 'TSK-CSV-001: Lay out the module', spec_task_id: 'TSK-CSV-001' })).toBe(
+      'Lay out the module',
+    );
+    expect(runTitle({ title: 'Lay out the module', spec_task_id: 'TSK-CSV-001' })).toBe('Lay out the module');
+    expect(runTitle({ title: 'Write the spec for TKT-001', spec_task_id: null })).toBe(
+      'Write the spec for TKT-001',
+    );
   });
 });

@@ -77,3 +77,15 @@ export function deliveryOf(result: unknown): Partial<DeliveryResult> | null {
 export function taskStatus(task: { status: string; result?: unknown }): string {
   return deliveryOf(task.result)?.plan_only === true ? 'plan_only' : task.status;
 }
+
+/** A run's title without the spec task id it repeats (`TSK-001: Add X` → `Add X`), shown beside that id. */
+export function runTitle(task: { title: string; spec_task_id: string | null }): string {
+  const id = task.spec_task_id;
+  if (!id || !task.title.startsWith(id)) return task.title;
+  return (
+    task.title
+      .slice(id.length)
+      .replace(/^\s*[:\-–—]\s*/, '')
+      .trim() || task.title
+  );
+}
