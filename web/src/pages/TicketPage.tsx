@@ -158,7 +158,9 @@ function TaskRuns({ tasks, onOpen }: { tasks: Task[]; onOpen: (task: Task) => vo
             <tr>
               <th scope="col">Task</th>
               <th scope="col">Status</th>
-              <th scope="col">Branch</th>
+              <th scope="col" className="col-branch">
+                Branch
+              </th>
               <th scope="col">Changes</th>
               <th scope="col">Evidence</th>
             </tr>
@@ -175,7 +177,9 @@ function TaskRuns({ tasks, onOpen }: { tasks: Task[]; onOpen: (task: Task) => vo
                 <td>
                   <StatusBadge status={taskStatus(task)} />
                 </td>
-                <td>{task.branch ? <code className="wrap">{task.branch}</code> : '—'}</td>
+                <td className="col-branch">
+                  {task.branch ? <code className="wrap">{task.branch}</code> : '—'}
+                </td>
                 <td>
                   <ChangeCounts result={task.result} />
                 </td>
