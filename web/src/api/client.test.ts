@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, auth, eventsUrl } from './client';
+import { ApiError, api, auth, eventsUrl, forgetRoutes } from './client';
 
 function answer(status: number, body: unknown) {
   const fetch = vi.fn(async () => new Response(body === undefined ? '' : JSON.stringify(body), { status }));
@@ -94,5 +94,40 @@ describe('api client', () => {
       { key: 'omoi_sk_example' },
     ]);
     expect(auth.needsLogin).toBe(false);
+  });
+
+  it('calls a newer route only when the server documents it, and reads its 404 as null', async () => {
+    const routes = (paths: Record<string, Record<string, unknown>>) =>
+      vi.fn(async (url: string) =>
+        url.endsWith('/openapi.json')
+          ? new Response(JSON.stringify({ paths }), { status: 200 })
+          : new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such ticket' } }), {
+              status: 404,
+            }),
+      );
+    forgetRoutes();
+    const without = routes({ '/api/v1/tickets/{id}': { get: {} } });
+    vi.stubGlobal('fetch', without);
+    expect(await api.ticketTrace('TKT-001')).toBeNull();
+    expect(await api.taskDiff('t1')).toBeNull();
+    // the listing is read once, and the undocumented routes are never called
+    expect(without.mock.calls.map(([url]) => url)).toEqual(['/api/v1/openapi.json']);
+
+    forgetRoutes();
+    const listed = routes({
+      '/api/v1/tickets/{id}/trace': { get: {} },
+      '/api/v1/tasks/{id}/diff': { get: {} },
+    });
+    vi.stubGlobal('fetch', listed);
+    expect(await api.ticketTrace('TKT-001')).toBeNull();
+    expect(listed.mock.calls.map(([url]) => url)).toEqual([
+      '/api/v1/openapi.json',
+      '/api/v1/tickets/TKT-001/trace',
+    ]);
+
+    forgetRoutes();
+    answer(500, { error: { code: 'INTERNAL', message: 'boom' } });
+    // an unreadable listing lists nothing: the page leaves the part out
+    expect(await api.taskDiff('t1')).toBeNull();
   });
 });

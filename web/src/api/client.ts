@@ -6,8 +6,11 @@ import type {
   ProjectList,
   SessionInfo,
   Task,
+  TaskDetail,
+  TaskDiff,
   TicketDetail,
   TicketList,
+  TicketTrace,
   WorkflowMode,
 } from './types';
 
@@ -103,6 +106,52 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return payload as T;
 }
 
+/**
+ * A read of a route that a server may not have yet (an older build): its 404 is `null`, so the page
+ * leaves that part out instead of showing an error. A 404 that names the resource (NOT_FOUND on a
+ * route that exists) reads the same: there is nothing to show.
+ */
+async function optional<T>(path: string): Promise<T | null> {
+  try {
+    return await request<T>('GET', path);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+let routeList: Promise<Set<string>> | null = null;
+
+/**
+ * The `METHOD /path` pairs the server documents in its OpenAPI listing (`GET /api/v1/tickets/{id}/trace`),
+ * read once per page load. A route another build of the server lacks is then never called, so the
+ * page leaves that part out without a 404 in the console; an unreadable listing lists nothing.
+ */
+function documentedRoutes(): Promise<Set<string>> {
+  routeList ??= request<{ paths?: Record<string, Record<string, unknown>> }>('GET', '/openapi.json')
+    .then(
+      (doc) =>
+        new Set(
+          Object.entries(doc.paths ?? {}).flatMap(([path, methods]) =>
+            Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+          ),
+        ),
+    )
+    .catch(() => new Set<string>());
+  return routeList;
+}
+
+/** Forgets the route listing (tests, and a server upgraded under an open page on its next load). */
+export function forgetRoutes(): void {
+  routeList = null;
+}
+
+/** A read of a route the server may not have yet: null when it is not documented or answers 404. */
+async function ifDocumented<T>(route: string, path: string): Promise<T | null> {
+  if (!(await documentedRoutes()).has(`GET ${API_BASE}${route}`)) return null;
+  return optional<T>(path);
+}
+
 /** The calls the Command Center makes; each answer has the contract's shape (src/contracts/api.ts). */
 export const api = {
   /** Logs in with a key: the server sets an HttpOnly session cookie (the key is not kept here). */
@@ -137,6 +186,20 @@ export const api = {
     (await request<DocumentList>('GET', `/tickets/${encodeURIComponent(id)}/specs`)).documents,
   cancelTask: (id: string) => request<Task>('POST', `/tasks/${encodeURIComponent(id)}/cancel`),
   retryTask: (id: string) => request<Task>('POST', `/tasks/${encodeURIComponent(id)}/retry`),
+  /** One task with its ticket, project and delivery brief. */
+  getTask: (id: string) => request<TaskDetail>('GET', `/tasks/${encodeURIComponent(id)}`),
+  /**
+   * Per requirement item, the tasks that cover it and their evidence; null while the server has no
+   * trace route (it is not in the server's OpenAPI listing, or answers 404).
+   *
+   * @example
+   * const trace = await api.ticketTrace('TKT-001'); // trace?.requirements[0].status === 'verified'
+   */
+  ticketTrace: (id: string) =>
+    ifDocumented<TicketTrace>('/tickets/{id}/trace', `/tickets/${encodeURIComponent(id)}/trace`),
+  /** What a task's branch changed (a unified patch, file by file); null when there is none to show. */
+  taskDiff: (id: string) =>
+    ifDocumented<TaskDiff>('/tasks/{id}/diff', `/tasks/${encodeURIComponent(id)}/diff`),
   approveTicket: (id: string) =>
     request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`),
 };

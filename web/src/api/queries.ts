@@ -6,6 +6,8 @@ export const keys = {
   tickets: (projectId?: string) => ['tickets', projectId ?? 'all'] as const,
   ticket: (id: string) => ['ticket', id] as const,
   specs: (id: string) => ['ticket', id, 'specs'] as const,
+  trace: (id: string) => ['ticket', id, 'trace'] as const,
+  diff: (taskId: string) => ['task', taskId, 'diff'] as const,
   health: ['health'] as const,
 };
 
@@ -41,4 +43,19 @@ export function useTicket(id: string) {
 
 export function useTicketSpecs(id: string) {
   return useQuery({ queryKey: keys.specs(id), queryFn: () => api.ticketSpecs(id) });
+}
+
+/** The requirements' trace status; null (nothing shown) while the server has no trace route. */
+export function useTicketTrace(id: string) {
+  return useQuery({ queryKey: keys.trace(id), queryFn: () => api.ticketTrace(id), retry: false });
+}
+
+/** A task's diff, fetched only when someone opens it. */
+export function useTaskDiff(taskId: string | null) {
+  return useQuery({
+    queryKey: keys.diff(taskId ?? ''),
+    queryFn: () => api.taskDiff(taskId ?? ''),
+    enabled: taskId !== null,
+    retry: false,
+  });
 }

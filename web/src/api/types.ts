@@ -4,6 +4,7 @@
  * Statuses and modes are plain constants the UI may import as values.
  */
 import type * as Api from '../../../src/contracts/api';
+import type * as Delivery from '../../../src/contracts/delivery';
 
 export type { TaskStatus, TicketStatus, WorkflowMode } from '../../../src/contracts/enums';
 export { TASK_STATUSES, TICKET_STATUSES } from '../../../src/contracts/enums';
@@ -22,3 +23,11 @@ export type ApprovalResult = Api.ApprovalResult;
 export type SessionInfo = Api.Session;
 
 export type RequirementItem = Api.RequirementItem;
+export type TaskDetail = Api.TaskDetail;
+
+export type DeliveryResult = Delivery.DeliveryResult;
+export type Verification = Delivery.Verification;
+export type PullRequest = Delivery.PullRequest;
+export type TicketTrace = Delivery.TicketTrace;
+export type TaskDiff = Delivery.TaskDiff;
+export type TraceStatus = Delivery.TraceStatus;

@@ -1,13 +1,18 @@
 import { type KeyboardEvent, useId, useState } from 'react';
-import type { RequirementItem, SpecDocument } from '../api/types';
+import type { RequirementItem, SpecDocument, Task, TicketTrace } from '../api/types';
 import { renderMarkdown } from '../lib/markdown';
+import { Link } from '../lib/router';
+import { splitRequirements, withoutTitle } from '../lib/spec-body';
+import { taskStatus } from '../status/status-vocabulary';
 import type { ValidationResult } from '../timeline/timeline-reducer';
 import { DependencyGraph } from './DependencyGraph';
-import { Empty } from './States';
+import { Empty, StatusBadge } from './States';
 import { ValidationIssues } from './ValidationIssues';
 
-const TABS = ['Requirements', 'Design', 'Tasks', 'Validation'] as const;
-type Tab = (typeof TABS)[number];
+export const TABS = ['Requirements', 'Design', 'Tasks', 'Validation'] as const;
+export type Tab = (typeof TABS)[number];
+
+type TraceItem = TicketTrace['requirements'][number];
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const strings = (value: unknown): string[] =>
@@ -32,12 +37,27 @@ function Markdown({ source }: { source: string }) {
   return <div className="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }} />;
 }
 
-function Requirement({ item }: { item: RequirementItem }) {
+function TraceLine({ trace }: { trace: TraceItem }) {
+  const tasks = trace.tasks.map((t) => t.spec_task_id ?? t.title).join(', ');
   return (
-    <li className="requirement">
+    <p className="trace small">
+      <StatusBadge status={trace.status} />{' '}
+      {tasks ? (
+        <span className="muted">covered by {tasks}</span>
+      ) : (
+        <span className="muted">no task covers it</span>
+      )}
+    </p>
+  );
+}
+
+function Requirement({ item, trace }: { item: RequirementItem; trace?: TraceItem }) {
+  return (
+    <li className="requirement" data-id={item.id}>
       <h4>
         <code>{item.id}</code> {item.title}
       </h4>
+      {trace ? <TraceLine trace={trace} /> : null}
       {item.ears ? <p className="ears">{item.ears}</p> : <p className="error">No EARS statement</p>}
       <ul className="criteria" aria-label={`Acceptance criteria of ${item.id}`}>
         {item.criteria.map((c) => (
@@ -50,7 +70,41 @@ function Requirement({ item }: { item: RequirementItem }) {
   );
 }
 
-function RequirementsTab({ docs }: { docs: SpecDocument[] }) {
+/** A requirements document whole: its prose in order, each item in place with its trace status. */
+function RequirementsDocument({ doc, trace }: { doc: SpecDocument; trace: Map<string, TraceItem> }) {
+  // consecutive items share one list; prose is keyed by the item it follows (ids are unique)
+  const blocks: (
+    | { kind: 'prose'; key: string; source: string }
+    | { kind: 'items'; key: string; items: RequirementItem[] }
+  )[] = [];
+  let after = 'start';
+  for (const segment of splitRequirements(withoutTitle(doc.body ?? '', doc.title), doc.items ?? [])) {
+    const last = blocks[blocks.length - 1];
+    if (segment.kind === 'markdown')
+      blocks.push({ kind: 'prose', key: `prose-${after}`, source: segment.source });
+    else if (last?.kind === 'items') last.items.push(segment.item);
+    else blocks.push({ kind: 'items', key: `items-${segment.item.id}`, items: [segment.item] });
+    if (segment.kind === 'item') after = segment.item.id;
+  }
+  return (
+    <>
+      {blocks.map((block) =>
+        block.kind === 'prose' ? (
+          <Markdown key={block.key} source={block.source} />
+        ) : (
+          <ol key={block.key} className="requirements">
+            {block.items.map((item) => (
+              <Requirement key={item.id} item={item} trace={trace.get(item.id)} />
+            ))}
+          </ol>
+        ),
+      )}
+    </>
+  );
+}
+
+function RequirementsTab({ docs, trace }: { docs: SpecDocument[]; trace: TicketTrace | null }) {
+  const traced = new Map((trace?.requirements ?? []).map((r) => [r.id, r]));
   const requirements = docs.filter((d) => d.kind === 'requirements').sort(byId);
   const prds = docs.filter((d) => d.kind === 'prd').sort(byId);
   if (requirements.length === 0 && prds.length === 0) return <Empty>No requirements yet.</Empty>;
@@ -69,15 +123,7 @@ function RequirementsTab({ docs }: { docs: SpecDocument[] }) {
           <h3>
             {doc.title ?? specId(doc)} <span className="muted">{specId(doc)}</span>
           </h3>
-          {doc.items && doc.items.length > 0 ? (
-            <ol className="requirements">
-              {doc.items.map((item) => (
-                <Requirement key={item.id} item={item} />
-              ))}
-            </ol>
-          ) : (
-            <Markdown source={doc.body ?? ''} />
-          )}
+          <RequirementsDocument doc={doc} trace={traced} />
         </section>
       ))}
     </div>
@@ -94,24 +140,46 @@ function DesignTab({ docs }: { docs: SpecDocument[] }) {
           <h3>
             {doc.title ?? specId(doc)} <span className="muted">{specId(doc)}</span>
           </h3>
-          <Markdown source={doc.body ?? ''} />
+          <Markdown source={withoutTitle(doc.body ?? '', doc.title)} />
         </section>
       ))}
     </div>
   );
 }
 
-function TasksTab({ docs }: { docs: SpecDocument[] }) {
+function TasksTab({
+  docs,
+  runs,
+  ticketRef,
+  onOpenTask,
+}: {
+  docs: SpecDocument[];
+  runs: Task[];
+  ticketRef: string | null;
+  onOpenTask?: (specId: string) => void;
+}) {
   const tickets = docs.filter((d) => d.kind === 'ticket').sort(byId);
   const tasks = docs.filter((d) => d.kind === 'task').sort(byId);
   if (tasks.length === 0 && tickets.length === 0) return <Empty>No tasks yet.</Empty>;
+  const runOf = new Map(runs.filter((r) => r.spec_task_id).map((r) => [r.spec_task_id!, r]));
+  // once approved, a task's live state is its run's; before, what its file says
+  const statusOf = (doc: SpecDocument) => {
+    const run = runOf.get(specId(doc));
+    return run ? taskStatus(run) : text(doc.frontmatter?.status) || doc.status || '';
+  };
   return (
     <div>
       {tickets.map((doc) => (
-        <p key={doc.path} className="spec-ticket">
+        <p key={doc.path} className="spec-ticket" id={`spec-ticket-${specId(doc)}`}>
           <code>{specId(doc)}</code> {doc.title}{' '}
           <span className="muted">
             {text(doc.frontmatter?.priority)} · estimate {text(doc.frontmatter?.estimate) || '—'}
+            {ticketRef ? (
+              <>
+                {' '}
+                · the spec of platform ticket <Link to={`/tickets/${ticketRef}`}>{ticketRef}</Link>
+              </>
+            ) : null}
           </span>
         </p>
       ))}
@@ -119,9 +187,10 @@ function TasksTab({ docs }: { docs: SpecDocument[] }) {
         tasks={tasks.map((doc) => ({
           id: specId(doc),
           title: doc.title ?? '',
-          status: text(doc.frontmatter?.status) || undefined,
+          status: statusOf(doc) || undefined,
           dependsOn: dependsOn(doc),
         }))}
+        onSelect={onOpenTask}
       />
       <div className="table-scroll">
         <table className="tasks">
@@ -137,9 +206,19 @@ function TasksTab({ docs }: { docs: SpecDocument[] }) {
             {tasks.map((doc) => (
               <tr key={doc.path}>
                 <td>
-                  <code>{specId(doc)}</code> {doc.title}
+                  {onOpenTask ? (
+                    <button type="button" className="link" onClick={() => onOpenTask(specId(doc))}>
+                      <code>{specId(doc)}</code> {doc.title}
+                    </button>
+                  ) : (
+                    <>
+                      <code>{specId(doc)}</code> {doc.title}
+                    </>
+                  )}
                 </td>
-                <td>{text(doc.frontmatter?.status) || doc.status || '—'}</td>
+                <td>
+                  <StatusBadge status={statusOf(doc)} />
+                </td>
                 <td>{text(doc.frontmatter?.estimate) || '—'}</td>
                 <td>{dependsOn(doc).join(', ') || '—'}</td>
               </tr>
@@ -172,11 +251,32 @@ function ValidationTab({ validation }: { validation: ValidationResult | null }) 
 export function SpecTabs({
   docs,
   validation,
+  runs = [],
+  trace = null,
+  ticketRef = null,
+  onOpenTask,
+  tab: shownTab,
+  onTabChange,
 }: {
   docs: SpecDocument[];
   validation: ValidationResult | null;
+  /** The ticket's platform tasks: their live status and delivery replace the spec file's status. */
+  runs?: Task[];
+  /** The requirements' trace (null while the server has no trace route). */
+  trace?: TicketTrace | null;
+  /** The platform ticket's ref, linked from the spec ticket. */
+  ticketRef?: string | null;
+  onOpenTask?: (specId: string) => void;
+  /** Controlled tab, for the page header's link to the spec ticket. */
+  tab?: Tab;
+  onTabChange?: (tab: Tab) => void;
 }) {
-  const [tab, setTab] = useState<Tab>('Requirements');
+  const [ownTab, setOwnTab] = useState<Tab>('Requirements');
+  const tab = shownTab ?? ownTab;
+  const setTab = (next: Tab) => {
+    setOwnTab(next);
+    onTabChange?.(next);
+  };
   const id = useId();
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
@@ -205,9 +305,11 @@ export function SpecTabs({
         ))}
       </div>
       <div id={`${id}-panel`} role="tabpanel" aria-labelledby={`${id}-${tab}`} className="tab-panel">
-        {tab === 'Requirements' ? <RequirementsTab docs={docs} /> : null}
+        {tab === 'Requirements' ? <RequirementsTab docs={docs} trace={trace} /> : null}
         {tab === 'Design' ? <DesignTab docs={docs} /> : null}
-        {tab === 'Tasks' ? <TasksTab docs={docs} /> : null}
+        {tab === 'Tasks' ? (
+          <TasksTab docs={docs} runs={runs} ticketRef={ticketRef} onOpenTask={onOpenTask} />
+        ) : null}
         {tab === 'Validation' ? <ValidationTab validation={validation} /> : null}
       </div>
     </section>

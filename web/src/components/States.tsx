@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError } from '../api/client';
+import { statusView } from '../status/status-vocabulary';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -38,8 +39,14 @@ export function ModeBadge({ mode }: { mode: string }) {
   return <span className={`badge mode-${mode}`}>{MODE_LABEL[mode] ?? mode}</span>;
 }
 
-export function StatusBadge({ status }: { status: string }) {
-  return <span className={`badge status status-${status}`}>{status.replace(/_/g, ' ')}</span>;
+/** Any status word (a ticket's, a run's, a spec file's, a requirement's trace) in its one colour. */
+export function StatusBadge({ status, title }: { status: string | null | undefined; title?: string }) {
+  const view = statusView(status);
+  return (
+    <span className={`badge status status-${view.key} st-${view.tone}`} title={title}>
+      {view.label}
+    </span>
+  );
 }
 
 /** Which agent runtime runs (or will run) the work: `offline (no model)`, `claude`, `openai: <model>`. */

@@ -1,5 +1,15 @@
-import type { OmoiEvent } from '../api/types';
-import { describeEvent, groupEntries, type TimelineState, toolSummary } from '../timeline/timeline-reducer';
+import type { OmoiEvent, Task } from '../api/types';
+import { runTitle, taskStatus } from '../status/status-vocabulary';
+import {
+  describeEvent,
+  groupByTask,
+  groupEntries,
+  isGroupedTimeline,
+  type TaskGroup,
+  type TimelineState,
+  toolSummary,
+} from '../timeline/timeline-reducer';
+import { StatusBadge } from './States';
 import { ValidationIssues } from './ValidationIssues';
 
 function time(ts: string | undefined): string {
@@ -93,8 +103,55 @@ const CONNECTION: Record<TimelineState['connection'], string> = {
   reconnecting: 'reconnecting…',
 };
 
-/** The ticket's events in order, kept live by the SSE stream. */
-export function Timeline({ state }: { state: TimelineState }) {
+function Entries({ events, live }: { events: OmoiEvent[]; live?: boolean }) {
+  return (
+    <ol className="events" aria-live={live ? 'polite' : undefined}>
+      {groupEntries(events).map((entry) =>
+        entry.kind === 'log' ? (
+          <LogEntry key={`log-${entry.events[0]!.id}`} events={entry.events} />
+        ) : entry.kind === 'tools' ? (
+          <ToolsEntry key={`tools-${entry.events[0]!.id}`} events={entry.events} />
+        ) : (
+          <TimelineEntry key={String(entry.event.id)} event={entry.event} />
+        ),
+      )}
+    </ol>
+  );
+}
+
+const UNFINISHED = new Set(['pending', 'claimed', 'running', 'failed', 'blocked']);
+
+function groupTitle(group: TaskGroup): string {
+  if (!group.task) return 'Ticket';
+  if (!group.task.spec_task_id) return `Spec run: ${group.task.title}`;
+  return `${group.task.spec_task_id} ${runTitle(group.task)}`;
+}
+
+/** One task's entries, folded once the task has finished well; its summary says where it is. */
+function Group({ group }: { group: TaskGroup }) {
+  const status = group.task ? taskStatus(group.task) : null;
+  return (
+    <li className="task-group" data-task={group.key} data-event-ids={group.events.map((e) => e.id).join(' ')}>
+      <details open={status === null || UNFINISHED.has(status)}>
+        <summary>
+          <span className="group-title">{groupTitle(group)}</span>{' '}
+          {status ? <StatusBadge status={status} /> : null}
+          <span className="group-step muted small">
+            {group.current} · {group.events.length} event{group.events.length === 1 ? '' : 's'}
+          </span>
+        </summary>
+        <Entries events={group.events} />
+      </details>
+    </li>
+  );
+}
+
+/**
+ * The ticket's events in order, kept live by the SSE stream. After approval (several tasks at once)
+ * they are grouped per task; `tasks` names the groups and gives their status.
+ */
+export function Timeline({ state, tasks = [] }: { state: TimelineState; tasks?: Task[] }) {
+  const grouped = isGroupedTimeline(state.events);
   return (
     <section className="card timeline" aria-label="Timeline">
       <header className="card-head">
@@ -105,18 +162,14 @@ export function Timeline({ state }: { state: TimelineState }) {
       </header>
       {state.events.length === 0 ? (
         <p className="muted">No events yet. They appear here as the run goes.</p>
-      ) : (
-        <ol className="events" aria-live="polite">
-          {groupEntries(state.events).map((entry) =>
-            entry.kind === 'log' ? (
-              <LogEntry key={`log-${entry.events[0]!.id}`} events={entry.events} />
-            ) : entry.kind === 'tools' ? (
-              <ToolsEntry key={`tools-${entry.events[0]!.id}`} events={entry.events} />
-            ) : (
-              <TimelineEntry key={String(entry.event.id)} event={entry.event} />
-            ),
-          )}
+      ) : grouped ? (
+        <ol className="task-groups" aria-live="polite">
+          {groupByTask(state.events, tasks).map((group) => (
+            <Group key={group.key} group={group} />
+          ))}
         </ol>
+      ) : (
+        <Entries events={state.events} live />
       )}
     </section>
   );

@@ -112,15 +112,24 @@ describe('WorkflowModeSelector', () => {
   });
 
   it('does not submit while busy or blocked, and says why', () => {
-    const onSubmit = render({ busy: true });
+    const whileBusy = render({ busy: true });
     type('Something');
     press('Enter', { ctrlKey: true });
+    act(() => submitButton().click());
     expect(submitButton().disabled).toBe(true);
     expect(submitButton().getAttribute('aria-busy')).toBe('true');
-    render({ blockedReason: 'Choose or add a project first.' });
+    expect(whileBusy).not.toHaveBeenCalled();
+    // each render passes a new onSubmit: the blocked form is checked on its own, not on the busy one's
+    const whileBlocked = render({ blockedReason: 'Choose or add a project first.' });
+    expect(textarea().value).toBe('Something');
     press('Enter', { ctrlKey: true });
-    expect(onSubmit).not.toHaveBeenCalled();
+    act(() => submitButton().click());
+    expect(whileBlocked).not.toHaveBeenCalled();
     expect(host.textContent).toContain('Choose or add a project first.');
+    // the same form, unblocked, submits: the two refusals above were the props', not a dead form
+    const unblocked = render();
+    press('Enter', { ctrlKey: true });
+    expect(unblocked).toHaveBeenCalledWith({ mode: 'quick', prompt: 'Something' });
   });
 
   it('shows an error as an alert', () => {

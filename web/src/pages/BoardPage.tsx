@@ -3,11 +3,13 @@ import { useCallback, useId } from 'react';
 import { eventsUrl } from '../api/client';
 import { useHealth, useProjects, useTickets } from '../api/queries';
 import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
+import { PullRequestLink } from '../components/Delivery';
 import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge } from '../components/States';
 import { Link, navigate, useLocation } from '../lib/router';
+import { statusView } from '../status/status-vocabulary';
 import { useEventStream } from '../timeline/use-event-stream';
 
-const CHANGES = /^(task\.|ticket\.|spec\.synced)/;
+const CHANGES = /^(task\.|ticket\.|spec\.synced|pr\.)/;
 
 function Card({ ticket, project, runtime }: { ticket: Ticket; project?: string; runtime?: string | null }) {
   return (
@@ -19,6 +21,7 @@ function Card({ ticket, project, runtime }: { ticket: Ticket; project?: string; 
         <ModeBadge mode={ticket.workflow_mode} />
         {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
         <RuntimeBadge runtime={runtime} />
+        <PullRequestLink pr={ticket.pull_request} compact />
         {project ? <span className="muted small">{project}</span> : null}
       </div>
     </li>
@@ -74,15 +77,16 @@ export function BoardPage() {
         <div className="columns">
           {TICKET_STATUSES.map((status) => {
             const column = tickets.data.filter((t) => t.status === status);
+            const view = statusView(status);
             return (
               <section
                 key={status}
                 className="column"
-                aria-label={`${status.replace(/_/g, ' ')} (${column.length})`}
+                aria-label={`${view.label} (${column.length})`}
                 data-status={status}
               >
-                <h2>
-                  {status.replace(/_/g, ' ')} <span className="count">{column.length}</span>
+                <h2 className={`column-head st-${view.tone}`}>
+                  {view.label} <span className="count">{column.length}</span>
                 </h2>
                 {column.length === 0 ? (
                   <p className="muted small">Nothing here.</p>

@@ -2,9 +2,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useReducer, useState } from 'react';
 import { runtimeBadge } from '../../../src/contracts/runtime-badge';
 import { api, eventsUrl } from '../api/client';
-import { keys, useHealth, useTicket, useTicketSpecs } from '../api/queries';
-import type { OmoiEvent, Task } from '../api/types';
-import { SpecTabs } from '../components/SpecTabs';
+import { keys, useHealth, useTicket, useTicketSpecs, useTicketTrace } from '../api/queries';
+import type { OmoiEvent, SpecDocument, Task } from '../api/types';
+import { ChangeCounts, EvidenceBadge, PullRequestLink } from '../components/Delivery';
+import { SpecTabs, type Tab } from '../components/SpecTabs';
 import {
   ErrorState,
   errorMessage,
@@ -13,13 +14,15 @@ import {
   RuntimeBadge,
   StatusBadge,
 } from '../components/States';
+import { TaskPanel } from '../components/TaskPanel';
 import { Timeline } from '../components/Timeline';
 import { Link } from '../lib/router';
+import { deliveryOf, runTitle, statusView, taskStatus } from '../status/status-vocabulary';
 import { initialTimeline, type RunSummary, summarize, timelineReducer } from '../timeline/timeline-reducer';
 import { useEventStream } from '../timeline/use-event-stream';
 
 // Events after which the ticket's row, tasks or specs have changed on the server.
-const REFRESHING = /^(task\.|ticket\.|spec\.synced|git\.pushed)/;
+const REFRESHING = /^(task\.|ticket\.|spec\.synced|git\.pushed|verify\.result|pr\.)/;
 const ACTIVE = new Set(['pending', 'claimed', 'running']);
 const RETRYABLE = new Set(['failed', 'cancelled']);
 
@@ -34,7 +37,11 @@ function RunFacts({ summary }: { summary: RunSummary }) {
     <dl className="facts">
       <div>
         <dt>Run</dt>
-        <dd className={`phase phase-${summary.phase}`}>{summary.phase}</dd>
+        <dd className={`phase phase-${summary.phase}`}>
+          {summary.phase === 'idle' || summary.phase === 'queued'
+            ? summary.phase
+            : statusView(summary.phase).label}
+        </dd>
       </div>
       {summary.pushed ? (
         <div>
@@ -134,8 +141,14 @@ function bySpecTask(a: Task, b: Task): number {
   return (a.spec_task_id ?? '').localeCompare(b.spec_task_id ?? '', undefined, { numeric: true });
 }
 
-/** After approval a ticket has a task per spec task: their state at a glance. */
-function TaskRuns({ tasks }: { tasks: Task[] }) {
+/** Whether a run has something of a delivery to show (a branch, changes, evidence, plan only). */
+function delivered(task: Task): boolean {
+  const d = deliveryOf(task.result);
+  return Boolean(d && (d.changes || d.verification || d.plan_only));
+}
+
+/** After approval a ticket has a task per spec task: their state, changes and evidence at a glance. */
+function TaskRuns({ tasks, onOpen }: { tasks: Task[]; onOpen: (task: Task) => void }) {
   return (
     <section className="card" aria-label="Tasks">
       <h2>Tasks</h2>
@@ -145,20 +158,34 @@ function TaskRuns({ tasks }: { tasks: Task[] }) {
             <tr>
               <th scope="col">Task</th>
               <th scope="col">Status</th>
-              <th scope="col">Branch</th>
+              <th scope="col" className="col-branch">
+                Branch
+              </th>
+              <th scope="col">Changes</th>
+              <th scope="col">Evidence</th>
             </tr>
           </thead>
           <tbody>
             {[...tasks].sort(bySpecTask).map((task) => (
-              <tr key={task.id}>
+              <tr key={task.id} data-task={task.spec_task_id ?? task.id}>
                 <td>
-                  {task.title}
+                  <button type="button" className="link" onClick={() => onOpen(task)}>
+                    {task.spec_task_id ? <code>{task.spec_task_id}</code> : null} {runTitle(task)}
+                  </button>
                   {task.error ? <div className="error small">{task.error}</div> : null}
                 </td>
                 <td>
-                  <StatusBadge status={task.status} />
+                  <StatusBadge status={taskStatus(task)} />
                 </td>
-                <td>{task.branch ? <code className="wrap">{task.branch}</code> : '—'}</td>
+                <td className="col-branch">
+                  {task.branch ? <code className="wrap">{task.branch}</code> : '—'}
+                </td>
+                <td>
+                  <ChangeCounts result={task.result} />
+                </td>
+                <td>
+                  <EvidenceBadge result={task.result} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -168,13 +195,36 @@ function TaskRuns({ tasks }: { tasks: Task[] }) {
   );
 }
 
+/** The platform ticket's spec tickets (`TKT-CSV001-001`), each a link to its place in the Tasks tab. */
+function SpecTicketLinks({ docs, onOpen }: { docs: SpecDocument[]; onOpen: () => void }) {
+  const tickets = docs.filter((d) => d.kind === 'ticket');
+  if (tickets.length === 0) return null;
+  return (
+    <p className="muted small spec-links">
+      Spec ticket{tickets.length === 1 ? '' : 's'}:{' '}
+      {tickets.map((d, i) => (
+        <span key={d.spec_id}>
+          {i > 0 ? ', ' : null}
+          <button type="button" className="link" onClick={onOpen}>
+            <code>{d.spec_id}</code>
+          </button>
+        </span>
+      ))}
+    </p>
+  );
+}
+
 function TicketView({ id }: { id: string }) {
   const client = useQueryClient();
   const ticket = useTicket(id);
   const specs = useTicketSpecs(id);
   const [timeline, dispatch] = useReducer(timelineReducer, initialTimeline);
   const [confirming, setConfirming] = useState(false);
+  const [tab, setTab] = useState<Tab>('Requirements');
+  // the open task: a spec task id (TSK-…) or, for a run without one, the platform task's id
+  const [opened, setOpened] = useState<string | null>(null);
   const health = useHealth();
+  const trace = useTicketTrace(id);
 
   useEffect(() => {
     if (ticket.data?.events.length) dispatch({ type: 'received', events: ticket.data.events });
@@ -184,6 +234,7 @@ function TicketView({ id }: { id: string }) {
     (events: OmoiEvent[]) => {
       dispatch({ type: 'received', events });
       if (events.some((e) => REFRESHING.test(e.type))) {
+        // the ticket's key is a prefix of its specs' and trace's: all three refresh
         void client.invalidateQueries({ queryKey: keys.ticket(id) });
       }
     },
@@ -230,6 +281,22 @@ function TicketView({ id }: { id: string }) {
     .sort((a, b) => a.spec_id.localeCompare(b.spec_id, undefined, { numeric: true }))
     .map((d) => `${d.spec_id}${d.title ? ` ${d.title}` : ''}`);
   const awaiting = t.status === 'awaiting_approval' && !t.approved_at;
+  const traced = trace.data ?? null;
+  const pullRequest = t.pull_request ?? traced?.pull_request ?? null;
+  const integrationBranch = traced?.integration?.branch ?? pullRequest?.head ?? null;
+  const hasSpec = t.workflow_mode === 'spec_driven' || docs.length > 0;
+  const showRuns = t.tasks.length > 1 || t.tasks.some(delivered);
+  const requirementItems = docs.flatMap((d) => (d.kind === 'requirements' ? (d.items ?? []) : []));
+  const openedRun = opened
+    ? (t.tasks.find((task) => task.spec_task_id === opened) ??
+      t.tasks.find((task) => task.id === opened) ??
+      null)
+    : null;
+  const openedDoc = opened
+    ? (docs.find((d) => d.kind === 'task' && d.spec_id === (openedRun?.spec_task_id ?? opened)) ?? null)
+    : null;
+  const specTitle = (specId: string) =>
+    docs.find((d) => d.kind === 'task' && d.spec_id === specId)?.title ?? undefined;
 
   return (
     <div className="page ticket">
@@ -241,6 +308,25 @@ function TicketView({ id }: { id: string }) {
           </p>
           <h1>{t.title}</h1>
           {details ? <p className="description">{details}</p> : null}
+          <SpecTicketLinks
+            docs={docs}
+            onOpen={() => {
+              setTab('Tasks');
+              document.getElementById('spec-views')?.scrollIntoView({ block: 'start' });
+            }}
+          />
+          {pullRequest || integrationBranch ? (
+            <p className="small delivery-head">
+              <PullRequestLink pr={pullRequest} />
+              {integrationBranch ? (
+                <>
+                  {' '}
+                  <span className="muted">integration branch</span>{' '}
+                  <code className="wrap">{integrationBranch}</code>
+                </>
+              ) : null}
+            </p>
+          ) : null}
         </div>
         <div className="actions">
           {task ? (
@@ -301,14 +387,37 @@ function TicketView({ id }: { id: string }) {
         </p>
       ) : null}
       <RunFacts summary={summary} />
-      {t.tasks.length > 1 ? <TaskRuns tasks={t.tasks} /> : null}
-      <div className="ticket-grid">
-        <Timeline state={timeline} />
-        {t.workflow_mode === 'spec_driven' || docs.length > 0 ? (
+      {showRuns ? (
+        <TaskRuns tasks={t.tasks} onOpen={(task) => setOpened(task.spec_task_id ?? task.id)} />
+      ) : null}
+      {opened ? (
+        <TaskPanel
+          doc={openedDoc}
+          run={openedRun}
+          requirements={requirementItems}
+          titleOf={specTitle}
+          onOpen={setOpened}
+          onClose={() => setOpened(null)}
+        />
+      ) : null}
+      <div className={`ticket-grid${hasSpec ? '' : ' single'}`}>
+        <Timeline state={timeline} tasks={t.tasks} />
+        {hasSpec ? (
           specs.error ? (
             <ErrorState error={specs.error} retry={() => specs.refetch()} />
           ) : (
-            <SpecTabs docs={docs} validation={summary.validation} />
+            <div id="spec-views">
+              <SpecTabs
+                docs={docs}
+                validation={summary.validation}
+                runs={t.tasks}
+                trace={traced}
+                ticketRef={t.ref}
+                onOpenTask={setOpened}
+                tab={tab}
+                onTabChange={setTab}
+              />
+            </div>
           )
         ) : null}
       </div>

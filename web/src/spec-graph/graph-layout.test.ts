@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutGraph } from './graph-layout';
+import { layoutGraph, NODE_HEIGHT, NODE_WIDTH, wrapLabel } from './graph-layout';
 
 describe('layoutGraph', () => {
   it('puts each task one layer after the latest task it depends on', () => {
@@ -34,8 +34,8 @@ describe('layoutGraph', () => {
     const spots = new Set(layout.nodes.map((n) => `${n.x},${n.y}`));
     expect(spots.size).toBe(12);
     for (const node of layout.nodes) {
-      expect(node.x + 176).toBeLessThanOrEqual(layout.width);
-      expect(node.y + 48).toBeLessThanOrEqual(layout.height);
+      expect(node.x + NODE_WIDTH).toBeLessThanOrEqual(layout.width);
+      expect(node.y + NODE_HEIGHT).toBeLessThanOrEqual(layout.height);
     }
   });
 
@@ -50,5 +50,17 @@ describe('layoutGraph', () => {
 
   it('is empty for no tasks', () => {
     expect(layoutGraph([])).toEqual({ width: 0, height: 0, nodes: [], edges: [] });
+  });
+
+  it('wraps a title into whole words over at most three lines, and marks a cut', () => {
+    expect(wrapLabel('Add the CSV export endpoint with streaming rows', 20)).toEqual([
+      'Add the CSV export',
+      'endpoint with',
+      'streaming rows',
+    ]);
+    expect(wrapLabel('Short', 20)).toEqual(['Short']);
+    const cut = wrapLabel('one two three four five six seven eight nine ten eleven', 10, 2);
+    expect(cut).toEqual(['one two', 'three fou…']);
+    expect(wrapLabel('x'.repeat(25), 10, 3)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
   });
 });

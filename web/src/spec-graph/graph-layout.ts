@@ -31,8 +31,12 @@ export interface GraphLayout {
   edges: PlacedEdge[];
 }
 
-export const NODE_WIDTH = 176;
-export const NODE_HEIGHT = 48;
+export const NODE_WIDTH = 200;
+/** Room for the id and three lines of title: most spec task titles fit whole. */
+export const NODE_HEIGHT = 78;
+/** Characters of an 11 px title that fit a node's width. */
+export const LABEL_CHARS = 30;
+export const LABEL_LINES = 3;
 const LAYER_GAP = 56;
 const ROW_GAP = 16;
 const MARGIN = 8;
@@ -125,4 +129,35 @@ export function layoutGraph(input: GraphNodeInput[]): GraphLayout {
   const width =
     layers.length === 0 ? 0 : MARGIN * 2 + layers.length * NODE_WIDTH + (layers.length - 1) * LAYER_GAP;
   return { width, height: layers.length === 0 ? 0 : height, nodes, edges };
+}
+
+/**
+ * A title broken at spaces into lines of at most `perLine` characters (a longer word is cut), at most
+ * `maxLines` of them; when it does not fit, the last line ends with "…" (the node's tooltip holds the
+ * whole title).
+ */
+export function wrapLabel(text: string, perLine = LABEL_CHARS, maxLines = LABEL_LINES): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    let rest = word;
+    while (rest.length > perLine) {
+      if (current) lines.push(current);
+      current = '';
+      lines.push(rest.slice(0, perLine));
+      rest = rest.slice(perLine);
+    }
+    if (!current) current = rest;
+    else if (current.length + 1 + rest.length <= perLine) current += ` ${rest}`;
+    else {
+      lines.push(current);
+      current = rest;
+    }
+  }
+  if (current) lines.push(current);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  const last = kept[maxLines - 1]!;
+  kept[maxLines - 1] = `${last.length >= perLine ? last.slice(0, perLine - 1) : last}…`;
+  return kept;
 }

@@ -71,6 +71,50 @@ export function groupEntries(events: OmoiEvent[]): TimelineEntry[] {
   return entries;
 }
 
+/** One task's part of an approved ticket's timeline. */
+export interface TaskGroup {
+  /** The task's id, or `ticket` for what belongs to the ticket itself (approval, status changes). */
+  key: string;
+  task: { id: string; title: string; status: string; spec_task_id: string | null; result?: unknown } | null;
+  events: OmoiEvent[];
+  /** How the group's latest event reads: the step the task is at. */
+  current: string;
+}
+
+/**
+ * After approval a ticket runs a task per spec task at once, and their events interleave: grouped
+ * per task (the spec run first, then the tasks in the order they started), each group says where its
+ * task is, and the page folds the finished ones. Events of no task (the approval, status changes)
+ * form the ticket's own group, placed by its first event.
+ */
+export function groupByTask(
+  events: OmoiEvent[],
+  tasks: { id: string; title: string; status: string; spec_task_id: string | null; result?: unknown }[],
+): TaskGroup[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const groups = new Map<string, TaskGroup>();
+  for (const event of events) {
+    const key = event.task_id ?? 'ticket';
+    let group = groups.get(key);
+    if (!group) {
+      group = { key, task: key === 'ticket' ? null : (byId.get(key) ?? null), events: [], current: '' };
+      groups.set(key, group);
+    }
+    group.events.push(event);
+  }
+  for (const group of groups.values()) {
+    const steps = group.events.filter((e) => e.type !== 'sandbox.log');
+    const last = steps[steps.length - 1] ?? group.events[group.events.length - 1];
+    group.current = last ? describeEvent(last).title : '';
+  }
+  return [...groups.values()];
+}
+
+/** Whether the timeline reads per task: once a ticket was approved and runs more than one task. */
+export function isGroupedTimeline(events: OmoiEvent[]): boolean {
+  return events.some((e) => e.type === 'ticket.approved');
+}
+
 /** "write_file ×9, read_file" for a run of tool uses. */
 export function toolSummary(events: OmoiEvent[]): string {
   const counts = new Map<string, number>();
