@@ -67,7 +67,8 @@ export async function pullRequestText(
     result: unknown;
   }>(
     `SELECT spec_task_id, title, status, branch, task_type, result FROM tasks
-      WHERE ticket_id = $1 AND execution_mode = 'implementation' ORDER BY task_type = $2, created_at, id`,
+      WHERE ticket_id = $1 AND execution_mode = 'implementation'
+      ORDER BY task_type = $2, spec_task_id, created_at, id`,
     [ticket.id, INTEGRATION_TASK_TYPE],
   );
   const files = await db.query<{ path: string }>(

@@ -105,7 +105,8 @@ export async function ticketTrace(
   const [tasks, documents] = await Promise.all([
     q.query<TraceTask>(
       `SELECT id::text AS id, title, status, task_type, branch, spec_task_id, result FROM tasks
-        WHERE ticket_id = $1 AND execution_mode = 'implementation' ORDER BY created_at, id`,
+        WHERE ticket_id = $1 AND execution_mode = 'implementation'
+        ORDER BY spec_task_id NULLS LAST, created_at, id`,
       [ticket.id],
     ),
     q.query<TraceDoc & { ticket_id: string | null }>(
