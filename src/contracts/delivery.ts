@@ -56,6 +56,15 @@ export const Verification = z
   .openapi('Verification');
 export type Verification = z.infer<typeof Verification>;
 
+/**
+ * How every view names a verification: it ran and passed, ran and failed, or did not run
+ * ("unverified": no command configured or detected, or no evidence at all).
+ */
+export function verificationState(v: Verification | null | undefined): 'passed' | 'failed' | 'unverified' {
+  if (!v || v.unverified || v.command === null) return 'unverified';
+  return v.passed ? 'passed' : 'failed';
+}
+
 /** What a run changed against the point it started from (its base with dependencies merged in). */
 export const ChangeStats = z
   .object({

@@ -4,13 +4,13 @@
 // result is stored on the ticket with its event; a failure is stored and announced too, so the
 // ticket cannot show done without it (src/core/flow.ts). The token reaches no event, row or error.
 import { redact, registerSecret } from '../base/redact.js';
-import { type PullRequest, PullRequestSettings } from '../contracts/delivery.js';
+import { type PullRequest, PullRequestSettings, verificationState } from '../contracts/delivery.js';
 import type { Db } from '../db/client.js';
 import { createForge, type Forge, forgeErrorMessage, type PullRequestText } from '../forge/index.js';
 import { INTEGRATION_TASK_TYPE } from './approval.js';
 import type { CredentialsService } from './credentials.js';
 import type { EventsService } from './events.js';
-import { ticketTrace, verificationState } from './trace.js';
+import { ticketTrace } from './trace.js';
 
 /** The largest body sent (GitHub refuses more than 65,536 characters). */
 const MAX_BODY_CHARS = 60_000;

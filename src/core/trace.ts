@@ -7,6 +7,7 @@ import {
   type TicketTrace,
   type TraceStatus,
   Verification,
+  verificationState,
 } from '../contracts/delivery.js';
 import type { Queryable } from '../db/client.js';
 import { INTEGRATION_TASK_TYPE } from './approval.js';
@@ -48,12 +49,6 @@ export function deliveryOf(result: unknown): Partial<DeliveryResult> {
       ? { requirements: raw.requirements.filter((r): r is string => typeof r === 'string') }
       : {}),
   };
-}
-
-/** Whether a verification ran and passed, ran and failed, or did not run. */
-export function verificationState(v: Verification | null | undefined): 'passed' | 'failed' | 'unverified' {
-  if (!v || v.unverified || v.command === null) return 'unverified';
-  return v.passed ? 'passed' : 'failed';
 }
 
 const strings = (value: unknown): string[] =>

@@ -197,8 +197,11 @@ describeEachDatabase('pull request from the integration branch', (getDb) => {
       provider: 'github',
       error: expect.stringContaining('lacks the pull_requests scope'),
     });
-    const moved = detail.events.find((e) => e.type === 'ticket.status_changed' && e.data.to === 'blocked');
-    expect(String(moved?.data.reason)).toContain('pull request');
+    const moved = detail.events.find(
+      (e): e is Extract<typeof e, { type: 'ticket.status_changed' }> =>
+        e.type === 'ticket.status_changed' && e.data.to === 'blocked',
+    );
+    expect(moved?.data.reason).toContain('pull request');
     await expectNoToken(ticket.id);
   });
 

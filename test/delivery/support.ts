@@ -22,6 +22,7 @@ export interface DeliveryWorld {
   remote: string;
   /** A clone of the remote, to write and push task branches from. */
   work: string;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field in the tests
   get(path: string): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
