@@ -101,13 +101,21 @@ describeEachDatabase('trace and diff', (getDb) => {
     const missing = await world.get('/api/v1/tickets/TKT-999999/trace');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('NOT_FOUND');
+    // Leave the queue empty for the next test: the integration run too.
+    const integrated = await runNext(world.services, (t) => ({
+      ok: true,
+      branch: t.branch,
+      commit: b.commit,
+    }));
+    expect(integrated?.id).toBe(tasks.get('integration')!.id);
   });
 
   it('a failed covering task makes its requirement failing; all verified makes it verified', async () => {
     const failing = await specTicket(world, { A: [] });
-    await world.services.tickets.approve(failing.ticket.id);
+    const [only] = (await world.services.tickets.approve(failing.ticket.id)).tasks;
     const queue = (await import('../../src/queue/queue.js')).createQueue(world.services.db);
     const claimed = (await queue.claim('t'))!;
+    expect(claimed.id).toBe(only!.id);
     await queue.fail(claimed.id, 't', 'tests failed', {
       ok: false,
       branch: claimed.branch,
