@@ -30,6 +30,12 @@ export interface FakeForge {
   close(): Promise<void>;
 }
 
+/** Answers with JSON; true, so a route can `return reply(…)`. */
+function reply(res: ServerResponse, status: number, body: unknown): true {
+  json(res, status, body);
+  return true;
+}
+
 function tokenOf(request: RecordedRequest): string | null {
   const auth = request.headers.authorization;
   if (typeof auth === 'string') return auth.replace(/^(token|bearer)\s+/i, '');
@@ -92,9 +98,9 @@ export async function startFakeForge(options: { token: string }): Promise<FakeFo
     pull.updated_at = new Date().toISOString();
   };
 
-  function githubRoute(request: RecordedRequest, res: ServerResponse, rest: string): void {
+  function githubRoute(request: RecordedRequest, res: ServerResponse, rest: string): true {
     const match = /^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/.exec(rest);
-    if (!match) return json(res, 404, { message: 'Not Found' });
+    if (!match) return reply(res, 404, { message: 'Not Found' });
     const repository = `${match[1]}/${match[2]}`;
     const mine = pulls.filter((p) => p.repository === repository);
     if (request.method === 'GET' && !match[3]) {
@@ -107,28 +113,28 @@ export async function startFakeForge(options: { token: string }): Promise<FakeFo
           (!head || `${match[1]}:${p.head}` === head) &&
           (!base || p.base === base),
       );
-      return json(res, 200, found.map(github));
+      return reply(res, 200, found.map(github));
     }
     const body = parseJson<{ title?: string; body?: string; head?: string; base?: string }>(request.body);
     if (request.method === 'POST' && !match[3]) {
       if (!body.head || !body.base || !body.title)
-        return json(res, 422, { message: 'Validation Failed', errors: [{ field: 'head' }] });
+        return reply(res, 422, { message: 'Validation Failed', errors: [{ field: 'head' }] });
       if (mine.some((p) => p.state === 'open' && p.head === body.head && p.base === body.base))
-        return json(res, 422, { message: `A pull request already exists for ${match[1]}:${body.head}.` });
-      return json(res, 201, github(open(repository, body.head, body.base, body.title, body.body ?? '')));
+        return reply(res, 422, { message: `A pull request already exists for ${match[1]}:${body.head}.` });
+      return reply(res, 201, github(open(repository, body.head, body.base, body.title, body.body ?? '')));
     }
     const pull = mine.find((p) => p.number === Number(match[3]));
-    if (!pull) return json(res, 404, { message: 'Not Found' });
+    if (!pull) return reply(res, 404, { message: 'Not Found' });
     if (request.method === 'PATCH') {
       edit(pull, body.title, body.body);
-      return json(res, 200, github(pull));
+      return reply(res, 200, github(pull));
     }
-    return json(res, 405, { message: 'Method Not Allowed' });
+    return reply(res, 405, { message: 'Method Not Allowed' });
   }
 
-  function gitlabRoute(request: RecordedRequest, res: ServerResponse, rest: string): void {
+  function gitlabRoute(request: RecordedRequest, res: ServerResponse, rest: string): true {
     const match = /^\/api\/v4\/projects\/(.+?)\/merge_requests(?:\/(\d+))?$/.exec(rest);
-    if (!match) return json(res, 404, { message: '404 Not Found' });
+    if (!match) return reply(res, 404, { message: '404 Not Found' });
     const repository = decodeURIComponent(match[1]!);
     const mine = pulls.filter((p) => p.repository === repository);
     if (request.method === 'GET' && !match[2]) {
@@ -141,7 +147,7 @@ export async function startFakeForge(options: { token: string }): Promise<FakeFo
           (!source || p.head === source) &&
           (!target || p.base === target),
       );
-      return json(res, 200, found.map(gitlab));
+      return reply(res, 200, found.map(gitlab));
     }
     const body = parseJson<{
       title?: string;
@@ -151,36 +157,36 @@ export async function startFakeForge(options: { token: string }): Promise<FakeFo
     }>(request.body);
     if (request.method === 'POST' && !match[2]) {
       if (!body.source_branch || !body.target_branch || !body.title)
-        return json(res, 400, { message: 'source_branch, target_branch and title are required' });
+        return reply(res, 400, { message: 'source_branch, target_branch and title are required' });
       if (
         mine.some((p) => p.state === 'open' && p.head === body.source_branch && p.base === body.target_branch)
       )
-        return json(res, 409, {
+        return reply(res, 409, {
           message: ['Another open merge request already exists for this source branch'],
         });
-      return json(
+      return reply(
         res,
         201,
         gitlab(open(repository, body.source_branch, body.target_branch, body.title, body.description ?? '')),
       );
     }
     const pull = mine.find((p) => p.number === Number(match[2]));
-    if (!pull) return json(res, 404, { message: '404 Not found' });
+    if (!pull) return reply(res, 404, { message: '404 Not found' });
     if (request.method === 'PUT') {
       edit(pull, body.title, body.description);
-      return json(res, 200, gitlab(pull));
+      return reply(res, 200, gitlab(pull));
     }
-    return json(res, 405, { message: '405 Method Not Allowed' });
+    return reply(res, 405, { message: '405 Method Not Allowed' });
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const request = await http.record(req);
       if (http.injectFailure(request, res)) return;
-      if (tokenOf(request) !== options.token) return json(res, 401, { message: 'Bad credentials' });
+      if (tokenOf(request) !== options.token) return reply(res, 401, { message: 'Bad credentials' });
       if (request.path.startsWith('/github/')) return githubRoute(request, res, request.path.slice(7));
       if (request.path.startsWith('/gitlab/')) return gitlabRoute(request, res, request.path.slice(7));
-      json(res, 404, { message: 'Not Found' });
+      return reply(res, 404, { message: 'Not Found' });
     })().catch((error) => json(res, 500, { message: String(error) }));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
