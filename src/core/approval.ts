@@ -255,8 +255,8 @@ export function resolvePlan(
 function integrationContext(ticket: LockedTicket, planned: PlannedTask[]): string {
   return [
     `Integrate ticket ${ticket.ref}: ${ticket.title}.`,
-    `Merge every task branch of the ticket, dependencies first, into ${integrationBranch(ticket.ref)} ` +
-      `(which starts from the spec branch ${specBranch(ticket.ref)}), resolve conflicts, verify the result and push.`,
+    `Merge every task branch of the ticket, dependencies first, into ${integrationBranch(ticket.ref)}, ` +
+      'resolve conflicts, verify the result and push.',
     '',
     '### Task branches, in dependency order',
     '',
