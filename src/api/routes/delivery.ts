@@ -74,7 +74,13 @@ export function registerDelivery(app: App, { services }: AppDeps, mirrors: Mirro
       const result = deliveryOf(task.result);
       const branch = result.branch ?? task.branch;
       const project = await services.projects.get(task.project_id);
-      const head = branch ? await resolveFetching(project, result.commit ?? branch) : null;
+      // Only a run that recorded a pushed commit is worth a fetch from the remote; a branch still
+      // being pushed through the broker is in the mirror already.
+      const head = !branch
+        ? null
+        : result.commit
+          ? await resolveFetching(project, result.commit)
+          : await mirrors.resolve(project.id, branch);
       if (!branch || !head)
         throw new AppError(
           'BRANCH_NOT_FOUND',
