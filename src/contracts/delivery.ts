@@ -4,6 +4,9 @@
 // CLI and web read them. One field added to a run's evidence is one change here.
 import { z } from '@hono/zod-openapi';
 
+/** The task_type of the one task per approved ticket that merges every task branch (src/core/approval.ts). */
+export const INTEGRATION_TASK_TYPE = 'integration';
+
 /** `settings.pull_request` of a project: where the integration branch becomes one pull request. */
 export const PullRequestSettings = z
   .strictObject({

@@ -11,6 +11,7 @@
 import { stringify } from 'yaml';
 import { AppError } from '../base/errors.js';
 import { integrationBranch, specBranch, taskBranch } from '../contracts/branches.js';
+import { INTEGRATION_TASK_TYPE } from '../contracts/delivery.js';
 import type { Db, Tx } from '../db/client.js';
 import { type Edges, findCycles, topologicalOrder } from '../spec-format/graph.js';
 import { parseSpecFile } from '../spec-format/parse.js';
@@ -44,9 +45,6 @@ const TICKET_COLUMNS = `id, project_id, number, ref, title, description, workflo
 
 /** The largest context one task's description carries (the agent reads the rest from the branch). */
 const MAX_CONTEXT_CHARS = 60_000;
-
-/** The task_type of the one task per approved ticket that merges every task branch. */
-export const INTEGRATION_TASK_TYPE = 'integration';
 
 function list(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];

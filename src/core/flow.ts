@@ -5,9 +5,10 @@
 // (src/core/pull-requests.ts), before the ticket moves: a ticket that wants one is done only with it.
 
 import type { TicketStatus } from '../contracts/api.js';
+import { INTEGRATION_TASK_TYPE } from '../contracts/delivery.js';
 import type { EventData } from '../contracts/events.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
-import { type ApprovalService, INTEGRATION_TASK_TYPE } from './approval.js';
+import type { ApprovalService } from './approval.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
 import { type PullRequestsService, pullRequestSettings } from './pull-requests.js';

@@ -4,10 +4,15 @@
 // result is stored on the ticket with its event; a failure is stored and announced too, so the
 // ticket cannot show done without it (src/core/flow.ts). The token reaches no event, row or error.
 import { redact, registerSecret } from '../base/redact.js';
-import { type PullRequest, PullRequestSettings, verificationState } from '../contracts/delivery.js';
+import {
+  INTEGRATION_TASK_TYPE,
+  type PullRequest,
+  PullRequestSettings,
+  verificationState,
+} from '../contracts/delivery.js';
 import type { Db } from '../db/client.js';
 import { createForge, type Forge, forgeErrorMessage, type PullRequestText } from '../forge/index.js';
-import { INTEGRATION_TASK_TYPE } from './approval.js';
+
 import type { CredentialsService } from './credentials.js';
 import type { EventsService } from './events.js';
 import { ticketTrace } from './trace.js';

@@ -3,6 +3,7 @@
 // it, `omoi spec trace` prints it, and the pull request's body is written from it.
 import {
   DeliveryResult,
+  INTEGRATION_TASK_TYPE,
   type PullRequest,
   type TicketTrace,
   type TraceStatus,
@@ -10,7 +11,6 @@ import {
   verificationState,
 } from '../contracts/delivery.js';
 import type { Queryable } from '../db/client.js';
-import { INTEGRATION_TASK_TYPE } from './approval.js';
 
 /** A task row as the trace reads it. */
 export interface TraceTask {

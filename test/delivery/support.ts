@@ -3,6 +3,7 @@
 // the queue and the flow service after their branches were pushed to the remote for real.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '../../src/api/main.js';
@@ -44,10 +45,16 @@ export async function startDeliveryWorld(db: Db): Promise<DeliveryWorld> {
     tmp,
     remote,
     work,
-    async get(path) {
-      const res = await fetch(`${server.url}${path}`);
-      return { status: res.status, body: await res.json() };
-    },
+    // One connection per request: a kept-alive socket the server closes while a slow step runs
+    // between two requests would reset the next one.
+    get: (path) =>
+      new Promise((resolve, reject) => {
+        httpGet(`${server.url}${path}`, { agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        }).on('error', reject);
+      }),
     async close() {
       await server.close();
       await services.stop();

@@ -189,6 +189,9 @@ export async function startFakeForge(options: { token: string }): Promise<FakeFo
       return reply(res, 404, { message: 'Not Found' });
     })().catch((error) => json(res, 500, { message: String(error) }));
   });
+  // The clients keep connections alive across a suite's slow steps; a short server timeout would
+  // race them into resets that real forges do not cause.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   port = (server.address() as AddressInfo).port;
   return {
