@@ -160,8 +160,8 @@ export function createPullRequestsService(
     if (credential?.kind !== 'https_token')
       throw new Error(
         credential
-          ? 'the project credential is an ssh key; opening a pull request needs an https token (omoi project credential)'
-          : 'the project has no credential; opening a pull request needs an https token (omoi project credential)',
+          ? 'the project credential is an ssh key; opening a pull request needs an https token (POST /api/v1/projects/:id/credentials)'
+          : 'the project has no credential; opening a pull request needs an https token (omoi project add --token-env, or POST /api/v1/projects/:id/credentials)',
       );
     registerSecret(credential.secret);
     return credential.secret;
