@@ -14,7 +14,9 @@ const ALLOWED = {
   'spec-format': ['base', 'contracts'],
   git: ['base'],
   db: ['base'],
-  core: ['base', 'contracts', 'db', 'spec-format'],
+  // the forge clients sit below the domain like the database: the server opens pull requests itself
+  forge: ['base', 'contracts'],
+  core: ['base', 'contracts', 'db', 'spec-format', 'forge'],
   queue: ['base', 'contracts', 'db', 'core'],
   agents: ['base', 'contracts', 'spec-format'],
   sandbox: ['base', 'contracts', 'git'],

@@ -13,6 +13,7 @@ import { authMiddleware, originGuard } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
 import { inputGuard } from './input-guard.js';
+import { registerDelivery } from './routes/delivery.js';
 import { registerEvents } from './routes/events.js';
 import { registerForecast } from './routes/forecast.js';
 import { registerKeys } from './routes/keys.js';
@@ -32,8 +33,12 @@ export const API_VERSION = VERSION;
  * const res = await app.request('/api/v1/projects', { method: 'POST', headers: { 'content-type': 'application/json' },
  *   body: JSON.stringify({ name: 'demo', repo_url: '/srv/git/demo' }) });
  */
-export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+export function createApp(deps: AppDeps & { mirrors?: Mirrors }): OpenAPIHono<AppEnv> {
   const { services, config, log } = deps;
+  // One mirror per project for the git broker and the diff and trace routes.
+  const mirrors =
+    deps.mirrors ??
+    createMirrors({ dataDir: config.dataDir, credential: (id) => services.credentials.reveal(id) });
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, result.target);
@@ -55,7 +60,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   // The git and model brokers take task tokens only and speak git's and the model APIs' own
   // formats, so they sit before the JSON and API-key middleware (src/broker/).
-  app.route('/', brokerRoutes(deps));
+  app.route('/', brokerRoutes({ ...deps, mirrors }));
 
   // The order matters: who the request is for (Host) and from (Origin) first, then the body's
   // size, then its text (NUL, surrogates, nesting), then who sent it (keys and roles).
@@ -78,6 +83,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerProjects(app, deps);
   registerTickets(app, deps);
   registerTasks(app, deps);
+  registerDelivery(app, deps, mirrors);
   registerEvents(app, deps);
   registerKeys(app, deps);
   registerWebhooks(app, deps);

@@ -74,6 +74,101 @@ export interface RefUpdate {
 
 const ZERO = /^0+$/;
 
+/** A revision the read helpers accept: a commit id or a branch name, never an option or a range. */
+const SAFE_REV = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,250}$/;
+
+export interface MirrorDiffFile {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed' | 'other';
+  insertions: number;
+  deletions: number;
+  binary: boolean;
+}
+
+export interface MirrorDiff {
+  files: MirrorDiffFile[];
+  patch: string;
+  truncated: boolean;
+}
+
+const STATUS: Record<string, MirrorDiffFile['status']> = {
+  A: 'added',
+  M: 'modified',
+  D: 'deleted',
+  R: 'renamed',
+};
+
+/** Joins `git diff --name-status -z` and `--numstat -z` (renames name both paths) by the new path. */
+function parseFiles(names: string, counts: string): MirrorDiffFile[] {
+  const stats = new Map<string, { insertions: number; deletions: number; binary: boolean }>();
+  const numFields = counts.split('\0');
+  for (let i = 0; i < numFields.length; i++) {
+    const field = numFields[i]!;
+    if (!field) continue;
+    const [added, deleted, inline] = field.split('\t');
+    // A rename's paths follow as two more fields: old, then new.
+    let file = inline ?? '';
+    if (file === '') {
+      i += 2;
+      file = numFields[i] ?? '';
+    }
+    const binary = added === '-' && deleted === '-';
+    stats.set(file, {
+      insertions: binary ? 0 : Number(added),
+      deletions: binary ? 0 : Number(deleted),
+      binary,
+    });
+  }
+  const files: MirrorDiffFile[] = [];
+  const fields = names.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const code = fields[i]!;
+    if (!code) continue;
+    const letter = code[0]!;
+    const takesTwo = letter === 'R' || letter === 'C';
+    const file = fields[i + (takesTwo ? 2 : 1)] ?? '';
+    i += takesTwo ? 2 : 1;
+    const stat = stats.get(file) ?? { insertions: 0, deletions: 0, binary: false };
+    files.push({ path: file, status: STATUS[letter] ?? 'other', ...stat });
+  }
+  return files;
+}
+
+/** Runs a command and keeps at most `max` bytes of its output (then stops it). */
+function readCapped(
+  command: string[],
+  opts: { cwd: string; env: Record<string, string> },
+  max: number,
+): Promise<{ patch: string; truncated: boolean }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command[0]!, command.slice(1), { ...opts, stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (truncated) return;
+      if (size + chunk.length > max) {
+        chunks.push(chunk.subarray(0, max - size));
+        size = max;
+        truncated = true;
+        child.kill();
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    child.on('error', (error) => fail(new AppError('GIT_FAILED', `cannot run git: ${error.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0 && !truncated)
+        return fail(new AppError('GIT_FAILED', `git diff failed: exit code ${code}`));
+      // A cut in the middle of a character would leave a replacement sign: cut back to a line end.
+      let text = Buffer.concat(chunks).toString('utf8');
+      if (truncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n') + 1));
+      done({ patch: text, truncated });
+    });
+  });
+}
+
 /** Quotes a path for GIT_SSH_COMMAND (run by a shell). */
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -337,6 +432,45 @@ export function createMirrors(options: MirrorsOptions) {
         await auth.cleanup();
       }
       return failed;
+    },
+
+    /** The commit `rev` names in the mirror, or null (no mirror yet, or no such branch or commit). */
+    async resolve(projectId: string, rev: string): Promise<string | null> {
+      const dir = path(projectId);
+      if (!existsSync(join(dir, 'HEAD')) || !SAFE_REV.test(rev)) return null;
+      return run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], {
+        cwd: dir,
+      }).catch(() => null);
+    },
+
+    /** The commits reachable from `head` but not from `base`, newest first (at most `max`). */
+    async commits(projectId: string, base: string | null, head: string, max = 200): Promise<string[]> {
+      const range = base ? [`^${base}`, head] : [head];
+      if (![head, ...(base ? [base] : [])].every((r) => SAFE_REV.test(r))) return [];
+      const out = await run(['rev-list', `--max-count=${max}`, '--end-of-options', ...range], {
+        cwd: path(projectId),
+      });
+      return out ? out.split('\n') : [];
+    },
+
+    /**
+     * What `head` changed since it left `base` (their merge base): each file with its status and
+     * line counts, and the unified patch cut at `maxPatchBytes`.
+     */
+    async diff(projectId: string, base: string, head: string, maxPatchBytes = 200_000): Promise<MirrorDiff> {
+      if (!SAFE_REV.test(base) || !SAFE_REV.test(head)) throw new AppError('BAD_REQUEST', 'not a revision');
+      const cwd = path(projectId);
+      const range = ['--end-of-options', `${base}...${head}`];
+      const [names, counts] = await Promise.all([
+        run(['diff', '--name-status', '-z', '-M', ...range], { cwd }),
+        run(['diff', '--numstat', '-z', '-M', ...range], { cwd }),
+      ]);
+      const patch = await readCapped(
+        ['git', ...safety(), 'diff', '--no-color', '--no-ext-diff', '-M', ...range],
+        { cwd, env: env() },
+        maxPatchBytes,
+      );
+      return { files: parseFiles(names, counts), ...patch };
     },
 
     /** Runs `fn` holding the mirror's lock (a push and its upstream push, against concurrent fetches). */

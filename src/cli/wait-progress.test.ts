@@ -71,4 +71,70 @@ describe('ticket --wait progress', () => {
       'completed',
     ]);
   });
+
+  /** Serves `all` as one SSE stream and follows it with `through`. */
+  async function followAll(all: ReturnType<typeof event>[]) {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of all) res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      // keep the stream open, as the server does: the follower must end by itself
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const lines: string[] = [];
+    try {
+      const ok = await followTicket({
+        baseUrl: `http://127.0.0.1:${port}`,
+        ticketId: 'K',
+        taskId: 'T',
+        through: true,
+        write: (l) => lines.push(l.replace(/^\s*[\d.]+s\s+/, '')),
+      });
+      return { ok, lines };
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  it('with through, follows auto-approval, every task and the integration to the pull request URL', async () => {
+    const { ok, lines } = await followAll([
+      event(1, 'task.completed'),
+      event(2, 'ticket.approved', { by: 'auto', tasks: ['A', 'I'] }, null as never),
+      event(3, 'task.created', { title: 'TSK-X-001: Step A', task_type: 'implementation' }, 'A'),
+      event(4, 'task.created', { title: 'Integrate TKT-001: x', task_type: 'integration' }, 'I'),
+      event(5, 'task.claimed', { attempt: 1, max_attempts: 3 }, 'A'),
+      event(6, 'verify.result', { command: 'npm test', passed: true, attempt: 1, max_attempts: 3 }, 'A'),
+      event(7, 'task.completed', {}, 'A'),
+      event(8, 'task.completed', {}, 'I'),
+      event(9, 'pr.opened', { url: 'https://forge/acme/shop/pull/1', updated: false }, null as never),
+      event(10, 'task.claimed', {}, 'A'),
+    ]);
+    expect(ok).toBe(true);
+    expect(lines).toEqual([
+      'completed',
+      'approved (auto_approve): 2 tasks queued',
+      'TSK-X-001  claimed (attempt 1 of 3)',
+      'TSK-X-001  verify `npm test` passed · attempt 1 of 3',
+      'TSK-X-001  completed',
+      'integration  completed',
+      'pull request opened: https://forge/acme/shop/pull/1',
+    ]);
+  });
+
+  it('with through, ends when the ticket waits for a person, and fails with the pull request', async () => {
+    const waiting = await followAll([
+      event(1, 'task.completed'),
+      event(2, 'ticket.status_changed', { from: 'analyzing', to: 'awaiting_approval' }, null as never),
+    ]);
+    expect(waiting.ok).toBe(true);
+    expect(waiting.lines.at(-1)).toBe('ticket awaiting approval');
+    const failed = await followAll([
+      event(1, 'task.completed'),
+      event(2, 'ticket.approved', { by: 'auto', tasks: ['I'] }, null as never),
+      event(3, 'pr.failed', { provider: 'github', error: '403 no scope' }, null as never),
+    ]);
+    expect(failed.ok).toBe(false);
+    expect(failed.lines.at(-1)).toBe('pull request failed: 403 no scope');
+  });
 });

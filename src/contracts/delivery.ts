@@ -4,6 +4,9 @@
 // CLI and web read them. One field added to a run's evidence is one change here.
 import { z } from '@hono/zod-openapi';
 
+/** The task_type of the one task per approved ticket that merges every task branch (src/core/approval.ts). */
+export const INTEGRATION_TASK_TYPE = 'integration';
+
 /** `settings.pull_request` of a project: where the integration branch becomes one pull request. */
 export const PullRequestSettings = z
   .strictObject({
@@ -55,6 +58,15 @@ export const Verification = z
   })
   .openapi('Verification');
 export type Verification = z.infer<typeof Verification>;
+
+/**
+ * How every view names a verification: it ran and passed, ran and failed, or did not run
+ * ("unverified": no command configured or detected, or no evidence at all).
+ */
+export function verificationState(v: Verification | null | undefined): 'passed' | 'failed' | 'unverified' {
+  if (!v || v.unverified || v.command === null) return 'unverified';
+  return v.passed ? 'passed' : 'failed';
+}
 
 /** What a run changed against the point it started from (its base with dependencies merged in). */
 export const ChangeStats = z

@@ -31,6 +31,21 @@ describe('ticketStatusFor', () => {
     expect(ticketStatusFor([spec('completed'), work('completed'), work('cancelled')], true)).toBe('blocked');
   });
 
+  it('integration: testing while it runs, done only once it completed (and its pull request opened)', () => {
+    const built = [spec('completed'), work('completed'), work('completed', 'test')];
+    expect(ticketStatusFor([...built, work('pending', 'integration')], true)).toBe('testing');
+    expect(ticketStatusFor([...built, work('running', 'integration')], true)).toBe('testing');
+    expect(ticketStatusFor([spec('completed'), work('running'), work('pending', 'integration')], true)).toBe(
+      'building',
+    );
+    expect(ticketStatusFor([...built, work('failed', 'integration')], true)).toBe('blocked');
+    const integrated = [...built, work('completed', 'integration')];
+    expect(ticketStatusFor(integrated, true)).toBe('done');
+    expect(ticketStatusFor(integrated, true, true, 'opened')).toBe('done');
+    expect(ticketStatusFor(integrated, true, true, 'waiting')).toBe('testing');
+    expect(ticketStatusFor(integrated, true, true, 'failed')).toBe('blocked');
+  });
+
   it('quick tickets: backlog until claimed, then building, done', () => {
     expect(ticketStatusFor([work('pending')], false)).toBe('backlog');
     expect(ticketStatusFor([work('claimed')], false)).toBe('building');

@@ -1,13 +1,17 @@
 // Status flows back: after a task changes state, its dependants are blocked (or released), its spec
 // task follows it, and its ticket moves across the board. Idempotent: calling `settle` twice for one
-// change does nothing the second time, so every place that changes a task may call it.
+// change does nothing the second time, so every place that changes a task may call it. When a
+// ticket's integration task completes, its pull request is opened here, on the server
+// (src/core/pull-requests.ts), before the ticket moves: a ticket that wants one is done only with it.
 
 import type { TicketStatus } from '../contracts/api.js';
+import { INTEGRATION_TASK_TYPE } from '../contracts/delivery.js';
 import type { EventData } from '../contracts/events.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
 import type { ApprovalService } from './approval.js';
 import type { EventsService } from './events.js';
 import { isUuid } from './projects.js';
+import { type PullRequestsService, pullRequestSettings } from './pull-requests.js';
 
 /** The prefix of the error a task blocked by a failed dependency carries (and loses on release). */
 export const BLOCKED_PREFIX = 'blocked: ';
@@ -36,17 +40,22 @@ interface FlowTask {
   title: string;
 }
 
+/** Where a ticket's pull request stands: not wanted, opened, failed, or still to open. */
+export type PullRequestState = 'none' | 'opened' | 'failed' | 'waiting';
+
 /**
  * The board column a ticket belongs in, from its tasks: spec work → analyzing, a passed spec run
  * whose documents are synced but not yet approved → awaiting_approval; implementation
- * tasks → building, then testing once only `test` tasks remain, then done; a failed, cancelled or
- * blocked task → blocked. Null leaves the ticket where it is.
+ * tasks → building, then testing once only `test` tasks and the integration task remain, then done
+ * (with its pull request, when the project wants one); a failed, cancelled or blocked task, or a
+ * pull request that could not be opened → blocked. Null leaves the ticket where it is.
  */
 export function ticketStatusFor(
   tasks: Pick<FlowTask, 'status' | 'task_type' | 'execution_mode'>[],
   approved: boolean,
   /** Whether the ticket's spec documents are stored (the run synced them). */
   specSynced = true,
+  pullRequest: PullRequestState = 'none',
 ): TicketStatus | null {
   const work = tasks.filter((t) => t.execution_mode === 'implementation');
   const spec = tasks.filter((t) => t.execution_mode !== 'implementation');
@@ -61,9 +70,14 @@ export function ticketStatusFor(
     return null;
   }
   if (work.some(stuck)) return 'blocked';
-  if (work.every((t) => t.status === 'completed')) return 'done';
+  if (work.every((t) => t.status === 'completed')) {
+    if (pullRequest === 'failed') return 'blocked';
+    return pullRequest === 'waiting' ? 'testing' : 'done';
+  }
+  const checking = (t: { task_type: string }) =>
+    t.task_type === 'test' || t.task_type === INTEGRATION_TASK_TYPE;
   const open = work.filter((t) => t.status !== 'completed');
-  if (open.every((t) => t.task_type === 'test') && work.some((t) => t.task_type !== 'test')) return 'testing';
+  if (open.every(checking) && work.some((t) => !checking(t))) return 'testing';
   if (work.every((t) => t.status === 'pending') && !approved) return 'backlog';
   return 'building';
 }
@@ -75,7 +89,10 @@ export function ticketStatusFor(
  * const flow = createFlowService(db, { events, approval });
  * await flow.settle(taskId); // after the queue completed, failed, retried or cancelled it
  */
-export function createFlowService(db: Db, deps: { events: EventsService; approval?: ApprovalService }) {
+export function createFlowService(
+  db: Db,
+  deps: { events: EventsService; approval?: ApprovalService; pullRequests?: PullRequestsService },
+) {
   const { events } = deps;
 
   async function descendants(q: Queryable, taskId: string): Promise<string[]> {
@@ -170,10 +187,30 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
     );
   }
 
+  /** A ticket wants a pull request when its project asks for one and it has an integration task. */
+  function pullRequestState(
+    ticket: { settings: unknown; pull_request: unknown; pull_request_error: string | null },
+    tasks: Pick<FlowTask, 'task_type'>[],
+  ): PullRequestState {
+    if (!pullRequestSettings(ticket.settings) || !tasks.some((t) => t.task_type === INTEGRATION_TASK_TYPE))
+      return 'none';
+    if (ticket.pull_request_error) return 'failed';
+    return ticket.pull_request ? 'opened' : 'waiting';
+  }
+
   /** Moves the ticket to the column its tasks put it in; records the move. */
   async function moveTicket(q: Tx, ticketId: string): Promise<TicketStatus | null> {
-    const tickets = await q.query<{ status: TicketStatus; approved_at: unknown; project_id: string }>(
-      `SELECT status, approved_at, project_id::text AS project_id FROM tickets WHERE id = $1`,
+    const tickets = await q.query<{
+      status: TicketStatus;
+      approved_at: unknown;
+      project_id: string;
+      settings: unknown;
+      pull_request: unknown;
+      pull_request_error: string | null;
+    }>(
+      `SELECT t.status, t.approved_at, t.project_id::text AS project_id, p.settings, t.pull_request,
+              t.pull_request_error
+         FROM tickets t JOIN projects p ON p.id = t.project_id WHERE t.id = $1`,
       [ticketId],
     );
     const ticket = tickets[0];
@@ -184,7 +221,12 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
       [ticketId],
     );
     const synced = await q.query(`SELECT 1 FROM spec_documents WHERE ticket_id = $1 LIMIT 1`, [ticketId]);
-    const next = ticketStatusFor(rows, ticket.approved_at !== null, synced.length > 0);
+    const next = ticketStatusFor(
+      rows,
+      ticket.approved_at !== null,
+      synced.length > 0,
+      pullRequestState(ticket, rows),
+    );
     if (!next || next === ticket.status) return ticket.status;
     const moved = await q.query(
       `UPDATE tickets SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id`,
@@ -192,6 +234,9 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
     );
     if (moved.length === 0) return null; // someone else moved it meanwhile; their settle decides
     const stuck = rows.find((t) => ['failed', 'cancelled', 'blocked'].includes(t.status));
+    const reason = stuck
+      ? `${stuck.spec_task_id ?? stuck.title}: ${stuck.error ?? stuck.status}`
+      : `pull request: ${ticket.pull_request_error ?? 'not opened'}`;
     await events.append(
       {
         type: 'ticket.status_changed',
@@ -200,9 +245,7 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
         data: {
           from: ticket.status,
           to: next,
-          ...(next === 'blocked' && stuck
-            ? { reason: `${stuck.spec_task_id ?? stuck.title}: ${stuck.error ?? stuck.status}` }
-            : {}),
+          ...(next === 'blocked' ? { reason } : {}),
         },
       },
       q,
@@ -250,6 +293,10 @@ export function createFlowService(db: Db, deps: { events: EventsService; approva
           // not approvable (nothing synced, invalid): the ticket waits for a person, who sees why on Approve
         });
       }
+      // The server opens the pull request itself (the token never reaches a sandbox); it stores a
+      // failure instead of throwing, and the ticket then shows blocked with the reason.
+      if (task.status === 'completed' && task.task_type === INTEGRATION_TASK_TYPE && deps.pullRequests)
+        await deps.pullRequests.openFor(task.ticket_id);
       const ticketId = task.ticket_id;
       return db.transaction((tx) => moveTicket(tx, ticketId));
     },

@@ -5,6 +5,7 @@ import { createEventsService, EventHub } from './events.js';
 import { createFlowService } from './flow.js';
 import { createKeysService } from './keys.js';
 import { createProjectsService } from './projects.js';
+import { createPullRequestsService } from './pull-requests.js';
 import { createSpecsService } from './specs.js';
 import { createTasksService } from './tasks.js';
 import { createTicketsService } from './tickets.js';
@@ -37,12 +38,13 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
   const tasks = createTasksService(db, events);
   const specs = createSpecsService(db, events);
   const tickets = createTicketsService(db, { events, tasks, specs });
-  const flow = createFlowService(db, { events, approval: tickets.approval });
   const keys = createKeysService(db, options.envApiKey ? { envApiKey: options.envApiKey } : {});
   const credentials = createCredentialsService(db, {
     secretKey: options.secretKey,
     dataDir: options.dataDir,
   });
+  const pullRequests = createPullRequestsService(db, { events, credentials });
+  const flow = createFlowService(db, { events, approval: tickets.approval, pullRequests });
   return {
     db,
     projects,
@@ -55,6 +57,8 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
     keys,
     /** Status flowing back after task changes (src/core/flow.ts). */
     flow,
+    /** The ticket's pull request, opened when its integration task completes (src/core/pull-requests.ts). */
+    pullRequests,
     /** Stops the event hub (subscribers get nothing more). */
     stop: () => hub.stop(),
   };

@@ -5,6 +5,7 @@ import { AppError } from '../base/errors.js';
 import type { Ticket as ApiTicket, ExecutionConfig } from '../contracts/api.js';
 import { type Priority, type TicketStatus, WORKFLOW_MODES, type WorkflowMode } from '../contracts/api.js';
 import { specBranch } from '../contracts/branches.js';
+import type { DeliveryResult } from '../contracts/delivery.js';
 import type { Db, Queryable } from '../db/client.js';
 import { createApprovalService } from './approval.js';
 import type { EventsService, OmoiEvent } from './events.js';
@@ -12,6 +13,7 @@ import { isUuid } from './projects.js';
 import { plain } from './rows.js';
 import type { SpecDocumentRow, SpecsService } from './specs.js';
 import type { Task, TasksService } from './tasks.js';
+import { type TraceTask, ticketTrace } from './trace.js';
 
 /** The ticket as the API defines it (src/contracts/api.ts). */
 export type Ticket = ApiTicket;
@@ -79,7 +81,7 @@ export function ticketRef(n: number): string {
 }
 
 const COLUMNS = `id, project_id, number, ref, title, description, workflow_mode, status, priority, approved_at,
-  created_at, updated_at`;
+  pull_request, created_at, updated_at`;
 
 export function createTicketsService(
   db: Db,
@@ -232,6 +234,17 @@ export function createTicketsService(
     async approve(id: string, options: { by?: 'user' | 'auto' } = {}) {
       const outcome = await approval.approve(id, options);
       return { ...outcome, ticket: outcome.ticket as unknown as Ticket };
+    },
+
+    /**
+     * Per requirement item: the tasks covering it, their commits and evidence, and its status
+     * (src/core/trace.ts). `commitsOf` adds a task branch's commits from the server's mirror.
+     */
+    async trace(
+      id: string,
+      options: { commitsOf?: (task: TraceTask, result: Partial<DeliveryResult>) => Promise<string[]> } = {},
+    ) {
+      return ticketTrace(db, await get(id), options);
     },
 
     /** The approval service behind `approve` (the flow service auto-approves through it). */

@@ -437,7 +437,9 @@ describeEachDatabase('HTTP API', (getDb) => {
     expect(approved.status).toBe(200);
     expect(approved.body.ticket).toMatchObject({ status: 'building' });
     const specTasks = files.filter((f) => f.path.startsWith('.omoi_os/tasks/')).length;
-    expect(approved.body.tasks).toHaveLength(specTasks);
+    // one task per spec task, and the integration task that merges them
+    expect(approved.body.tasks).toHaveLength(specTasks + 1);
+    expect(approved.body.tasks.at(-1)).toMatchObject({ task_type: 'integration', spec_task_id: null });
     const bySpec = new Map(approved.body.tasks.map((x: { spec_task_id: string }) => [x.spec_task_id, x]));
     const tsk2 = bySpec.get('TSK-002') as { depends_on: string[]; execution_config: unknown };
     expect(tsk2.depends_on).toEqual([(bySpec.get('TSK-001') as { id: string }).id]);

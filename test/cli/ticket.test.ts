@@ -150,7 +150,10 @@ describe('omoi ticket, with runs (offline runtime)', () => {
     const approved = await cli(omoi, ['ticket', 'approve', 'tkt-1', '--yes']);
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(
-      new RegExp(`^approved TKT-001: ${planned} task\\(s\\) queued, status building$`, 'm'),
+      new RegExp(
+        `^approved TKT-001: ${planned} task\\(s\\) and the integration run queued, status building$`,
+        'm',
+      ),
     );
     const again = await cli(omoi, ['ticket', 'approve', ticketId, '--yes', '--json']);
     expect(again.code, again.stderr).toBe(0);

@@ -48,12 +48,28 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
 
   const bySpec = (tasks: Task[]) => new Map(tasks.map((t) => [t.spec_task_id!, t]));
 
-  it('creates one task per spec task with depends_on resolved to the new rows', async () => {
+  it('creates one task per spec task with depends_on resolved to the new rows, and one integration task', async () => {
     const p = await project();
     const f = nextFeature();
     const { ticket } = await specTicket(p.id, dagSpec({ feature: f, tasks: DIAMOND }));
     const outcome = await services.tickets.approve(ticket.id);
-    expect(outcome.created).toBe(6);
+    expect(outcome.created).toBe(7);
+    // The integration task comes last and waits for every spec task of the ticket.
+    const integration = outcome.tasks.at(-1)!;
+    expect(integration).toMatchObject({
+      task_type: 'integration',
+      execution_mode: 'implementation',
+      spec_task_id: null,
+      branch: `omoi/${ticket.ref}-feature`,
+      status: 'pending',
+    });
+    expect(integration.depends_on.sort()).toEqual(
+      outcome.tasks
+        .slice(0, -1)
+        .map((t) => t.id)
+        .sort(),
+    );
+    expect(integration.description).toContain(`omoi/${ticket.ref}-${taskId(f, 'A')}`);
     expect(outcome.ticket.status).toBe('building');
     expect(outcome.ticket.approved_at).not.toBeNull();
     const tasks = bySpec(outcome.tasks);
@@ -87,8 +103,10 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     const second = await services.tickets.approve(ticket.id);
     expect(second.created).toBe(0);
     expect(second.tasks.map((t) => t.id).sort()).toEqual(first.tasks.map((t) => t.id).sort());
+    expect(second.tasks.at(-1)?.task_type).toBe('integration');
     const all = await services.tasks.list({ ticket_id: ticket.id });
     expect(all.filter((t) => t.spec_task_id !== null)).toHaveLength(6);
+    expect(all.filter((t) => t.task_type === 'integration')).toHaveLength(1);
   });
 
   it('refuses an approval while another approval of the ticket is running (409), and creates one set', async () => {
@@ -98,7 +116,7 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
       services.tickets.approve(ticket.id),
       services.tickets.approve(ticket.id),
     ]);
-    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { created: 6 } });
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { created: 7 } });
     expect(results[1]).toMatchObject({
       status: 'rejected',
       reason: { code: 'CONFLICT', message: expect.stringContaining('already running') },
@@ -124,7 +142,7 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
       } finally {
         await other.close();
       }
-      expect((await services.tickets.approve(ticket.id)).created).toBe(6);
+      expect((await services.tickets.approve(ticket.id)).created).toBe(7);
     });
 
   it('refuses an unsynced spec, a spec run still going, an invalid spec and a quick ticket with the reason', async () => {
@@ -216,8 +234,10 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     // Its branch holds both specs (the sync validates the tree it gets); the earlier documents stay
     // the first ticket's. The mirror (`blocks`) is missing: the validator only warns.
     const { ticket: second } = await specTicket(p.id, [...spec, ...later]);
-    const [only] = (await services.tickets.approve(second.id)).tasks;
+    const [only, integration] = (await services.tickets.approve(second.id)).tasks;
     expect(only!.depends_on).toEqual([tasks.get(taskId(f, 'B'))!.id]);
+    // The integration task waits for its own ticket's tasks only.
+    expect(integration!.depends_on).toEqual([only!.id]);
   });
 
   it('refuses (409) a spec task whose dependency is neither in its spec nor approved, and creates nothing', async () => {
@@ -270,6 +290,10 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     expect(await set('A', 'running')).toBe('building');
     expect(await specStatus('A')).toBe('in_progress');
     expect(await set('A', 'failed', 'tests failed')).toBe('blocked');
+    const integration = (await services.tasks.list({ ticket_id: ticket.id })).find(
+      (x) => x.task_type === 'integration',
+    )!;
+    expect(integration.status).toBe('blocked');
     expect(await statuses()).toEqual({
       A: 'failed',
       B: 'blocked',
@@ -304,7 +328,10 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     for (const l of ['A', 'B', 'C', 'D', 'F']) await set(l, 'completed');
     expect((await services.tickets.get(ticket.id)).status).toBe('testing'); // only the test task E is left
     expect(await specStatus('D')).toBe('done');
-    expect(await set('E', 'completed')).toBe('done');
+    // Every spec task done: the integration run is left, shown as testing; done once it completes.
+    expect(await set('E', 'completed')).toBe('testing');
+    await getDb().query(`UPDATE tasks SET status = 'completed' WHERE id = $1`, [integration.id]);
+    expect(await services.flow.settle(integration.id)).toBe('done');
   });
 
   it('auto_approve approves the spec as soon as the spec run completes', async () => {
@@ -315,6 +342,7 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     expect(detail.approved_at).not.toBeNull();
     expect(detail.status).toBe('building');
     expect(detail.tasks.filter((x) => x.spec_task_id)).toHaveLength(6);
+    expect(detail.tasks.filter((x) => x.task_type === 'integration')).toHaveLength(1);
     expect(detail.events.find((e) => e.type === 'ticket.approved')?.data.by).toBe('auto');
 
     const manual = await project();

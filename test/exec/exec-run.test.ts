@@ -115,7 +115,7 @@ describe.each(databases)('approved spec executed in dependency order on %s', (da
       'POST',
       `/tickets/${ticket.id}/approve`,
     );
-    expect(approved.created).toBe(6);
+    expect(approved.created).toBe(7); // six spec tasks and the integration task
     const byLetter = (tasks: ApiTask[]) =>
       Object.fromEntries(
         Object.keys(DIAMOND).map((l) => [l, tasks.find((t) => t.spec_task_id === taskId(feature, l))!]),
@@ -216,7 +216,8 @@ describe.each(databases)('approved spec executed in dependency order on %s', (da
       description: 'Build the AUT pair',
       workflow_mode: 'spec_driven',
     });
-    expect(await moves(ticket.id, 'done')).toEqual(['analyzing', 'building', 'done']);
+    // testing: the integration run merges the task branches after the last task
+    expect(await moves(ticket.id, 'done')).toEqual(['analyzing', 'building', 'testing', 'done']);
     const detail = await server.api<ApiTicket & { approved_at: string | null }>(
       'GET',
       `/tickets/${ticket.id}`,

@@ -12,7 +12,10 @@ import { EXIT_FAILURE, EXIT_OK, printJson, usageError } from '../output.js';
 const VALIDATE_USAGE = 'omoi spec validate [DIR] [--json] [--strict]';
 const SHOW_USAGE =
   'omoi spec show [all|tickets|tasks|requirements|designs|graph|traceability|ready] [DIR] [--json]';
-const TRACE_USAGE = 'omoi spec trace [DIR] [--json]';
+const TRACE_USAGE = 'omoi spec trace [DIR | <ticket ref|id> [--project P]] [--json]';
+
+/** A ticket ref (TKT-001) or id: `spec trace` asks the server for that ticket's delivery trace. */
+const TICKET_KEY = /^(tkt-\d{1,9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 const NEXT_ID_USAGE =
   'omoi spec next-id <prd|requirements|requirement|design|ticket|task> [DIR] [--feature F] [--area A] [--json]';
 const FIX_USAGE = 'omoi spec fix [DIR] [--dry-run] [--json]';
@@ -135,11 +138,17 @@ export function register(program: Command): void {
 
   spec
     .command('trace')
-    .description('Requirement -> design -> ticket -> task, and what is not covered')
-    .argument('[dir]', 'folder holding .omoi_os/ (default: the current folder)')
+    .description(
+      'Requirement -> design -> ticket -> task, and what is not covered; for a ticket (TKT-001 or its id): ' +
+        'per requirement, the tasks, commits and verification of its delivery, from the server',
+    )
+    .argument('[dir]', 'folder holding .omoi_os/ (default: the current folder), or a ticket ref or id')
+    .option('--project <id-or-name>', 'with a ticket ref: the project, when the ref repeats across projects')
     .option('--json', 'print one JSON document on stdout')
     .showHelpAfterError(`usage: ${TRACE_USAGE}`)
-    .action(async (dir: string | undefined, opts: { json?: boolean }) => {
+    .action(async (dir: string | undefined, opts: { json?: boolean; project?: string }) => {
+      if (dir && TICKET_KEY.test(dir) && !(await stat(dir).catch(() => null))) return traceTicket(dir, opts);
+      if (opts.project) return usageError('--project goes with a ticket ref or id', TRACE_USAGE);
       const root = await specRoot(dir, TRACE_USAGE);
       if (root === null) return;
       const report = await validate(root, false);
@@ -287,4 +296,25 @@ export function register(program: Command): void {
       }
       process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
     });
+}
+
+/** `omoi spec trace TKT-001`: the delivery trace of a ticket, from the running server. */
+async function traceTicket(key: string, opts: { json?: boolean; project?: string }): Promise<void> {
+  const { connect, projectIdOf } = await import('./ticket-view.js');
+  const { api } = await connect();
+  const query = new URLSearchParams();
+  if (opts.project) {
+    const { projects } = await api.get<{ projects: { id: string; name: string }[] }>('/projects');
+    const id = projectIdOf(projects, opts.project);
+    if (!id)
+      return usageError(`no project with id or name "${opts.project}" (see omoi project list)`, TRACE_USAGE);
+    query.set('project_id', id);
+  }
+  const { renderTicketTrace } = await import('./delivery-view.js');
+  const trace = await api.get<import('../../contracts/delivery.js').TicketTrace>(
+    `/tickets/${encodeURIComponent(key)}/trace${query.size ? `?${query}` : ''}`,
+  );
+  if (opts.json) printJson(trace);
+  else process.stdout.write(renderTicketTrace(trace));
+  process.exitCode = trace.requirements.some((r) => r.status === 'failing') ? EXIT_FAILURE : EXIT_OK;
 }

@@ -5,6 +5,7 @@ import type { TicketDetail } from '../../contracts/api.js';
 import { specBranch } from '../../contracts/branches.js';
 import { runtimeBadge } from '../../contracts/runtime-badge.js';
 import { usageError } from '../output.js';
+import { taskDeliveryLine } from './delivery-view.js';
 
 export type ApiTicketDetail = Omit<TicketDetail, 'events'> & {
   events: { type: string; data: Record<string, unknown> }[];
@@ -102,7 +103,9 @@ export function approvalPlan(
 
 /** What a person does next with this ticket: a sentence, and the command when there is one. */
 export function nextStep(
-  detail: Pick<ApiTicketDetail, 'ref' | 'status' | 'approved_at' | 'tasks' | 'workflow_mode'>,
+  detail: Pick<ApiTicketDetail, 'ref' | 'status' | 'approved_at' | 'tasks' | 'workflow_mode'> & {
+    pull_request?: ApiTicketDetail['pull_request'];
+  },
 ): {
   text: string;
   command: string | null;
@@ -121,7 +124,9 @@ export function nextStep(
         ? { text: `a task ${stuck.status}: retry it`, command: `omoi ticket retry ${ref}` }
         : { text: 'a dependency is blocked: see the tasks above', command: `omoi ticket show ${ref}` };
     case 'done':
-      return { text: 'done: review the branches and merge what you keep', command: null };
+      return detail.pull_request
+        ? { text: `done: review and merge the pull request ${detail.pull_request.url}`, command: null }
+        : { text: 'done: review the branches and merge what you keep', command: null };
     default:
       if (stuck && !active)
         return { text: `a task ${stuck.status}: retry it`, command: `omoi ticket retry ${ref}` };
@@ -159,12 +164,21 @@ export function renderTicket(detail: ApiTicketDetail, runtime: string | null, ba
     }
   }
   lines.push('  tasks');
-  for (const t of detail.tasks)
+  for (const t of detail.tasks) {
     lines.push(
       `    ${t.status.padEnd(10)} ${(t.spec_task_id ?? t.task_type).padEnd(12)} ${t.title}` +
         `${t.branch ? `  [${t.branch}]` : ''}${t.error ? `\n               ${t.error.split('\n')[0]}` : ''}`,
     );
+    // what the run delivered: branch and commit, files changed (+/−), verification
+    const delivered = taskDeliveryLine(t);
+    if (delivered) lines.push(`               ${delivered}`);
+  }
   if (detail.tasks.length === 0) lines.push('    (none)');
+  if (detail.pull_request)
+    row(
+      'pr',
+      `${detail.pull_request.url} (${detail.pull_request.state}, ${detail.pull_request.head} → ${detail.pull_request.base})`,
+    );
   row('url', ticketUrl(baseUrl, detail.id));
   const next = nextStep(detail);
   row('next', next.command ? `${next.command}  (${next.text})` : next.text);

@@ -36,7 +36,11 @@ export function register(program: Command): void {
     .option('--title <title>', 'title (default: derived from the prompt)')
     .option('--priority <priority>', 'CRITICAL, HIGH, MEDIUM or LOW')
     .option('--json', 'print {ticket, task} as JSON')
-    .option('--wait', 'show progress until the task completes (exit 0) or fails (exit 1)')
+    .option(
+      '--wait',
+      'show progress until the task completes (exit 0) or fails (exit 1); a spec-driven ticket the project ' +
+        'approves by itself (auto_approve) is followed on to its pull request',
+    )
     .action(async (prompt: string, flags: CreateFlags) => {
       if (!MODES.includes(flags.mode))
         return usageError(`--mode must be one of ${MODES.join(', ')} (got ${flags.mode})`, USAGE);
@@ -80,6 +84,7 @@ export function register(program: Command): void {
           key: env.OMOIOS_API_KEY,
           ticketId: created.ticket.id,
           taskId: created.task.id,
+          through: flags.mode === 'spec_driven',
           // with --json, progress goes to stderr so stdout stays one JSON document
           write: (line) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`),
         });
@@ -89,7 +94,8 @@ export function register(program: Command): void {
       const { nextStep, ticketUrl } = await view();
       const detail = await api.get<ApiTicketDetail>(`/tickets/${created.ticket.id}`);
       (flags.json ? process.stderr : process.stdout).write(
-        `  url  ${ticketUrl(api.baseUrl, created.ticket.id)}\n  next ${nextStep(detail).command ?? nextStep(detail).text}\n`,
+        `${detail.pull_request ? `  pr   ${detail.pull_request.url}\n` : ''}` +
+          `  url  ${ticketUrl(api.baseUrl, created.ticket.id)}\n  next ${nextStep(detail).command ?? nextStep(detail).text}\n`,
       );
     });
 
@@ -203,7 +209,8 @@ function registerActions(ticket: Command): void {
       if (!detail.approved_at && plan.length > 0) {
         out.write(
           `Approving ${detail.ref} starts ${plan.length === 1 ? '1 task' : `${plan.length} tasks`} on the ${runtime ?? "server's"} runtime, in this order:\n` +
-            plan.map((t, i) => `  ${i + 1}. ${t.spec_id}${t.title ? ` ${t.title}` : ''}\n`).join(''),
+            plan.map((t, i) => `  ${i + 1}. ${t.spec_id}${t.title ? ` ${t.title}` : ''}\n`).join('') +
+            `  then the integration run merges them into omoi/${detail.ref}-feature\n`,
         );
         if (!flags.yes) {
           if (!process.stdin.isTTY)
@@ -221,14 +228,16 @@ function registerActions(ticket: Command): void {
       }
       const result = await api.post<{
         ticket: { ref: string; status: string };
-        tasks: unknown[];
+        tasks: { task_type: string }[];
         created: number;
       }>(`/tickets/${detail.id}/approve`);
       if (flags.json) return printJson(result);
+      const work = result.tasks.filter((t) => t.task_type !== 'integration').length;
+      const integration = work < result.tasks.length ? ' and the integration run' : '';
       process.stdout.write(
         result.created === 0
           ? `${detail.ref} was already approved (${result.tasks.length} tasks)\n`
-          : `approved ${detail.ref}: ${result.created} task(s) queued, status ${result.ticket.status.replace(/_/g, ' ')}\n`,
+          : `approved ${detail.ref}: ${work} task(s)${integration} queued, status ${result.ticket.status.replace(/_/g, ' ')}\n`,
       );
       process.stdout.write(
         `  url  ${ticketUrl(api.baseUrl, detail.id)}\n  next omoi ticket show ${detail.ref}\n`,
