@@ -78,7 +78,6 @@ describe('verify command', () => {
     });
     expect(run).toMatchObject({ exit_code: null, timed_out: true });
     expect(run.output_tail).toContain('started');
-    expect(run.duration_ms).toBeLessThan(30_000);
     // The grandchild died with the group: it never writes its file.
     await new Promise((r) => setTimeout(r, 300));
     await expect(readFile(join(dir, 'late.txt'), 'utf8')).rejects.toThrow();

@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryResult } from '../../src/contracts/delivery.js';
 import {
   createRemote,
   ensureBuilt,
@@ -22,7 +23,9 @@ import { dagSpec, taskId } from './support/dag-spec.js';
 const databases = ['pglite', ...(process.env.OMOI_TEST_DATABASE_URL ? ['postgres'] : [])];
 
 /** Without bubblewrap on this machine the local sandbox refuses to run unisolated unless told. */
-const ISOLATION = spawnSync('bwrap', ['--version']).error ? { OMOI_SANDBOX_ISOLATION: 'off' } : {};
+const ISOLATION: Record<string, string> = spawnSync('bwrap', ['--version']).error
+  ? { OMOI_SANDBOX_ISOLATION: 'off' }
+  : {};
 
 interface ApiTask {
   id: string;
@@ -30,7 +33,7 @@ interface ApiTask {
   spec_task_id: string | null;
   branch: string | null;
   error: string | null;
-  result: Record<string, any> | null;
+  result: (DeliveryResult & Record<string, unknown>) | null;
   delivery?: {
     kind: string;
     merge: { branch: string; spec_task_id: string | null }[];
@@ -184,11 +187,7 @@ describe.each(databases)('delivery with evidence on %s', (database) => {
         tests: { passed: 1, failed: 0 },
       },
     });
-    expect(d.result?.merged.map((m: { branch: string }) => m.branch)).toEqual([
-      t.A!.branch,
-      t.B!.branch,
-      t.C!.branch,
-    ]);
+    expect(d.result?.merged?.map((m) => m.branch)).toEqual([t.A!.branch, t.B!.branch, t.C!.branch]);
     // Every commit past the spec branch names the task it was made for.
     const specBranch = `omoi/${run.ticket.ref}`;
     for (const [letter, task] of Object.entries(t))
@@ -256,10 +255,7 @@ describe.each(databases)('delivery with evidence on %s', (database) => {
     const t = run.byLetter(done.tasks);
     expect(t.C!.status, t.C!.error ?? '').toBe('completed');
     expect(git(run.remote, 'show', `${t.C!.branch}:shared.txt`)).toBe('from A and B');
-    expect(t.C!.result?.merged.map((m: { conflicts: string[] }) => m.conflicts)).toEqual([
-      [],
-      ['shared.txt'],
-    ]);
+    expect(t.C!.result?.merged?.map((m) => m.conflicts)).toEqual([[], ['shared.txt']]);
     for (const dep of ['A', 'B'])
       expect(() =>
         git(run.remote, 'merge-base', '--is-ancestor', t[dep]!.branch!, t.C!.branch!),
