@@ -37,10 +37,12 @@ async function reachable(q: Queryable, roots: string[]): Promise<GraphRow[]> {
 
 /** The implementation tasks of `rows` in dependency order (ties by spec task id), as merge sources. */
 function mergeOrder(rows: GraphRow[], exclude: string): MergeSource[] {
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const order = topologicalOrder(new Map(rows.map((r) => [r.id, r.depends_on])));
-  return order
-    .map((id) => byId.get(id)!)
+  // Keyed by spec task id first, so that ties (B and C after A) break by name, not by uuid.
+  const keyOf = new Map(rows.map((r) => [r.id, `${r.spec_task_id ?? '~'} ${r.id}`]));
+  const byKey = new Map(rows.map((r) => [keyOf.get(r.id)!, r]));
+  const edges = new Map(rows.map((r) => [keyOf.get(r.id)!, r.depends_on.flatMap((d) => keyOf.get(d) ?? [])]));
+  return topologicalOrder(edges)
+    .map((key) => byKey.get(key)!)
     .filter(
       (r) =>
         r.id !== exclude &&
