@@ -276,7 +276,7 @@ describe('the offline runtime', () => {
     root = await mkdtemp(join(tmpdir(), 'omoi-delivery-offline-'));
     server = await startOmoi({
       dataDir: join(root, 'data'),
-      env: { AGENT_RUNTIME: 'offline', OMOI_LEASE_MS: '5000' },
+      env: { AGENT_RUNTIME: 'offline', OMOI_LEASE_MS: '5000', ...ISOLATION },
     });
   }, 300_000);
   afterAll(async () => {
@@ -299,6 +299,8 @@ describe('the offline runtime', () => {
     const failed = await eventually(
       async () => {
         const d = await server.api<ApiTicket>('GET', `/tickets/${ticket.id}`);
+        const run = d.tasks.find((t) => !t.spec_task_id);
+        if (run?.status === 'failed') throw new Error(`the spec run failed: ${run.error}`);
         const tasks = d.tasks.filter((t) => t.spec_task_id);
         return tasks.some((t) => t.status === 'failed') &&
           tasks.every((t) => ['failed', 'blocked'].includes(t.status))
