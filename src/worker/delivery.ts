@@ -46,10 +46,10 @@ function briefOf(ctx: RunContext): DeliveryBrief {
 
 type Step<T> = ({ ok: true } & T) | { ok: false; error: string };
 
-/** Why a turn's end stops the run, or null when the run goes on (running out of turns does). */
+/** Why a turn's end stops the run (any failure, running out of turns included), or null. */
 function stopReason(result: TurnResult, signal: AbortSignal): string | null {
   if (signal.aborted || result.error === 'cancelled') return 'cancelled';
-  if (!result.ok && result.error !== 'max_turns') return `agent stopped: ${result.error ?? 'unknown reason'}`;
+  if (!result.ok) return `agent stopped: ${result.error ?? 'unknown reason'}`;
   return null;
 }
 
@@ -308,7 +308,6 @@ export async function deliver(ctx: RunContext): Promise<WorkerOutcome> {
       return ctx.fail(PLAN_ONLY_ERROR, { ...evidence, commit: null, plan_only: true });
     const stop = stopReason(result, ctx.signal);
     if (stop) return ctx.fail(stop, { ...evidence, commit: null });
-    if (!result.ok) ctx.log(`agent ended its turn with: ${result.error}`);
   }
 
   const verified = await verifyLoop(ctx, brief, trailers, base);
