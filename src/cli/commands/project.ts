@@ -81,7 +81,10 @@ export function register(program: Command): void {
       if (flags.username && !flags.tokenEnv) return usageError('--username goes with --token-env', USAGE);
       const verify = flags.verify?.trim();
       if (flags.verify !== undefined && (!verify || verify.length > 2000))
-        return usageError('--verify needs a command of 1 to 2000 characters, e.g. --verify "npm test"', USAGE);
+        return usageError(
+          '--verify needs a command of 1 to 2000 characters, e.g. --verify "npm test"',
+          USAGE,
+        );
       if (flags.tokenEnv) {
         const secret = process.env[flags.tokenEnv];
         if (!secret) return usageError(`the environment variable ${flags.tokenEnv} is not set`, USAGE);
