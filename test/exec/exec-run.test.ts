@@ -4,6 +4,7 @@
 // little (so overlaps show) and then write a file named after their spec task — a real change,
 // committed and pushed on each task's own branch. (The offline runtime cannot write code: its
 // implementation runs end "plan only", test/exec/delivery.test.ts.)
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,11 @@ import {
 import { DIAMOND, dagSpec, taskId } from './support/dag-spec.js';
 
 const databases = ['pglite', ...(process.env.OMOI_TEST_DATABASE_URL ? ['postgres'] : [])];
+
+/** Without bubblewrap on this machine the local sandbox refuses to run unisolated unless told. */
+const ISOLATION: Record<string, string> = spawnSync('bwrap', ['--version']).error
+  ? { OMOI_SANDBOX_ISOLATION: 'off' }
+  : {};
 
 interface ApiTask {
   id: string;
@@ -74,6 +80,7 @@ describe.each(databases)('approved spec executed in dependency order on %s', (da
         AGENT_RUNTIME: 'scripted',
         OMOI_TEST_RUNTIME_SCRIPT: script,
         OMOI_LEASE_MS: '5000',
+        ...ISOLATION,
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       },
     });
