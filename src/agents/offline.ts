@@ -5,11 +5,19 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
+import { stringify } from 'yaml';
+import type {
+  AgentBrief,
+  AgentEvent,
+  AgentRuntime,
+  AgentSession,
+  AgentSessionOptions,
+  TurnFeedback,
+} from './runtime.js';
 
 export const OFFLINE_LABEL = 'offline (no model)';
 
-/** The request as the worker phrases it: see `buildUserPrompt` in src/worker/prompt.ts. */
+/** The request: from the worker's structured brief, or read from a prompt by `parseRequest`. */
 export interface OfflineRequest {
   ticketRef: string | null;
   title: string;
@@ -24,7 +32,10 @@ const STOP_WORDS = new Set(
   ),
 );
 
-/** Reads `Ticket: TKT-007 — Title` and the `## Request` section out of the worker's prompt. */
+/**
+ * Reads `Ticket: TKT-007 — Title` and the `## Request` section out of a prompt: for callers that
+ * give no structured brief (the worker always gives one).
+ */
 export function parseRequest(prompt: string): OfflineRequest {
   const ticket = /^Ticket:\s*(TKT-[A-Z0-9-]+)\s*(?:[—-]\s*(.*))?$/m.exec(prompt);
   const task = /^Task:\s*(\S+)/m.exec(prompt);
@@ -113,13 +124,9 @@ function shortTitle(statement: string): string {
   return t.length > 70 ? `${t.slice(0, 67).trimEnd()}...` : t;
 }
 
-/** YAML-safe double-quoted scalar. */
-function q(value: string): string {
-  return JSON.stringify(value);
-}
-
-function list(values: string[]): string {
-  return `[${values.join(', ')}]`;
+/** A frontmatter block rendered by the YAML library (quoting is its business, not ours). */
+function frontmatter(fields: Record<string, unknown>): string[] {
+  return ['---', stringify(fields, { lineWidth: 0 }).trimEnd(), '---'];
 }
 
 export interface SpecFileDraft {
@@ -145,17 +152,17 @@ export function draftSpecSet(request: OfflineRequest, today: string): SpecFileDr
   const allItemIds = [...itemIds, errorItemId];
 
   const requirements = [
-    '---',
-    `id: ${reqDocId}`,
-    `title: ${q(`${title}: requirements`)}`,
-    `feature: ${feature}`,
-    'status: draft',
-    `created: ${q(today)}`,
-    `updated: ${q(today)}`,
-    'category: functional',
-    'priority: MEDIUM',
-    `design_ref: designs/${stem}.md`,
-    '---',
+    ...frontmatter({
+      id: reqDocId,
+      title: `${title}: requirements`,
+      feature,
+      status: 'draft',
+      created: today,
+      updated: today,
+      category: 'functional',
+      priority: 'MEDIUM',
+      design_ref: `designs/${stem}.md`,
+    }),
     '',
     `# ${title}: requirements`,
     '',
@@ -180,16 +187,16 @@ export function draftSpecSet(request: OfflineRequest, today: string): SpecFileDr
   ].join('\n');
 
   const design = [
-    '---',
-    `id: ${designId}`,
-    `title: ${q(`${title}: design`)}`,
-    `feature: ${feature}`,
-    'status: draft',
-    `created: ${q(today)}`,
-    `updated: ${q(today)}`,
-    `requirements: ${list([reqDocId])}`,
-    `components: ${list([`${stem}-core`, `${stem}-interface`])}`,
-    '---',
+    ...frontmatter({
+      id: designId,
+      title: `${title}: design`,
+      feature,
+      status: 'draft',
+      created: today,
+      updated: today,
+      requirements: [reqDocId],
+      components: [`${stem}-core`, `${stem}-interface`],
+    }),
     '',
     `# ${title}: design`,
     '',
@@ -257,19 +264,19 @@ export function draftSpecSet(request: OfflineRequest, today: string): SpecFileDr
   );
 
   const ticket = [
-    '---',
-    `id: ${ticketId}`,
-    `title: ${q(title)}`,
-    'status: backlog',
-    'priority: MEDIUM',
-    'estimate: M',
-    `created: ${q(today)}`,
-    `updated: ${q(today)}`,
-    `feature: ${feature}`,
-    `design_ref: designs/${stem}.md`,
-    `requirements: ${list(allItemIds)}`,
-    `tasks: ${list(taskIds)}`,
-    '---',
+    ...frontmatter({
+      id: ticketId,
+      title,
+      status: 'backlog',
+      priority: 'MEDIUM',
+      estimate: 'M',
+      created: today,
+      updated: today,
+      feature,
+      design_ref: `designs/${stem}.md`,
+      requirements: allItemIds,
+      tasks: taskIds,
+    }),
     '',
     `# ${title}`,
     '',
@@ -287,20 +294,18 @@ export function draftSpecSet(request: OfflineRequest, today: string): SpecFileDr
   const tasks = drafts.map<SpecFileDraft>((d, i) => ({
     path: `.omoi_os/tasks/${taskIds[i]}.md`,
     content: [
-      '---',
-      `id: ${taskIds[i]}`,
-      `title: ${q(d.title)}`,
-      'status: pending',
-      `parent_ticket: ${ticketId}`,
-      'estimate: S',
-      `created: ${q(today)}`,
-      `updated: ${q(today)}`,
-      `type: ${d.type}`,
-      `requirements: ${list(d.requirements)}`,
-      'dependencies:',
-      `  depends_on: ${list(d.dependsOn.map((j) => taskIds[j]!))}`,
-      `  blocks: ${list(blocks[i]!)}`,
-      '---',
+      ...frontmatter({
+        id: taskIds[i],
+        title: d.title,
+        status: 'pending',
+        parent_ticket: ticketId,
+        estimate: 'S',
+        created: today,
+        updated: today,
+        type: d.type,
+        requirements: d.requirements,
+        dependencies: { depends_on: d.dependsOn.map((j) => taskIds[j]!), blocks: blocks[i]! },
+      }),
       '',
       `# ${d.title}`,
       '',
@@ -335,13 +340,35 @@ function today(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
+/** The request of a structured brief (the worker's), in the drafting functions' terms. */
+function fromBrief(brief: AgentBrief): OfflineRequest {
+  const description = brief.request.trim();
+  return {
+    ticketRef: brief.ticketRef,
+    title: brief.title.trim() || firstSentence(description) || 'Requested feature',
+    description,
+    taskId: brief.specTaskId ?? brief.taskId,
+  };
+}
+
+/** The files a feedback turn names: the validation issues' paths (errors), else the prompt's. */
+function namedPaths(prompt: string, feedback: TurnFeedback | undefined): string[] {
+  if (feedback?.kind !== 'validation') return pathsInFeedback(prompt);
+  return [...new Set(feedback.issues.filter((i) => i.level === 'error').map((i) => i.path))];
+}
+
 class OfflineSession implements AgentSession {
   private request: OfflineRequest | null = null;
   private turns = 0;
 
   constructor(private readonly options: AgentSessionOptions) {}
 
-  async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
+  /** The brief the worker gave, else (callers without one) the request read from the prompt. */
+  private requestOf(prompt: string): OfflineRequest {
+    return this.options.brief ? fromBrief(this.options.brief) : parseRequest(prompt);
+  }
+
+  async *send(prompt: string, signal?: AbortSignal, feedback?: TurnFeedback): AsyncIterable<AgentEvent> {
     this.turns += 1;
     if (signal?.aborted) {
       yield { type: 'result', ok: false, error: 'cancelled', turns: this.turns };
@@ -349,15 +376,15 @@ class OfflineSession implements AgentSession {
     }
     try {
       if (this.options.mode === 'implementation') {
-        yield* this.plan(prompt);
+        yield* this.plan(this.requestOf(prompt));
       } else if (this.request === null) {
-        this.request = parseRequest(prompt);
+        this.request = this.requestOf(prompt);
         yield { type: 'message', text: `${OFFLINE_LABEL}: drafting a spec set by rule from the request.` };
         yield* this.write(draftSpecSet(this.request, today()));
       } else {
         // Feedback: rewrite every file of ours that the report names. Files we did not write are
         // left alone and said so, since rewriting someone else's spec would lose their content.
-        const named = pathsInFeedback(prompt);
+        const named = namedPaths(prompt, feedback);
         const drafts = draftSpecSet(this.request, today());
         const ours = drafts.filter((d) => named.includes(d.path));
         const foreign = named.filter((p) => !drafts.some((d) => d.path === p));
@@ -389,8 +416,8 @@ class OfflineSession implements AgentSession {
     }
   }
 
-  private async *plan(prompt: string): AsyncIterable<AgentEvent> {
-    const request = parseRequest(prompt);
+  /** Implementation without a model: the plan, in the workspace and as a message; never code. */
+  private async *plan(request: OfflineRequest): AsyncIterable<AgentEvent> {
     const path = 'OMOI_PLAN.md';
     const content = [
       `# Plan${request.taskId ? ` for ${request.taskId}` : ''}: ${request.title}`,
@@ -429,6 +456,7 @@ export function createOfflineRuntime(): AgentRuntime {
   return {
     name: 'offline',
     label: OFFLINE_LABEL,
+    writesCode: false,
     start: (options) => new OfflineSession(options),
   };
 }

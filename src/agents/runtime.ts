@@ -15,6 +15,8 @@ export interface AgentRuntime {
   readonly name: string;
   /** What people see in events and the UI, for example `offline (no model)`. */
   readonly label: string;
+  /** False for a runtime that cannot change code (offline): its implementation runs end plan-only. */
+  readonly writesCode?: boolean;
   /** Opens a conversation. Nothing runs until the first `send`. */
   start(options: AgentSessionOptions): AgentSession;
 }
@@ -30,15 +32,40 @@ export interface AgentSessionOptions {
   mode: 'exploration' | 'implementation';
   /** Model name where the runtime has one (OMOI_MODEL). */
   model?: string;
+  /** The request as data, for runtimes that read it rather than the prompt (the offline runtime). */
+  brief?: AgentBrief;
 }
+
+/** The task a session works on, as the worker knows it: the prompt's content without its wording. */
+export interface AgentBrief {
+  taskId: string;
+  ticketRef: string | null;
+  title: string;
+  /** The ticket's request (spec runs) or the spec task's context (implementation runs). */
+  request: string;
+  specTaskId?: string | null;
+}
+
+/**
+ * Why a later turn is sent, as data beside its prompt: the validation issues to repair, the files of
+ * a merge conflict to resolve, or the verify command's failing output.
+ */
+export type TurnFeedback =
+  | {
+      kind: 'validation';
+      issues: { path: string; line: number | null; code: string; message: string; level: string }[];
+    }
+  | { kind: 'conflict'; branch: string; files: string[] }
+  | { kind: 'verify'; command: string; exit_code: number | null; output_tail: string };
 
 export interface AgentSession {
   /**
    * Sends one user turn and streams what the agent does until it stops, ending with exactly one
    * `result` event. Never throws for model or tool failures: they end as `result` with `ok: false`.
+   * `feedback` says, as data, what the prompt asks (runtimes with a model read the prompt).
    * Aborting `signal` stops the agent and ends the stream with `result` `{ ok: false, error: 'cancelled' }`.
    */
-  send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent>;
+  send(prompt: string, signal?: AbortSignal, feedback?: TurnFeedback): AsyncIterable<AgentEvent>;
   /** Frees whatever the session holds (child processes, sockets). Safe to call twice. */
   close(): Promise<void>;
 }

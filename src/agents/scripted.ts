@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AppError } from '../base/errors.js';
 import type { RuntimeEnv } from '../contracts/runtime-env.js';
 import { createOfflineRuntime } from './offline.js';
-import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
+import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions, TurnFeedback } from './runtime.js';
 
 const turnSchema = z.object({
   /** Delegate this turn to the offline runtime (its first send drafts, later ones repair). */
@@ -26,6 +26,8 @@ const turnSchema = z.object({
   mode: z.enum(['exploration', 'implementation']).optional(),
   /** Only for sessions whose first prompt contains this text (for example a spec task id). */
   match: z.string().optional(),
+  /** The turn fails unless its prompt contains this text (proves what reached the agent). */
+  expect: z.string().optional(),
 });
 const scriptSchema = z.object({ turns: z.array(turnSchema).min(1) });
 export type RuntimeScript = z.infer<typeof scriptSchema>;
@@ -49,7 +51,15 @@ class ScriptedSession implements AgentSession {
     this.offline = createOfflineRuntime().start(options);
   }
 
-  async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
+  /** `{{spec_task_id}}` and `{{task_id}}` in paths and contents become the brief's ids, so one script writes per task. */
+  private fill(text: string): string {
+    const brief = this.options.brief;
+    return text
+      .replaceAll('{{spec_task_id}}', brief?.specTaskId ?? brief?.taskId ?? 'task')
+      .replaceAll('{{task_id}}', brief?.taskId ?? 'task');
+  }
+
+  async *send(prompt: string, signal?: AbortSignal, feedback?: TurnFeedback): AsyncIterable<AgentEvent> {
     // After the last scripted turn, the last turn repeats.
     this.turns ??= this.script.turns.filter(
       (t) => (!t.mode || t.mode === this.options.mode) && (!t.match || prompt.includes(t.match)),
@@ -58,6 +68,15 @@ class ScriptedSession implements AgentSession {
       fail: 'no scripted turn matches',
     };
     this.turn += 1;
+    if (step.expect && !prompt.includes(step.expect)) {
+      yield {
+        type: 'result',
+        ok: false,
+        error: `the prompt lacks ${JSON.stringify(step.expect)}`,
+        turns: this.turn,
+      };
+      return;
+    }
     if (step.message) yield { type: 'message', text: step.message };
     if (step.sleepMs) {
       yield { type: 'message', text: `scripted: sleeping ${step.sleepMs} ms` };
@@ -73,18 +92,20 @@ class ScriptedSession implements AgentSession {
         return;
       }
     }
-    for (const path of step.remove ?? []) {
+    for (const raw of step.remove ?? []) {
+      const path = this.fill(raw);
       await rm(inside(this.options.workspace, path), { force: true });
       yield { type: 'tool_use', name: 'remove_file', input: { path } };
     }
-    for (const [path, content] of Object.entries(step.write ?? {})) {
+    for (const [raw, content] of Object.entries(step.write ?? {})) {
+      const path = this.fill(raw);
       const target = inside(this.options.workspace, path);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, content);
+      await writeFile(target, this.fill(content));
       yield { type: 'tool_use', name: 'write_file', input: { path } };
     }
     if (step.offline) {
-      for await (const event of this.offline.send(prompt, signal)) {
+      for await (const event of this.offline.send(prompt, signal, feedback)) {
         if (event.type !== 'result') yield event;
       }
     }

@@ -1,6 +1,12 @@
 // How a worker tells the orchestrator how its run ended: one line on stdout, the last it prints,
 // `::omoi-result:: {json}`. Events say what happened on the way; this line carries the result
 // (branch, commit, usage) or the reason for a failure, even when the API could not be reached.
+// An implementation or integration run's outcome is its DeliveryResult (src/contracts/delivery.ts),
+// on failure too: a failed verification still carries its evidence.
+import type { DeliveryResult } from './delivery.js';
+
+/** The delivery evidence fields, beside `ok`, `branch`, `commit` and `error`. */
+export type DeliveryEvidence = Omit<DeliveryResult, 'ok' | 'branch' | 'commit'>;
 
 /** What the agent spent over all its turns, when its runtime reports it. */
 export interface WorkerSpend {
@@ -9,14 +15,14 @@ export interface WorkerSpend {
 }
 
 export type WorkerOutcome = (
-  | {
+  | ({
       ok: true;
       branch: string;
       commit: string | null;
       attempts?: number;
       synced?: { created: number; updated: number; unchanged: number };
-    }
-  | { ok: false; error: string }
+    } & DeliveryEvidence)
+  | ({ ok: false; error: string; branch?: string; commit?: string | null } & DeliveryEvidence)
 ) &
   WorkerSpend;
 

@@ -136,37 +136,125 @@ export async function cloneAndCheckout(options: {
   }
 }
 
+/** `-c` options that make every commit the worker's, unsigned. */
+const AS_WORKER = [
+  '-c',
+  `user.name=${WORKER_AUTHOR.name}`,
+  '-c',
+  `user.email=${WORKER_AUTHOR.email}`,
+  '-c',
+  'commit.gpgsign=false',
+];
+
+/** `-m` arguments: the message, then the trailers as the last paragraph (where git reads trailers). */
+function messageArgs(message: string, trailers?: string): string[] {
+  return ['-m', message, ...(trailers ? ['-m', trailers] : [])];
+}
+
 /**
  * Stages `paths` (all changes when empty), commits them with the worker's fixed author when
- * anything changed, and returns the commit at HEAD (null on an empty orphan branch).
+ * anything changed (or when a merge is being concluded), and returns the commit at HEAD (null on an
+ * empty orphan branch). `trailers` (`Omoi-Task: …` lines) end the message.
  */
-export async function commitAll(options: GitOptions & { message: string; paths?: string[] }): Promise<{
+export async function commitAll(
+  options: GitOptions & { message: string; paths?: string[]; trailers?: string },
+): Promise<{
   commit: string | null;
   committed: boolean;
 }> {
   const paths = options.paths && options.paths.length > 0 ? options.paths : ['.'];
   await git(['add', '-A', '--', ...paths], options);
   const staged = await git(['diff', '--cached', '--name-only'], options);
-  if (staged !== '') {
+  const merging = await hasRef('MERGE_HEAD', options);
+  if (staged !== '' || merging) {
     await git(
-      [
-        '-c',
-        `user.name=${WORKER_AUTHOR.name}`,
-        '-c',
-        `user.email=${WORKER_AUTHOR.email}`,
-        '-c',
-        'commit.gpgsign=false',
-        'commit',
-        '--quiet',
-        '--no-verify',
-        '-m',
-        options.message,
-      ],
+      [...AS_WORKER, 'commit', '--quiet', '--no-verify', ...messageArgs(options.message, options.trailers)],
       options,
     );
   }
   const commit = await git(['rev-parse', '--verify', '--quiet', 'HEAD'], options).catch(() => null);
-  return { commit: commit || null, committed: staged !== '' };
+  return { commit: commit || null, committed: staged !== '' || merging };
+}
+
+/** The commit at HEAD, or null on an empty orphan branch. */
+export async function headCommit(cwd: string): Promise<string | null> {
+  return (await git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd }).catch(() => '')) || null;
+}
+
+/** Fetches `branch` from origin; returns its commit. */
+export async function fetchBranch(options: GitOptions & { branch: string }): Promise<string> {
+  await git(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      'origin',
+      `+refs/heads/${options.branch}:refs/remotes/origin/${options.branch}`,
+    ],
+    options,
+  );
+  return git(['rev-parse', `refs/remotes/origin/${options.branch}^{commit}`], options);
+}
+
+export type MergeOutcome = { ok: true; commit: string } | { ok: false; conflicts: string[] };
+
+/**
+ * Merges `ref` into HEAD with a merge commit (`--no-ff`) whose message ends with `trailers`. On a
+ * conflict the merge is left in progress (for the agent to resolve) and the conflicting files are
+ * returned; any other failure throws.
+ */
+export async function mergeRef(
+  options: GitOptions & { ref: string; message: string; trailers?: string },
+): Promise<MergeOutcome> {
+  try {
+    await git(
+      [
+        ...AS_WORKER,
+        'merge',
+        '--no-ff',
+        '--no-edit',
+        ...messageArgs(options.message, options.trailers),
+        options.ref,
+      ],
+      options,
+    );
+  } catch (error) {
+    const conflicts = await unmergedPaths(options.cwd);
+    if (conflicts.length === 0) throw error;
+    return { ok: false, conflicts };
+  }
+  return { ok: true, commit: await git(['rev-parse', 'HEAD'], options) };
+}
+
+/** Files git still marks as unmerged. */
+export async function unmergedPaths(cwd: string): Promise<string[]> {
+  const out = await git(['diff', '--name-only', '--diff-filter=U'], { cwd }).catch(() => '');
+  return out.split('\n').filter(Boolean);
+}
+
+/** Conflict markers as git writes them, at the start of a line. */
+const MARKER = /^(<{7} |={7}$|>{7} )/m;
+
+/** Whether `text` still holds a conflict marker. */
+export function hasConflictMarkers(text: string): boolean {
+  return MARKER.test(text);
+}
+
+/** What a run changed between two commits. */
+export async function changeStats(
+  cwd: string,
+  base: string | null,
+  head: string,
+): Promise<{ files: number; insertions: number; deletions: number }> {
+  // An empty repository has no base: everything in head is new.
+  const args = base ? ['diff', '--shortstat', base, head] : ['show', '--shortstat', '--format=', head];
+  const out = await git(args, { cwd });
+  const number = (pattern: RegExp) => Number(pattern.exec(out)?.[1] ?? 0);
+  return {
+    files: number(/(\d+) files? changed/),
+    insertions: number(/(\d+) insertions?\(\+\)/),
+    deletions: number(/(\d+) deletions?\(-\)/),
+  };
 }
 
 /** Pushes HEAD to `branch` on origin. */

@@ -10,7 +10,9 @@ import type { SpecFile } from '../spec-format/types.js';
  * contract, not a second definition, so unit tests can hand the worker just these fields.
  */
 export type WorkerTask = Pick<TaskDetail, 'id' | 'title' | 'description' | 'project_id' | 'ticket_id'> &
-  Partial<Pick<TaskDetail, 'execution_mode' | 'spec_task_id' | 'execution_config'>> & {
+  Partial<
+    Pick<TaskDetail, 'execution_mode' | 'spec_task_id' | 'execution_config' | 'task_type' | 'delivery'>
+  > & {
     ticket?: (Pick<Ticket, 'id' | 'ref' | 'title' | 'description'> & Partial<Ticket>) | null;
     project?: Partial<TaskDetail['project']> | null;
   };

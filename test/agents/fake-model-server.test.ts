@@ -117,3 +117,40 @@ describe('fake model server', () => {
     expect(JSON.stringify(server.requests)).not.toContain('sk-secret');
   });
 });
+
+describe('fake model server, turns per task', () => {
+  it('gives a conversation the turns that match it and fills in its spec task id', async () => {
+    const server = await startFakeModelServer({
+      turns: [
+        { match: 'Spec task: TSK-B', text: 'for B' },
+        { toolCalls: [{ name: 'write_file', input: { path: 'step-{{spec_task_id}}.txt', content: 'x' } }] },
+      ],
+    });
+    try {
+      const ask = async (prompt: string) => {
+        const response = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: prompt }] }),
+        });
+        return (await response.json()) as {
+          choices: {
+            message: { content: string | null; tool_calls?: { function: { arguments: string } }[] };
+          }[];
+        };
+      };
+      // A's conversation skips B's turn and takes the next one, with its own id filled in.
+      const a = await ask('Task: 1\nSpec task: TSK-A\n\nDo A.');
+      expect(JSON.parse(a.choices[0]!.message.tool_calls![0]!.function.arguments)).toEqual({
+        path: 'step-TSK-A.txt',
+        content: 'x',
+      });
+      const b = await ask('Task: 2\nSpec task: TSK-B\n\nDo B.');
+      expect(b.choices[0]!.message.content).toBe('for B');
+      expect(server.turnsPlayed()).toBe(2);
+      expect(server.modelRequests().map((r) => r.turn)).toEqual([1, 0]);
+    } finally {
+      await server.close();
+    }
+  });
+});

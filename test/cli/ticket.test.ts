@@ -1,6 +1,7 @@
 // `omoi ticket list|show|approve|cancel|retry` and `create --wait`, the built binary against a real
 // `omoi start` (offline runtime, a temporary bare repository as the project's remote): refs and ids,
-// JSON and text, exit codes 0 (done), 1 (refused by the server) and 2 (usage).
+// JSON and text, exit codes 0 (done), 1 (refused by the server) and 2 (usage). The offline runtime's
+// implementation runs end "plan only", so an approved ticket ends blocked, never done.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,14 +160,21 @@ describe('omoi ticket, with runs (offline runtime)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, ticket: { id: ticketId } });
 
-    // the runs go through to done; then there is nothing to cancel (exit 1, saying why)
-    await eventually(
+    // The offline runtime cannot write code: its runs end "plan only" and the ticket is not done
+    // (issue 13). Once they have settled there is nothing to cancel (exit 1, saying why).
+    const settled = await eventually(
       async () => {
         const r = JSON.parse((await cli(omoi, ['ticket', 'show', 'TKT-001', '--json'])).stdout);
-        return r.status === 'done' ? r : undefined;
+        const live = r.tasks.some((t: { status: string }) =>
+          ['pending', 'claimed', 'running'].includes(t.status),
+        );
+        return r.status === 'blocked' && !live ? r : undefined;
       },
-      'TKT-001 to be done',
+      'TKT-001 to settle as blocked',
       240_000,
+    );
+    expect(settled.tasks.map((t: { error: string | null }) => t.error)).toContain(
+      'plan only (no model): the offline runtime cannot write code',
     );
     const nothing = await cli(omoi, ['ticket', 'cancel', 'TKT-001']);
     expect(nothing.code).toBe(1);

@@ -108,10 +108,19 @@ describe.each(databases)(
         expect(git(remote, 'show', `${branch}:src/step-${letter.toLowerCase()}.txt`)).toBe(
           `step ${letter} done`,
         );
-        expect(git(remote, 'log', '-1', '--format=%an|%P|%s', branch)).toBe(
-          `Omoi Worker|${specHead}|feat: ${taskId('MOD', letter)}: Step ${letter}`,
+        expect(git(remote, 'log', '-1', '--format=%an|%s', branch)).toBe(
+          `Omoi Worker|feat: ${taskId('MOD', letter)}: Step ${letter}`,
         );
+        // Stacked (issue 13): the spec branch and every dependency's branch are in its history.
+        for (const base of [
+          `omoi/${ticket.ref}`,
+          ...CHAIN[letter]!.map((d) => `omoi/${ticket.ref}-${taskId('MOD', d)}`),
+        ])
+          expect(() => git(remote, 'merge-base', '--is-ancestor', base, branch)).not.toThrow();
       }
+      expect(git(remote, 'log', '-1', '--format=%P', `omoi/${ticket.ref}-${taskId('MOD', 'A')}`)).toBe(
+        specHead,
+      );
 
       // What the model was sent for task B: its own spec file, its ticket, the requirement, the design.
       const forB = model

@@ -50,6 +50,21 @@ export interface ScriptTurn {
   usage?: { inputTokens: number; outputTokens: number };
   /** Answer this turn with a failure instead. */
   fault?: ScriptFault;
+  /**
+   * Only for a conversation whose text contains this (for example `Spec task: TSK-X-002`), so tasks
+   * running at once each get their own turns; turns without it go to whoever asks next.
+   */
+  match?: string;
+}
+
+/**
+ * `{{spec_task_id}}` in a turn's text and tool input becomes the conversation's spec task id (its
+ * `Spec task: …` line), so one script writes code per task.
+ */
+function fillTurn(turn: ScriptTurn, conversation: string): ScriptTurn {
+  const specTask = /^Spec task: (\S+)/m.exec(conversation)?.[1];
+  if (!specTask) return turn;
+  return JSON.parse(JSON.stringify(turn).replaceAll('{{spec_task_id}}', specTask)) as ScriptTurn;
 }
 
 export interface RecordedRequest {
@@ -107,6 +122,7 @@ function defaultIsConversation(request: RecordedRequest): boolean {
 export async function startFakeModelServer(options: FakeModelServerOptions): Promise<FakeModelServer> {
   const requests: RecordedRequest[] = [];
   const script = [...options.turns];
+  const played = new Set<number>();
   let next = 0;
   const isConversation = options.isConversation ?? defaultIsConversation;
   const fallback = options.fallback ?? { text: 'Nothing more to do.' };
@@ -167,10 +183,21 @@ export async function startFakeModelServer(options: FakeModelServerOptions): Pro
     return options.knownModels !== undefined && model !== undefined && !options.knownModels.includes(model);
   }
 
+  /** The first turn not played yet that this conversation may take (see `ScriptTurn.match`). */
   function takeTurn(request: RecordedRequest): ScriptTurn {
-    const index = next++;
+    const conversation = conversationTextOf(request);
+    const index = script.findIndex(
+      (turn, i) => !played.has(i) && (!turn.match || conversation.includes(turn.match)),
+    );
+    next += 1;
+    // Past the script: the fallback, still counted as a model request (numbered after the script).
+    if (index < 0) {
+      request.turn = script.length + next - 1;
+      return fallback;
+    }
+    played.add(index);
     request.turn = index;
-    return script[index] ?? fallback;
+    return fillTurn(script[index]!, conversation);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -180,7 +207,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions): Pro
     url: `http://127.0.0.1:${port}`,
     requests,
     modelRequests: () => requests.filter((r) => r.turn !== undefined),
-    turnsPlayed: () => Math.min(next, script.length),
+    turnsPlayed: () => played.size,
     addTurns: (turns) => {
       script.push(...turns);
     },

@@ -13,6 +13,7 @@ import {
   TaskQuery,
 } from '../../contracts/api.js';
 import { type AppendEvent, isWorkerEventType, WORKER_EVENT_TYPES } from '../../contracts/events.js';
+import { deliveryBrief } from '../../core/delivery.js';
 import type { App, AppDeps } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
@@ -98,6 +99,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         services.projects.get(task.project_id),
       ]);
       const { id, name, repo_url, default_branch } = project;
+      const delivery = await deliveryBrief(services.db, task, project.settings?.verify_command ?? null);
       // A sandbox knows its repository only as the git broker (REPO_URL): never the remote's address.
       const worker = c.get('principal').kind === 'worker';
       return c.json(
@@ -105,6 +107,7 @@ export function registerTasks(app: App, { services }: AppDeps): void {
           ...task,
           ticket,
           project: { id, name, ...(worker ? {} : { repo_url }), default_branch },
+          delivery,
         },
         200,
       );

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { printJson, usageError } from '../output.js';
 
 const USAGE =
-  'omoi project add <path-or-git-url> [--name N] [--branch B] [--token-env VAR [--username U] | --ssh-key FILE [--known-hosts FILE]] [--json]';
+  'omoi project add <path-or-git-url> [--name N] [--branch B] [--verify "CMD"] [--token-env VAR [--username U] | --ssh-key FILE [--known-hosts FILE]] [--json]';
 
 /** A git URL (scheme://… or user@host:path) rather than a local path. */
 export function isGitUrl(value: string): boolean {
@@ -28,6 +28,7 @@ interface AddFlags {
   username?: string;
   sshKey?: string;
   knownHosts?: string;
+  verify?: string;
   json?: boolean;
 }
 
@@ -53,6 +54,10 @@ export function register(program: Command): void {
       '--known-hosts <file>',
       'known_hosts lines for the ssh remote (then its host key is checked strictly)',
     )
+    .option(
+      '--verify <command>',
+      'the command that verifies every implementation run (default: detected from the repository)',
+    )
     .option('--json', 'print the project as JSON')
     .action(async (location: string, flags: AddFlags) => {
       const { existsSync, readFileSync } = await import('node:fs');
@@ -74,6 +79,12 @@ export function register(program: Command): void {
       if (flags.tokenEnv && flags.sshKey) return usageError('give --token-env or --ssh-key, not both', USAGE);
       if (flags.knownHosts && !flags.sshKey) return usageError('--known-hosts goes with --ssh-key', USAGE);
       if (flags.username && !flags.tokenEnv) return usageError('--username goes with --token-env', USAGE);
+      const verify = flags.verify?.trim();
+      if (flags.verify !== undefined && (!verify || verify.length > 2000))
+        return usageError(
+          '--verify needs a command of 1 to 2000 characters, e.g. --verify "npm test"',
+          USAGE,
+        );
       if (flags.tokenEnv) {
         const secret = process.env[flags.tokenEnv];
         if (!secret) return usageError(`the environment variable ${flags.tokenEnv} is not set`, USAGE);
@@ -125,11 +136,13 @@ export function register(program: Command): void {
         repo_url: string;
         default_branch: string;
         credential?: { kind: string; username?: string } | null;
+        settings?: { verify_command?: string };
       }>('/projects', {
         name: flags.name ?? repoName(location),
         repo_url: repoUrl,
         ...(branch ? { default_branch: branch } : {}),
         ...(credential ? { credential } : {}),
+        ...(verify ? { settings: { verify_command: verify } } : {}),
       });
       if (flags.json) printJson(created);
       else
@@ -138,6 +151,7 @@ export function register(program: Command): void {
             (created.credential
               ? `  credential ${created.credential.kind}${created.credential.username ? ` (${created.credential.username})` : ''}, stored sealed on the server\n`
               : '') +
+            `  verify ${created.settings?.verify_command ?? '(detected from the repository at each run)'}\n` +
             `  next: omoi ticket create "<what to build>" --project ${created.name}\n`,
         );
     });
