@@ -157,7 +157,9 @@ function measure(label, args, cwd) {
 function measureInterleaved(sides, cwd) {
   for (const [, args] of sides) time(args, cwd); // warm-up (file cache, Node's compile cache)
   const runs = sides.map(() => []);
-  for (let i = 0; i < RUNS; i++) sides.forEach(([, args], k) => runs[k].push(time(args, cwd)));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, [, args]] of sides.entries()) runs[k].push(time(args, cwd));
+  }
   return sides.map(([label], k) => ({
     label,
     ms: median(runs[k].map((r) => r.ms)),
