@@ -95,6 +95,7 @@ export const GOALS = [
   {
     what: 'scale-out: 1, 2, 4 `omoi start --no-web` on one PostgreSQL',
     bench: 'run-scale',
+    missing: 'no benchmark yet (bench/run-scale.bench.js)',
     goal: '≥ 0.8 of linear per added process',
     show: () => '',
     holds: () => false,
@@ -108,7 +109,7 @@ export const GOALS = [
 export function table(results, every = true) {
   const rows = GOALS.filter((g) => every || results.has(g.bench)).map((g) => {
     const m = results.get(g.bench);
-    if (m === undefined) return [g.what, 'not run', g.goal, '–'];
+    if (m === undefined) return [g.what, g.missing ?? 'not run', g.goal, '–'];
     if (m instanceof Error) return [g.what, `failed: ${m.message.split('\n')[0]}`, g.goal, 'no'];
     return [g.what, g.show(m), g.goal, g.holds(m) ? 'yes' : 'no'];
   });
