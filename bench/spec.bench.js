@@ -25,7 +25,7 @@ const list = (name, ids, indent = '') =>
     : `${indent}${name}:\n${ids.map((id) => `${indent}  - ${id}\n`).join('')}`;
 
 /** Writes the tree; returns the folder holding `.omoi_os/`. */
-function generate() {
+export function generate() {
   const root = mkdtempSync(join(tmpdir(), 'omoi-bench-spec-'));
   const spec = join(root, '.omoi_os');
   for (const d of ['requirements', 'designs', 'tickets', 'tasks'])
