@@ -2,7 +2,7 @@
 // folder until /health answers, and its resident memory once idle, next to a bare Node HTTP server
 // (`node -e` with http.createServer) measured the same way in the same run. The data folder is
 // created once first; that first creation (initdb inside PGlite: seconds) is printed separately and
-// is not part of the median. The orchestrator runs as in a normal start (no tasks are pending).
+// is not part of the median. Each run starts the bare server and then omoi (interleaved). The orchestrator runs as in a normal start (no tasks are pending).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,17 +50,24 @@ async function stop(child) {
   await exited;
 }
 
-async function series(args, path) {
-  const times = [];
-  const rss = [];
+/** One start of `args`: time to the first 200 and the resident memory once idle. */
+async function once(args, path) {
+  const { child, ms } = await launch(args, path);
+  await new Promise((r) => setTimeout(r, 2000));
+  const rss = rssMb(child.pid);
+  await stop(child);
+  return { ms, rss };
+}
+
+/** Each run starts both, one after the other, so a neighbour's load falls on both alike. */
+async function interleaved(a, b) {
+  const runs = { a: [], b: [] };
   for (let i = 0; i < RUNS; i++) {
-    const { child, ms } = await launch(args, path);
-    times.push(ms);
-    await new Promise((r) => setTimeout(r, 2000));
-    rss.push(rssMb(child.pid));
-    await stop(child);
+    runs.a.push(await once(...a));
+    runs.b.push(await once(...b));
   }
-  return { ms: median(times), rss: median(rss) };
+  const summary = (list) => ({ ms: median(list.map((r) => r.ms)), rss: median(list.map((r) => r.rss)) });
+  return [summary(runs.a), summary(runs.b)];
 }
 
 export default async function () {
@@ -69,14 +76,16 @@ export default async function () {
   try {
     const first = await launch(omoi, '/health');
     await stop(first.child);
-    const bare = await series(
+    const [bare, started] = await interleaved(
       [
-        '-e',
-        "const s=require('http').createServer((q,r)=>r.end('ok')).listen(0,'127.0.0.1',()=>console.log(JSON.stringify({port:s.address().port})))",
+        [
+          '-e',
+          "const s=require('http').createServer((q,r)=>r.end('ok')).listen(0,'127.0.0.1',()=>console.log(JSON.stringify({port:s.address().port})))",
+        ],
+        '/',
       ],
-      '/',
+      [omoi, '/health'],
     );
-    const started = await series(omoi, '/health');
     const fmt = (n) => n.toFixed(0);
     console.log(`first start (creates the PGlite data folder): ${fmt(first.ms)} ms (not in the median)`);
     console.log(`median of ${RUNS}, until the first 200:`);
@@ -89,6 +98,15 @@ export default async function () {
     console.log(
       `  ratio omoi / bare: start ${(started.ms / bare.ms).toFixed(1)}x, memory ${(started.rss / bare.rss).toFixed(1)}x`,
     );
+    return {
+      startMs: started.ms,
+      bareMs: bare.ms,
+      startRatio: started.ms / bare.ms,
+      rssMb: started.rss,
+      bareRssMb: bare.rss,
+      rssRatio: started.rss / bare.rss,
+      firstMs: first.ms,
+    };
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

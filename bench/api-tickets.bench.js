@@ -108,4 +108,5 @@ export default async function () {
       `  PostgreSQL / PGlite: sequential ${(results.postgres.sequential / results.pglite.sequential).toFixed(2)}x, ` +
         `concurrent ${(results.postgres.concurrent / results.pglite.concurrent).toFixed(2)}x`,
     );
+  return { pglite: results.pglite.concurrent, postgres: results.postgres?.concurrent };
 }

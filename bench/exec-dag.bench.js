@@ -257,4 +257,9 @@ export default async function () {
   console.log(
     `ticket ended ${run.ticketStatus}; omoi vs ideal baseline: ${(omoiRatio / idealRatio).toFixed(2)}x`,
   );
+  return {
+    ratio: omoiRatio,
+    idealRatio,
+    database: process.env.OMOI_BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite',
+  };
 }

@@ -2,6 +2,7 @@
 // provider's "worker process started" line), p50 and p95 over 50 spec_driven tickets run one after
 // another at random moments, with NOTIFY wake-up and, in the same run, with NOTIFY turned off (polling only, every
 // OMOI_POLL_MS = 1000 ms).
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { followProject, makeRemote, quantile, startOmoi } from './run-helpers.js';
 
@@ -14,6 +15,7 @@ async function measure(tmp, remote, name, env) {
     const events = await followProject(server.url, project.id);
     const latencies = [];
     const claims = [];
+    const bare = [];
     for (let i = 0; i < TICKETS; i += 1) {
       // Tickets arrive at random moments, not in step with the orchestrator's poll.
       await new Promise((r) => setTimeout(r, Math.random() * 1000));
@@ -33,9 +35,13 @@ async function measure(tmp, remote, name, env) {
       await events.waitFor(
         (e) => e.task_id === task.id && (e.type === 'task.completed' || e.type === 'task.failed'),
       );
+      // Outside the product, interleaved: what starting any Node process costs here right now.
+      const spawned = performance.now();
+      spawnSync(process.execPath, ['-e', '']);
+      bare.push(performance.now() - spawned);
     }
     events.close();
-    return { latencies, claims };
+    return { latencies, claims, bare };
   } finally {
     await server.stop();
   }
@@ -60,6 +66,12 @@ export default async function () {
     console.log(row('NOTIFY wake-up', notify.claims));
     console.log(row('polling only (OMOI_POLL_MS=1000)', polling.claims));
     console.log(`  ratio NOTIFY / polling: ${ratio(notify.claims, polling.claims)}`);
+    console.log(row('a bare `node -e ""` spawn (interleaved)', notify.bare));
+    return {
+      p50: quantile(notify.latencies, 0.5),
+      p95: quantile(notify.latencies, 0.95),
+      bareSpawnMs: quantile(notify.bare, 0.5),
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@
 //
 // Fan-out: each append NOTIFYs `omoi_events` (the payload is the id) on commit; the one EventHub of
 // a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
-// to its subscribers. Appends made in this process also poke the hub directly after commit.
+// to its subscribers. Appends made in this process hand their event to the hub after commit, so it
+// need not read back what it already has.
 
 import { redactValue } from '../base/redact.js';
 import { EVENTS_CHANNEL } from '../contracts/channels.js';
@@ -54,17 +55,30 @@ export function sseFrame(event: OmoiEvent): Uint8Array {
   return encoder.encode(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
 }
 
+/** A committed event with its SSE frame, encoded once for every subscriber. */
+export interface Delivery {
+  event: OmoiEvent;
+  frame: Uint8Array;
+}
+
 /**
- * Delivers every committed event, in id order, to this process's subscribers. One per process
- * (createServices makes it); `start()` subscribes to NOTIFY, `stop()` unsubscribes.
+ * Delivers every committed event, in id order, to this process's subscribers: one LISTEN per
+ * process, fanned out in memory. One per process (createServices makes it); `start()` subscribes
+ * to NOTIFY, `stop()` unsubscribes. Events appended in this process are handed over at commit
+ * (`publish`) and delivered without reading them back while their ids follow on; anything else (an
+ * event of another process, an id skipped by a rolled-back append) is read from the table, in order.
  */
 export class EventHub {
   private lastId = 0;
-  private readonly subscribers = new Set<(event: OmoiEvent, frame: Uint8Array) => void>();
+  private readonly subscribers = new Set<(batch: readonly Delivery[]) => void>();
+  /** Events committed in this process and not delivered yet, by id. */
+  private readonly local = new Map<number, OmoiEvent>();
   private running: Promise<void> | null = null;
   private again = false;
   private unlisten: (() => Promise<void>) | null = null;
   private stale = true;
+  /** Set by a notification or the poll: something may be committed that this process did not publish. */
+  private mustRead = false;
   private poll: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -74,8 +88,8 @@ export class EventHub {
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.db.listen(EVENTS_CHANNEL, () => this.poke());
-    this.poll = setInterval(() => this.poke(), this.pollMs);
+    this.unlisten = await this.db.listen(EVENTS_CHANNEL, (payload) => this.notified(Number(payload)));
+    this.poll = setInterval(() => this.read(), this.pollMs);
     this.poll.unref();
   }
 
@@ -89,10 +103,10 @@ export class EventHub {
 
   /**
    * Adds a subscriber that receives every event committed after this call returns (possibly
-   * some earlier ones too: callers dedupe by id), with its SSE frame encoded once for all
-   * subscribers. The returned function unsubscribes.
+   * some earlier ones too: callers dedupe by id), in batches, in id order. The returned function
+   * unsubscribes.
    */
-  async subscribe(handler: (event: OmoiEvent, frame: Uint8Array) => void): Promise<() => void> {
+  async subscribe(handler: (batch: readonly Delivery[]) => void): Promise<() => void> {
     if (this.subscribers.size === 0 && this.stale) {
       // Nobody listened for a while: start from the newest event rather than reading the backlog.
       const rows = await this.db.query<{ max: number | null }>('SELECT max(id) AS max FROM events');
@@ -109,10 +123,29 @@ export class EventHub {
     return this.subscribers.size;
   }
 
-  /** Reads and delivers whatever was committed since the last delivery (coalesced). */
-  poke(): void {
+  /** An event this process appended has committed. */
+  publish(event: OmoiEvent): void {
+    if (this.subscribers.size > 0 && event.id > this.lastId) this.local.set(event.id, event);
+    this.poke();
+  }
+
+  /** A NOTIFY: our own appends were (or will be) published already; others are read. */
+  private notified(id: number): void {
+    if (!(id <= this.lastId) && !this.local.has(id)) this.read();
+  }
+
+  /** Reads and delivers whatever was committed since the last delivery. */
+  read(): void {
+    this.mustRead = true;
+    this.poke();
+  }
+
+  /** Delivers what is due (coalesced with a delivery already under way). */
+  private poke(): void {
     if (this.subscribers.size === 0) {
       this.stale = true;
+      this.local.clear();
+      this.mustRead = false;
       return;
     }
     if (this.running) {
@@ -134,23 +167,52 @@ export class EventHub {
 
   private async drain(): Promise<void> {
     for (;;) {
+      this.deliverLocal();
+      if (this.local.size === 0 && !this.mustRead) return;
+      this.mustRead = false;
+      const before = this.lastId;
+      await this.readFromTable();
+      if (this.lastId === before && !this.mustRead) return;
+    }
+  }
+
+  /** Delivers the published events whose ids follow on from the last delivered one. */
+  private deliverLocal(): void {
+    const batch: Delivery[] = [];
+    for (let next = this.local.get(this.lastId + 1); next; next = this.local.get(this.lastId + 1)) {
+      this.local.delete(next.id);
+      this.lastId = next.id;
+      batch.push({ event: next, frame: sseFrame(next) });
+    }
+    this.deliver(batch);
+  }
+
+  private async readFromTable(): Promise<void> {
+    for (;;) {
       const rows = await this.db.query<Record<string, unknown>>(
         `SELECT ${COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT 1000`,
         [this.lastId],
       );
+      const batch: Delivery[] = [];
       for (const row of rows) {
         const event = plain<OmoiEvent>(row);
         this.lastId = event.id;
-        const frame = sseFrame(event);
-        for (const subscriber of this.subscribers) {
-          try {
-            subscriber(event, frame);
-          } catch {
-            // one broken subscriber must not starve the others
-          }
-        }
+        batch.push({ event, frame: sseFrame(event) });
       }
+      for (const id of this.local.keys()) if (id <= this.lastId) this.local.delete(id);
+      this.deliver(batch);
       if (rows.length < 1000) return;
+    }
+  }
+
+  private deliver(batch: readonly Delivery[]): void {
+    if (batch.length === 0) return;
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(batch);
+      } catch {
+        // one broken subscriber must not starve the others
+      }
     }
   }
 }
@@ -181,7 +243,7 @@ export function createEventsService(db: Db, hub: EventHub) {
     );
     const event = plain<OmoiEvent>(rows[0]!);
     await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(event.id)]);
-    tx.afterCommit(() => hub.poke());
+    tx.afterCommit(() => hub.publish(event));
     return event;
   }
 

@@ -9,7 +9,7 @@ import type { Pool, PoolClient } from 'pg';
 import { AppError } from '../base/errors.js';
 import { acquireDataDirLock } from './lock.js';
 import { migrate } from './migrate.js';
-import type { Db, Row } from './types.js';
+import type { Db, Row, Tx } from './types.js';
 
 export type { Db, Queryable, Row, Tx } from './types.js';
 
@@ -86,6 +86,13 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   return db;
 }
 
+/**
+ * PGlite's page cache. Its default (128MB) is touched whole at start and was a third of an idle
+ * `omoi start`'s memory; one user's embedded database works in far less. A cache size only: no
+ * effect on what is written or when.
+ */
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
   const release = options.dataDir ? acquireDataDirLock(options.dataDir) : () => {};
   let pglite: PGlite;
@@ -94,6 +101,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
     pglite = await PGlite.create({
       ...(options.dataDir ? { dataDir: join(options.dataDir, 'pgdata') } : {}),
       ...(options.template ? { loadDataDir: options.template } : {}),
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     });
   } catch (error) {
     release();
@@ -149,19 +157,49 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
   };
 }
 
+type PgModule = typeof import('pg').default;
+type PgConnection = import('pg').ClientConfig;
+
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Db> {
   const pg = (await import('pg')).default;
-  // int8 (count(*), bigserial) as numbers, per pool, without touching pg's global parsers.
+  const connection = connectionConfig(pg, url, options);
+  const pool = await connectPool(pg, connection, url, options.poolSize ?? 10);
+  const listener = createListener(pg, connection);
+  return {
+    kind: 'postgres',
+    dataDir: null,
+    query: queryOn(pool),
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    transaction: (fn) => transactionOn(pool, fn),
+    listen: listener.listen,
+    async notify(channel, payload) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      if (!(await listener.close())) return;
+      await pool.end();
+    },
+  };
+}
+
+/** The settings every connection shares: int8 as numbers (per pool, not pg's global parsers), the schema. */
+function connectionConfig(pg: PgModule, url: string, options: OpenDatabaseOptions): PgConnection {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as never,
   };
-  const connection = {
+  return {
     connectionString: url,
     types,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
   };
-  const pool: Pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
+}
+
+/** The pool, with one connection made up front so a wrong URL fails here, clearly. */
+async function connectPool(pg: PgModule, connection: PgConnection, url: string, max: number): Promise<Pool> {
+  const pool: Pool = new pg.Pool({ ...connection, max });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
@@ -177,13 +215,42 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       },
     );
   }
+  return pool;
+}
 
-  const queryOn = (target: Pick<Pool, 'query'> | PoolClient) =>
-    async function query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      return (await target.query(sql, normaliseParams(params))).rows as T[];
-    };
+function queryOn(target: Pick<Pool, 'query'> | PoolClient) {
+  return async function query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await target.query(sql, normaliseParams(params))).rows as T[];
+  };
+}
 
-  // LISTEN needs one connection that stays open: made on first use, re-made after it drops.
+/** BEGIN … COMMIT on one pooled connection; the after-commit hooks run once it committed. */
+async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const hooks: Array<() => void> = [];
+  try {
+    await client.query('BEGIN');
+    const result = await fn({
+      query: queryOn(client),
+      exec: async (sql) => void (await client.query(sql)),
+      afterCommit: (hook) => hooks.push(hook),
+    });
+    await client.query('COMMIT');
+    client.release();
+    for (const hook of hooks) hook();
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    client.release();
+    throw error;
+  }
+}
+
+/**
+ * LISTEN needs one connection that stays open: made on first use, re-made after it drops, shared by
+ * every channel and handler of this handle. `close()` returns false when it was closed already.
+ */
+function createListener(pg: PgModule, connection: PgConnection) {
   const handlers = new Map<string, Set<(payload: string) => void>>();
   let listener: import('pg').Client | null = null;
   let listenerReady: Promise<import('pg').Client> | null = null;
@@ -214,33 +281,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   }
 
   return {
-    kind: 'postgres',
-    dataDir: null,
-    query: queryOn(pool),
-    async exec(sql) {
-      await pool.query(sql);
-    },
-    async transaction(fn) {
-      const client = await pool.connect();
-      const hooks: Array<() => void> = [];
-      try {
-        await client.query('BEGIN');
-        const result = await fn({
-          query: queryOn(client),
-          exec: async (sql) => void (await client.query(sql)),
-          afterCommit: (hook) => hooks.push(hook),
-        });
-        await client.query('COMMIT');
-        client.release();
-        for (const hook of hooks) hook();
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        client.release();
-        throw error;
-      }
-    },
-    async listen(channel, handler) {
+    async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
       let set = handlers.get(channel);
       const first = !set;
       if (!set) {
@@ -259,16 +300,13 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
         }
       };
     },
-    async notify(channel, payload) {
-      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
-    },
-    async close() {
-      if (closed) return;
+    async close(): Promise<boolean> {
+      if (closed) return false;
       closed = true;
       const client = listener;
       listener = null;
       await client?.end().catch(() => {});
-      await pool.end();
+      return true;
     },
   };
 }

@@ -1,6 +1,7 @@
-// The task queue on the `tasks` table: a claim locks its project's row (FOR UPDATE, so two claimers
-// cannot both take a project's last slot) and takes the next ready task with one conditional UPDATE
-// under a lease; heartbeats renew it; complete/fail are idempotent; the reaper (FOR UPDATE SKIP
+// The task queue on the `tasks` table: a claim (one call of the SQL function omoi_claim_task,
+// migration 0007) locks its project's row (FOR UPDATE, so two claimers cannot both take a project's
+// last slot) and takes the next ready task along the claim index with one conditional UPDATE under
+// a lease; heartbeats renew it; complete/fail are idempotent; the reaper (FOR UPDATE SKIP
 // LOCKED) hands back tasks whose lease ran out; depends_on gates a task. Same SQL on PGlite and
 // PostgreSQL 15.
 //
@@ -59,15 +60,6 @@ export interface ReapedTask {
 
 const ACTIVE = `('claimed', 'running')`;
 
-const PRIORITY_ORDER = `CASE upper(t.priority::text) WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 WHEN 'LOW' THEN 3 ELSE 2 END`;
-
-/** A pending task whose run_after has come and whose dependencies are all completed. */
-const READY = `t.status = 'pending'
-  AND (t.run_after IS NULL OR t.run_after <= now())
-  AND NOT EXISTS (
-    SELECT 1 FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_task_id
-    WHERE d.task_id = t.id AND dt.status <> 'completed')`;
-
 const RETURNING = `id, project_id, ticket_id, title, description, status, attempts, max_attempts,
   execution_mode, execution_config, branch, task_type, claimed_by`;
 
@@ -118,46 +110,14 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
      * task with the highest priority, then the oldest, goes first.
      */
     async claim(claimer: string): Promise<ClaimedTask | null> {
-      return sql.transaction(async (tx) => {
-        const projects = await tx.query<{ project_id: string }>(
-          `SELECT p.id AS project_id FROM projects p
-            WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND ${READY})
-            ORDER BY p.id LIMIT 20`,
-        );
-        for (const { project_id } of projects) {
-          const locked = await tx.query<{ limit: number | string | null }>(
-            `SELECT (p.settings->>'concurrency_limit')::int AS "limit" FROM projects p WHERE p.id = $1 FOR UPDATE`,
-            [project_id],
-          );
-          const row = locked[0];
-          if (!row) continue;
-          const limit = row.limit === null ? defaultLimit : Number(row.limit);
-          // One statement after the lock, so its snapshot (and its count of running tasks) is fresh:
-          // in READ COMMITTED a statement that waited for the lock still reads its older snapshot.
-          // The candidates are sorted first and their dependencies checked lazily (OFFSET 0 keeps
-          // the check out of the sort), so a long queue costs one sort, not one probe per task.
-          const claimed = await tx.query(
-            `UPDATE tasks SET updated_at = now(), status = 'claimed', claimed_by = $1, lease_until = now() + ${lease},
-                    attempts = attempts + 1, started_at = now(), finished_at = NULL, error = NULL
-              WHERE id = (
-                      SELECT c.id FROM (
-                        SELECT t.id FROM tasks t
-                         WHERE t.project_id = $3 AND t.status = 'pending'
-                           AND (t.run_after IS NULL OR t.run_after <= now())
-                         ORDER BY ${PRIORITY_ORDER}, t.created_at, t.id OFFSET 0) c
-                       WHERE NOT EXISTS (
-                         SELECT 1 FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_task_id
-                          WHERE d.task_id = c.id AND dt.status <> 'completed')
-                       LIMIT 1)
-                AND status = 'pending'
-                AND (SELECT count(*) FROM tasks r WHERE r.project_id = $3 AND r.status IN ${ACTIVE}) < $4
-              RETURNING ${RETURNING}`,
-            [claimer, leaseMs, project_id, limit],
-          );
-          if (claimed[0]) return normalise(claimed[0]);
-        }
-        return null;
-      });
+      // omoi_claim_task (migration 0007) locks, counts and claims in one round trip, along the
+      // claim index; the steps are spelled out there.
+      const rows = await sql.query(`SELECT ${RETURNING} FROM omoi_claim_task($1, $2, $3)`, [
+        claimer,
+        leaseMs,
+        defaultLimit,
+      ]);
+      return rows[0] ? normalise(rows[0]) : null;
     },
 
     /** Marks a claimed task as running (its sandbox started). */
@@ -186,17 +146,18 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
       result: unknown,
       record?: RecordChange,
     ): Promise<boolean> {
-      const row = await change<{ project_id: string }>(
-        `UPDATE tasks SET updated_at = now(), status = 'completed', finished_at = now(), lease_until = NULL, result = $3::jsonb, error = NULL
-          WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING project_id::text AS project_id`,
-        [taskId, claimer, JSON.stringify(result ?? {})],
-        async (tx, changed) => {
-          // Its dependants may be ready now: wake every orchestrator (another process may hold the
-          // slots). Sent at commit, with the change.
-          await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, changed.project_id]);
-          await record?.(tx);
-        },
-      );
+      // The UPDATE and the wake-up of every orchestrator (its dependants may be ready now, and
+      // another process may hold the slots) are one statement: NOTIFY is sent at commit, with it.
+      const statement = `WITH done AS (
+          UPDATE tasks SET updated_at = now(), status = 'completed', finished_at = now(), lease_until = NULL,
+                 result = $3::jsonb, error = NULL
+           WHERE id = $1 AND claimed_by = $2 AND status IN ${ACTIVE} RETURNING project_id::text AS project_id)
+        SELECT project_id, pg_notify($4, project_id) FROM done`;
+      const params = [taskId, claimer, JSON.stringify(result ?? {}), TASKS_CHANNEL];
+      // Without a hook there is nothing to share a transaction with: one round trip.
+      const row = record
+        ? await change(statement, params, (tx) => record(tx))
+        : (await sql.query(statement, params))[0];
       return row !== undefined;
     },
 

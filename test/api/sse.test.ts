@@ -202,6 +202,41 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
     await stream.close();
   });
 
+  it('streams in id order across an id skipped by a rollback and an event this process did not append', async () => {
+    const ids = await setup();
+    const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`, { 'last-event-id': '0' });
+    await waitFor(() => stream.frames.length >= 2, 'the replay');
+    // An append rolled back: its id is drawn and never committed.
+    await getDb()
+      .transaction(async (tx) => {
+        await services.events.append(
+          { type: 'agent.message', projectId: ids.project, data: { text: 'rolled back' } },
+          tx,
+        );
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    await say(ids.task, 1);
+    // Written with plain SQL and no NOTIFY: only reading the table before the next append brings it.
+    await getDb().query(`INSERT INTO events (type, project_id, data) VALUES ('external.note', $1, '{}')`, [
+      ids.project,
+    ]);
+    await say(ids.task, 2);
+    await waitFor(() => stream.frames.some((f) => f.event.data.n === 2), 'the second message');
+    const live = stream.frames.filter(
+      (f) => f.event.type === 'agent.message' || f.event.type === 'external.note',
+    );
+    expect(live.map((f) => (f.event.type === 'external.note' ? 'external' : f.event.data.n))).toEqual([
+      1,
+      'external',
+      2,
+    ]);
+    const seen = stream.frames.map((f) => f.event.id);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(new Set(seen).size).toBe(seen.length);
+    await stream.close();
+  });
+
   it('delivers events written by another connection through NOTIFY', async () => {
     const ids = await setup();
     const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`, { 'last-event-id': '0' });

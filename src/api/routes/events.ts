@@ -9,7 +9,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError } from '../../base/errors.js';
 import { EventQuery } from '../../contracts/api.js';
-import { type EventFilter, matches, type OmoiEvent, sseFrame } from '../../core/events.js';
+import { type Delivery, type EventFilter, matches, type OmoiEvent, sseFrame } from '../../core/events.js';
 import { isUuid } from '../../core/projects.js';
 import type { App, AppDeps } from '../context.js';
 import { errors } from './common.js';
@@ -123,7 +123,7 @@ async function streamEvents(
   opts: { filter: EventFilter; after: number | null; heartbeatMs: number; services: AppDeps['services'] },
 ): Promise<void> {
   const { filter, after, services } = opts;
-  const pending: { event: OmoiEvent; frame: Uint8Array }[] = [];
+  const pending: Delivery[] = [];
   let wake: (() => void) | null = null;
   let closed = false;
   const signal = () => {
@@ -135,17 +135,17 @@ async function streamEvents(
     closed = true;
     signal();
   });
-  const unsubscribe = await services.events.hub.subscribe((event, frame) => {
-    if (!matches(event, filter)) return;
-    pending.push({ event, frame });
-    signal();
+  const unsubscribe = await services.events.hub.subscribe((batch) => {
+    const before = pending.length;
+    for (const delivery of batch) if (matches(delivery.event, filter)) pending.push(delivery);
+    if (pending.length > before) signal();
   });
   const heartbeat = setInterval(() => {
     void sink.write(': heartbeat\n\n').catch(() => {});
   }, opts.heartbeatMs);
   let lastSent = after ?? 0;
   // Frames queued while a write was in flight go out together, in one write.
-  const sendAll = async (batch: { event: OmoiEvent; frame: Uint8Array }[]) => {
+  const sendAll = async (batch: Delivery[]) => {
     const frames: Uint8Array[] = [];
     for (const { event, frame } of batch) {
       if (event.id <= lastSent) continue;
