@@ -34,7 +34,8 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(modules)) {
     reporters: ['clear-text', 'html', 'json', 'progress'],
     htmlReporter: { fileName: `reports/mutation/${name}/index.html` },
     jsonReporter: { fileName: `reports/mutation/${name}/mutation.json` },
-    tempDirName: '.stryker-tmp',
+    // One folder per module, so two modules can run side by side.
+    tempDirName: `.stryker-tmp/${name}`,
     cleanTempDir: 'always',
     // The sandbox copy needs the sources, the tests and the built worker; not the web app or docs.
     ignorePatterns: ['web', 'docs', 'bench', 'examples', 'deploy', 'reports', 'test-results', '.omoi'],
