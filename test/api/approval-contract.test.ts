@@ -8,7 +8,7 @@ import { type RunningServer, startServer } from '../../src/api/main.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import type { SpecFile } from '../../src/spec-format/types.js';
-import { dagSpec, taskId } from '../exec/support/dag-spec.js';
+import { dagSpec, dependingOn, taskId } from '../exec/support/dag-spec.js';
 import { describeEachDatabase } from '../support/db.js';
 import { TEST_REPO, uniqueName } from './support.js';
 
@@ -75,17 +75,7 @@ describeEachDatabase('approval over HTTP', (getDb) => {
     const first = dagSpec({ feature: f, tasks: { A: [] } });
     const firstTicket = await specTicket(project.body.id, first);
     const g = feature();
-    const dependant = dagSpec({ feature: g, tasks: { A: [] } }).map((file) =>
-      file.path.includes('/tasks/')
-        ? {
-            ...file,
-            content: String(file.content).replace(
-              '  depends_on: []',
-              `  depends_on:\n    - ${taskId(f, 'A')}`,
-            ),
-          }
-        : file,
-    );
+    const dependant = dependingOn(dagSpec({ feature: g, tasks: { A: [] } }), [taskId(f, 'A')]);
     const secondTicket = await specTicket(project.body.id, [...first, ...dependant]);
 
     // The dependency exists as a synced document of another ticket, but no task was made of it.

@@ -13,6 +13,7 @@ import { createOrchestratorStore } from '../../src/orchestrator/store.js';
 import { createQueue } from '../../src/queue/queue.js';
 import type { SandboxProvider } from '../../src/sandbox/provider.js';
 import { describeEachDatabase } from '../support/db.js';
+import { testOrchestratorConfig } from './support.js';
 
 const LEASE_MS = 3_000;
 /** How long the sandbox's worker runs: several leases, so only renewals keep the claim. */
@@ -91,18 +92,7 @@ describeEachDatabase('the orchestrator renews its leases', (getDb) => {
       },
       mintToken: async () => 'token',
       log: (message) => logs.push(message),
-      config: {
-        apiUrl: 'http://127.0.0.1:9',
-        runtimeName: 'offline',
-        runtimeEnv: {},
-        maxConcurrency: 1,
-        pollMs: 50,
-        maxTurns: 3,
-        specMaxAttempts: 3,
-        tokenTtlMs: 60_000,
-        keepOnFailure: false,
-        exclusive: false,
-      },
+      config: testOrchestratorConfig({ maxConcurrency: 1 }),
     });
     // Another process's reaper: it hands back whatever lease has run out, a few times a lease.
     const rival = createQueue(db, { leaseMs: LEASE_MS, backoffBaseMs: 60_000 });
