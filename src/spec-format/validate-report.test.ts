@@ -205,6 +205,10 @@ describe('the report', () => {
         }),
       ]);
     }
+    // Markdown that is read but is no spec (free-form docs) does not make a spec tree.
+    expect(
+      find(validateSpecFiles(toFiles({ '.omoi_os/docs/notes.md': '# Notes\n' })), 'DIR_MISSING'),
+    ).toHaveLength(1);
     // A file with no usable id takes part in no cross-file rule (and does not crash them).
     const noId = edit(validTree(), T2, 'id: TSK-002\n', "id: ''\n");
     expect(() => check(noId)).not.toThrow();
