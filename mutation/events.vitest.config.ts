@@ -1,3 +1,3 @@
 import { mutationVitestConfig } from './vitest.base.js';
 
-export default mutationVitestConfig(['test/api/sse.test.ts', 'test/api/sse-replay.test.ts']);
+export default mutationVitestConfig(['test/api/sse.test.ts']);
