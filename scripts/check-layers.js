@@ -30,6 +30,9 @@ const ALLOWED = {
   skills: [],
 };
 
+/** Modules only entry points (src/cli) may import: they choose what runs (providers). */
+const ENTRY_ONLY = ['sandbox/registry.ts'];
+
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
@@ -60,6 +63,10 @@ for (const file of files) {
     continue;
   }
   for (const dep of deps) {
+    if (from !== 'cli' && ENTRY_ONLY.includes(relative(src, dep)))
+      problems.push(
+        `${relative(root, file)} imports ${relative(root, dep)}: only entry points (src/cli) choose providers`,
+      );
     const to = relative(src, dep).split('/')[0];
     if (to === from || allowed.includes('*') || allowed.includes(to)) continue;
     problems.push(

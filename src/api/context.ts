@@ -18,8 +18,3 @@ export interface AppDeps {
   /** Where unexpected errors go (the server's logger). */
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
-
-/** JSON with a status, past the typed-response checks (schemas are still in the OpenAPI document). */
-export function send(c: Context, body: unknown, status: 200 | 201 = 200): never {
-  return c.json(body as object, status) as never;
-}

@@ -142,14 +142,36 @@ export function loadServerConfig(
   overrides: Partial<Pick<ServerConfig, 'dataDir' | 'host' | 'port' | 'webDir'>> = {},
   defaultWebDir: string | null = null,
 ): ServerConfig {
-  const parsed = serverEnvSchema.safeParse(env);
+  return serverConfigFrom(parseEnv(serverEnvSchema, env), overrides, defaultWebDir);
+}
+
+/**
+ * Parses `env` with `schema`; CONFIG_INVALID naming every bad variable otherwise. An entry point
+ * whose schema merges several parts' schemas parses its environment once with it.
+ *
+ * @example
+ * const env = parseEnv(serverEnvSchema.extend(orchestratorEnvSchema.shape), process.env);
+ */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success)
     throw new AppError(
       'CONFIG_INVALID',
       parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       { issues: parsed.error.issues },
     );
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** The server's configuration from its parsed variables (and flag overrides). */
+export function serverConfigFrom(
+  e: ServerEnv,
+  overrides: Partial<Pick<ServerConfig, 'dataDir' | 'host' | 'port' | 'webDir'>> = {},
+  defaultWebDir: string | null = null,
+): ServerConfig {
   const host = overrides.host ?? e.OMOI_HOST;
   return {
     databaseUrl: e.DATABASE_URL,

@@ -1,12 +1,12 @@
-// Builds and starts the orchestrator for `omoi start`: the queue on the server's database, the
-// chosen sandbox provider, the chosen agent runtime, events through the services.
-import { fileURLToPath } from 'node:url';
-import { chooseRuntimeName, runtimeEnv } from '../contracts/runtime-env.js';
+// Builds and starts the orchestrator for `omoi start`: the queue on the server's database, events
+// through the services, and the sandbox provider and agent runtime that the entry point chose
+// (only entry points choose them: this module runs whatever it is handed).
+import { runtimeEnv } from '../contracts/runtime-env.js';
 import type { Services } from '../core/services.js';
 import type { Db } from '../db/client.js';
 import { createQueue, type QueueSql } from '../queue/queue.js';
 import { startOrphanSweeper } from '../sandbox/orphans.js';
-import { createProvider } from '../sandbox/registry.js';
+import type { SandboxProvider } from '../sandbox/provider.js';
 import type { OrchestratorEnv } from './config.js';
 import { createOrchestrator, type Orchestrator, type OrchestratorDeps } from './orchestrator.js';
 import { createOrchestratorStore } from './store.js';
@@ -28,45 +28,30 @@ export interface StartOrchestratorOptions
   renewTokens?: (taskId: string, ttlMs: number) => Promise<void>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
   apiUrl: string;
-  /** The worker surface local sandboxes' relays forward to (`<data>/run/worker.sock`). */
-  workerApi?: string;
-  dataDir: string;
+  /** The sandbox provider the entry point chose (src/sandbox/registry.ts). */
+  provider: SandboxProvider;
+  /** The agent runtime the entry point chose (AGENT_RUNTIME of the workers). */
+  runtimeName: string;
   /** True when this process alone owns the database (PGlite). */
   exclusive: boolean;
   env: OrchestratorEnv;
-  /** Provider-specific settings (src/sandbox/config.ts), passed through to the provider. */
+  /** Provider-specific settings (src/sandbox/config.ts), for the orphan sweeper. */
   providerSettings?: Readonly<Record<string, unknown>>;
-  /** PATH for local workers. */
-  path: string;
   log: (message: string) => void;
 }
 
 /** How long a worker token lives without a heartbeat renewing it. */
 export const WORKER_TOKEN_TTL_MS = 15 * 60_000;
 
-/** The `bin/omoi.js` of this installation (local workers run it). */
-export const OMOI_BIN = fileURLToPath(new URL('../../bin/omoi.js', import.meta.url));
-
 /**
  * Creates and starts the orchestrator; call `stop()` on shutdown.
  *
  * @example
- * const orchestrator = await startOrchestrator({ sql, listen, emit, mintToken, apiUrl: server.url, dataDir, exclusive: true, env, path, log });
+ * const orchestrator = await startOrchestrator({ sql, listen, emit, mintToken, apiUrl: server.url, provider, runtimeName: 'offline', exclusive: true, env, log });
  * process.once('SIGTERM', () => orchestrator.stop());
  */
 export async function startOrchestrator(options: StartOrchestratorOptions): Promise<Orchestrator> {
-  const { env } = options;
-  const runtimeName = chooseRuntimeName({ explicit: env.AGENT_RUNTIME, env });
-  const provider = await createProvider(env.OMOI_SANDBOX, {
-    dataDir: options.dataDir,
-    omoiBin: OMOI_BIN,
-    path: options.path,
-    keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
-    isolation: env.OMOI_SANDBOX_ISOLATION,
-    ...(options.workerApi ? { workerApi: options.workerApi } : {}),
-    settings: options.providerSettings ?? {},
-    log: options.log,
-  });
+  const { env, provider, runtimeName } = options;
   const queue = createQueue(options.sql, {
     leaseMs: env.OMOI_LEASE_MS,
     defaultProjectLimit: env.OMOI_PROJECT_CONCURRENCY,
@@ -127,7 +112,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
  * the events service (so SSE sees them), tokens from the keys service, NOTIFY from the database.
  *
  * @example
- * const orchestrator = await startServerOrchestrator({ db, services, env: orchestratorEnvSchema.parse(process.env), apiUrl: server.url, dataDir, path: process.env.PATH ?? '', log: console.log });
+ * const orchestrator = await startServerOrchestrator({ db, services, env, apiUrl: server.url, provider, runtimeName, log: console.log });
  */
 export async function startServerOrchestrator(options: {
   db: Db;
@@ -138,9 +123,8 @@ export async function startServerOrchestrator(options: {
   modelEnv?: OrchestratorDeps['modelEnv'];
   env: OrchestratorEnv;
   apiUrl: string;
-  workerApi?: string;
-  dataDir: string;
-  path: string;
+  provider: SandboxProvider;
+  runtimeName: string;
   providerSettings?: Readonly<Record<string, unknown>>;
   log: (message: string) => void;
 }): Promise<Orchestrator> {
@@ -158,11 +142,10 @@ export async function startServerOrchestrator(options: {
     renewTokens: (taskId, ttlMs) => services.keys.renewWorkerTokens(taskId, ttlMs),
     ...(services.flow ? { onTaskChanged: (taskId: string) => services.flow!.settle(taskId) } : {}),
     apiUrl: options.apiUrl,
-    ...(options.workerApi ? { workerApi: options.workerApi } : {}),
-    dataDir: options.dataDir,
+    provider: options.provider,
+    runtimeName: options.runtimeName,
     exclusive: db.kind === 'pglite',
     env: options.env,
-    path: options.path,
     log: options.log,
     ...(options.providerSettings ? { providerSettings: options.providerSettings } : {}),
   });

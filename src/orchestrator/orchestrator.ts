@@ -12,7 +12,7 @@ import { parseOutcomeLine, type WorkerOutcome } from '../contracts/worker-outcom
 import type { Tx } from '../db/client.js';
 import type { ClaimedTask, Queue } from '../queue/queue.js';
 import type { Sandbox, SandboxExit, SandboxProvider } from '../sandbox/provider.js';
-import type { OrchestratorStore } from './store.js';
+import type { OrchestratorStore, RunContext } from './store.js';
 
 /** An event the orchestrator records about a task (one of the catalogue's). */
 export type OrchestratorEvent = AppendEvent;
@@ -95,6 +95,20 @@ export interface OrchestratorDeps {
   listen?: (channel: string, handler: (payload: string) => void) => Promise<() => unknown>;
   log: (message: string, fields?: Record<string, unknown>) => void;
   config: OrchestratorConfig;
+}
+
+/** What a run's steps decide before its sandbox exists. */
+interface RunPlan {
+  requireSkill: boolean;
+  mode: 'exploration' | 'implementation';
+  skill: string;
+  branch: string;
+}
+
+/** Where the sandbox gets the repository: the URL it clones, and a local mirror to copy from. */
+interface PreparedRepo {
+  repoUrl: string;
+  cloneFrom?: string;
 }
 
 interface ActiveRun {
@@ -217,6 +231,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       });
   }
 
+  /** Runs one claimed task: its context, its repository, its sandbox, its logs, its outcome. */
   async function execute(run: ActiveRun): Promise<void> {
     const { task } = run;
     await emit(task, 'task.claimed', {
@@ -225,46 +240,87 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       max_attempts: task.max_attempts,
     });
     const context = await store.context(task.id);
-    if (!context) {
-      const reason = 'the task, its project or its ticket no longer exists';
-      await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
-      return;
+    if (!context) return failRun(task, 'the task, its project or its ticket no longer exists');
+    const plan = planRun(task, context);
+    const repo = await prepareRepository(task, context);
+    if (typeof repo === 'string') return failRun(task, repo);
+    const sandboxId = randomUUID();
+    const env = await workerEnv(task, context, plan, repo, sandboxId);
+    const sandbox = await createSandbox(task, env, repo, context);
+    if (typeof sandbox === 'string') return failRun(task, sandbox);
+    run.sandbox = sandbox;
+    if (run.stopping) await sandbox.cancel();
+    await markStarted(task, sandbox, sandboxId, plan);
+    const heartbeat = startHeartbeat(run, sandbox);
+    try {
+      const { outcome, stderrTail } = await followLogs(task, sandbox);
+      const exit = await sandbox.wait();
+      await finish(run, exit, outcome, stderrTail);
+      await changed(task.id);
+      await store
+        .sandboxFinished(sandboxId, run.stopping ? 'cancelled' : exit.exitCode === 0 ? 'exited' : 'failed')
+        .catch(() => {});
+    } finally {
+      clearInterval(heartbeat);
+      await sandbox
+        .destroy()
+        .catch((error) => log(`could not remove sandbox ${sandbox.id}: ${String(error)}`));
     }
+  }
+
+  /** Fails a run that never reached its worker, with the reason, and its event in one transaction. */
+  async function failRun(task: ClaimedTask, reason: string): Promise<void> {
+    await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
+  }
+
+  /** The run's mode, the skill it must use (if any) and its work branch. */
+  function planRun(task: ClaimedTask, context: RunContext): RunPlan {
     const requireSkill = task.execution_config?.require_spec_skill === true;
     const mode = task.execution_mode ?? (requireSkill ? 'exploration' : 'implementation');
     const skill = task.execution_config?.selected_skill ?? 'spec-driven-dev';
     const branch =
       task.branch ?? defaultBranch({ id: task.id, ticketRef: context.ticketRef, executionMode: mode });
-    let repo: { repoUrl: string; cloneFrom?: string } = { repoUrl: context.repoUrl };
-    if (deps.prepareRepo) {
-      // A fetch of a large repository (or one waiting for the mirror's lock) can outlast the lease.
-      const beat = setInterval(
-        () => void queue.heartbeat(task.id, claimer).catch(() => {}),
-        Math.max(200, Math.floor(queue.leaseMs / 3)),
-      );
-      try {
-        repo = await deps.prepareRepo({
-          taskId: task.id,
-          projectId: task.project_id,
-          repoUrl: context.repoUrl,
-          defaultBranch: context.defaultBranch,
-        });
-      } catch (error) {
-        const reason = `the project's repository could not be fetched: ${error instanceof Error ? error.message : String(error)}`;
-        await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
-        return;
-      } finally {
-        clearInterval(beat);
-      }
+    return { requireSkill, mode, skill, branch };
+  }
+
+  /** Where the sandbox gets the repository from; a string is why it could not be readied. */
+  async function prepareRepository(task: ClaimedTask, context: RunContext): Promise<PreparedRepo | string> {
+    if (!deps.prepareRepo) return { repoUrl: context.repoUrl };
+    // A fetch of a large repository (or one waiting for the mirror's lock) can outlast the lease.
+    const beat = setInterval(
+      () => void queue.heartbeat(task.id, claimer).catch(() => {}),
+      Math.max(200, Math.floor(queue.leaseMs / 3)),
+    );
+    try {
+      return await deps.prepareRepo({
+        taskId: task.id,
+        projectId: task.project_id,
+        repoUrl: context.repoUrl,
+        defaultBranch: context.defaultBranch,
+      });
+    } catch (error) {
+      return `the project's repository could not be fetched: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      clearInterval(beat);
     }
-    const sandboxId = randomUUID();
+  }
+
+  /** Mints the run's token and encodes the worker's environment (src/contracts/worker-env.ts). */
+  async function workerEnv(
+    task: ClaimedTask,
+    context: RunContext,
+    plan: RunPlan,
+    repo: PreparedRepo,
+    sandboxId: string,
+  ): Promise<Record<string, string>> {
+    const { mode, requireSkill, skill, branch } = plan;
     const token = await deps.mintToken({
       taskId: task.id,
       projectId: task.project_id,
       ticketId: task.ticket_id,
       ttlMs: config.tokenTtlMs,
     });
-    const env = encodeWorkerEnv({
+    return encodeWorkerEnv({
       apiUrl: config.apiUrl,
       token,
       projectId: task.project_id,
@@ -283,10 +339,17 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       maxTurns: config.maxTurns,
       specMaxAttempts: config.specMaxAttempts,
     });
+  }
 
-    let sandbox: Sandbox;
+  /** Creates the sandbox; a string is why the provider could not. */
+  async function createSandbox(
+    task: ClaimedTask,
+    env: Record<string, string>,
+    repo: PreparedRepo,
+    context: RunContext,
+  ): Promise<Sandbox | string> {
     try {
-      sandbox = await provider.create({
+      return await provider.create({
         taskId: task.id,
         env,
         keepOnFailure: config.keepOnFailure,
@@ -294,12 +357,13 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         network: context.network,
       });
     } catch (error) {
-      const reason = `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
-      await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
-      return;
+      return `the ${provider.name} sandbox could not be created: ${error instanceof Error ? error.message : String(error)}`;
     }
-    run.sandbox = sandbox;
-    if (run.stopping) await sandbox.cancel();
+  }
+
+  /** The task runs now: its status, its sandbox row, its ticket's state and sandbox.spawned. */
+  async function markStarted(task: ClaimedTask, sandbox: Sandbox, sandboxId: string, plan: RunPlan) {
+    const { mode, requireSkill, skill, branch } = plan;
     await queue.markRunning(task.id, claimer);
     await changed(task.id);
     await store
@@ -325,9 +389,12 @@ export function createOrchestrator(deps: OrchestratorDeps) {
           }
         : {}),
     });
+  }
 
-    // Heartbeats; a lost claim (cancelled through the API, or reaped) stops the sandbox.
-    const heartbeat = setInterval(
+  /** Renews the lease a third of it apart; a lost claim (cancelled, or reaped) stops the sandbox. */
+  function startHeartbeat(run: ActiveRun, sandbox: Sandbox): NodeJS.Timeout {
+    const { task } = run;
+    return setInterval(
       () => {
         queue.heartbeat(task.id, claimer).then(
           (held) => {
@@ -346,34 +413,28 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       },
       Math.max(200, Math.floor(queue.leaseMs / 3)),
     );
+  }
 
+  /** Streams the worker's lines into sandbox.log events, keeping its outcome line and last stderr. */
+  async function followLogs(
+    task: ClaimedTask,
+    sandbox: Sandbox,
+  ): Promise<{ outcome: WorkerOutcome | null; stderrTail: string[] }> {
     let outcome: WorkerOutcome | null = null;
     const stderrTail: string[] = [];
-    try {
-      for await (const line of sandbox.logs()) {
-        const reported = parseOutcomeLine(line.text);
-        if (reported) {
-          outcome = reported;
-          continue;
-        }
-        if (line.stream === 'stderr') {
-          stderrTail.push(line.text);
-          if (stderrTail.length > 5) stderrTail.shift();
-        }
-        await emit(task, 'sandbox.log', { stream: line.stream, text: line.text.slice(0, 4000) });
+    for await (const line of sandbox.logs()) {
+      const reported = parseOutcomeLine(line.text);
+      if (reported) {
+        outcome = reported;
+        continue;
       }
-      const exit = await sandbox.wait();
-      await finish(run, exit, outcome, stderrTail);
-      await changed(task.id);
-      await store
-        .sandboxFinished(sandboxId, run.stopping ? 'cancelled' : exit.exitCode === 0 ? 'exited' : 'failed')
-        .catch(() => {});
-    } finally {
-      clearInterval(heartbeat);
-      await sandbox
-        .destroy()
-        .catch((error) => log(`could not remove sandbox ${sandbox.id}: ${String(error)}`));
+      if (line.stream === 'stderr') {
+        stderrTail.push(line.text);
+        if (stderrTail.length > 5) stderrTail.shift();
+      }
+      await emit(task, 'sandbox.log', { stream: line.stream, text: line.text.slice(0, 4000) });
     }
+    return { outcome, stderrTail };
   }
 
   async function finish(

@@ -196,6 +196,23 @@ describe('omoi start configuration', () => {
     expect(existsSync(join(dir, 'omoi.lock'))).toBe(false);
   });
 
+  it('parses its whole environment once: bad variables of the server, worker surface and orchestrator are named together', async () => {
+    const dir = join(scratch, 'bad-everything');
+    const run = await cli(['start', '--data', dir, '--port', '0', '--no-web'], {
+      OMOI_PUBLIC_URL: 'omoi.local:80',
+      OMOI_WORKER_PORT: 'seventy',
+      OMOI_LEASE_MS: '5',
+    });
+    expect(run.code).toBe(1);
+    const [line] = run.stderr.split('\n').filter((l) => l.includes('CONFIG_INVALID'));
+    expect(line).toMatch(/OMOI_PUBLIC_URL: /);
+    expect(line).toMatch(/OMOI_WORKER_PORT: /);
+    expect(line).toMatch(/OMOI_LEASE_MS: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    // Refused before the database was opened, not by the orchestrator after the server started.
+    expect(existsSync(join(dir, 'omoi.lock'))).toBe(false);
+  });
+
   it('warns at start when the explicit AGENT_RUNTIME lacks its key, and tickets get a 422', async () => {
     const server = await start({
       dir: join(scratch, 'no-key'),

@@ -3,19 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueue, type QueueSql } from '../../src/queue/queue.js';
-import { openQueueTestDatabase, type QueueTestDatabase } from './support/queue-db.js';
+import { type QueueTestDatabase, queueTestTargets } from './support/queue-db.js';
 
-const targets: [string, () => Promise<QueueTestDatabase>][] = [
-  ['pglite', () => openQueueTestDatabase()],
-  ...(process.env.OMOI_TEST_DATABASE_URL
-    ? [
-        ['postgres', () => openQueueTestDatabase(process.env.OMOI_TEST_DATABASE_URL)] as [
-          string,
-          () => Promise<QueueTestDatabase>,
-        ],
-      ]
-    : []),
-];
+const targets = queueTestTargets();
 
 describe.each(targets)('queue on %s', (_name, open) => {
   let db: QueueTestDatabase;

@@ -7,7 +7,7 @@ import { createServices, type Services } from '../../src/core/services.js';
 import type { Task } from '../../src/core/tasks.js';
 import { openDatabase } from '../../src/db/client.js';
 import { describeEachDatabase } from '../support/db.js';
-import { DIAMOND, dagSpec, taskId } from './support/dag-spec.js';
+import { DIAMOND, dagSpec, dependingOn, taskId } from './support/dag-spec.js';
 
 let feature = 0;
 /** A fresh feature word per ticket, so spec ids never collide within the shared database. */
@@ -220,17 +220,7 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
 
     // A later ticket whose spec task depends on B of the approved ticket above.
     const g = nextFeature();
-    const later = dagSpec({ feature: g, tasks: { A: [] } }).map((file) =>
-      file.path.includes('/tasks/')
-        ? {
-            ...file,
-            content: String(file.content).replace(
-              '  depends_on: []',
-              `  depends_on:\n    - ${taskId(f, 'B')}`,
-            ),
-          }
-        : file,
-    );
+    const later = dependingOn(dagSpec({ feature: g, tasks: { A: [] } }), [taskId(f, 'B')]);
     // Its branch holds both specs (the sync validates the tree it gets); the earlier documents stay
     // the first ticket's. The mirror (`blocks`) is missing: the validator only warns.
     const { ticket: second } = await specTicket(p.id, [...spec, ...later]);
@@ -247,17 +237,7 @@ describeEachDatabase('approval and status flow', (getDb, kind, getTestDatabase) 
     // Synced by an earlier ticket, never approved: its task exists as a document, not as a task.
     await specTicket(p.id, first);
     const g = nextFeature();
-    const dependant = dagSpec({ feature: g, tasks: { A: [] } }).map((file) =>
-      file.path.includes('/tasks/')
-        ? {
-            ...file,
-            content: String(file.content).replace(
-              '  depends_on: []',
-              `  depends_on:\n    - ${taskId(f, 'A')}`,
-            ),
-          }
-        : file,
-    );
+    const dependant = dependingOn(dagSpec({ feature: g, tasks: { A: [] } }), [taskId(f, 'A')]);
     const { ticket } = await specTicket(p.id, [...first, ...dependant]);
     await expect(services.tickets.approve(ticket.id)).rejects.toMatchObject({
       status: 409,

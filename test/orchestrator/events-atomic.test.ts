@@ -12,6 +12,7 @@ import { createOrchestratorStore } from '../../src/orchestrator/store.js';
 import { createQueue } from '../../src/queue/queue.js';
 import type { SandboxExit, SandboxProvider } from '../../src/sandbox/provider.js';
 import { describeEachDatabase } from '../support/db.js';
+import { testOrchestratorConfig } from './support.js';
 
 /** A provider whose "worker" prints the given outcome line and exits as told, at once. */
 function scriptedProvider(exitOf: () => SandboxExit, outcome: WorkerOutcome | null): SandboxProvider {
@@ -95,18 +96,7 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
       },
       mintToken: async () => 'token',
       log: (message) => logs.push(message),
-      config: {
-        apiUrl: 'http://127.0.0.1:9',
-        runtimeName: 'offline',
-        runtimeEnv: {},
-        maxConcurrency: 2,
-        pollMs: 50,
-        maxTurns: 3,
-        specMaxAttempts: 3,
-        tokenTtlMs: 60_000,
-        keepOnFailure: false,
-        exclusive: false,
-      },
+      config: testOrchestratorConfig(),
     });
     await orchestrator.start();
     try {

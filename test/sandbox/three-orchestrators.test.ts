@@ -173,6 +173,38 @@ describe.skipIf(!DATABASE_URL)('three orchestrators on one PostgreSQL', () => {
           WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.task_id = t.id AND e.type = 'task.completed')`,
       );
       expect(silent.rows).toEqual([]);
+      // Run once, not only completed once: per task, each claim is one attempt and every claim but
+      // the first follows a hand-back; no claim spawns two sandboxes or starts two workers (a kill
+      // between spawning and recording may leave a handed-back task's counts apart). A task never
+      // handed back was claimed, spawned and started exactly once.
+      const perTask = await db.query<{
+        id: string;
+        attempts: number;
+        claimed: number;
+        retried: number;
+        spawned: number;
+        sandboxes: number;
+        started: number;
+      }>(
+        `SELECT t.id, t.attempts,
+                (SELECT count(*)::int FROM events e WHERE e.task_id = t.id AND e.type = 'task.claimed') AS claimed,
+                (SELECT count(*)::int FROM events e WHERE e.task_id = t.id AND e.type = 'task.retrying') AS retried,
+                (SELECT count(*)::int FROM events e WHERE e.task_id = t.id AND e.type = 'sandbox.spawned') AS spawned,
+                (SELECT count(*)::int FROM sandboxes s WHERE s.task_id = t.id) AS sandboxes,
+                (SELECT count(*)::int FROM events e WHERE e.task_id = t.id AND e.type = 'worker.started') AS started
+           FROM tasks t`,
+      );
+      expect(perTask.rows).toHaveLength(TICKETS);
+      const offending = perTask.rows.filter(
+        (t) =>
+          t.claimed !== t.attempts ||
+          t.claimed !== t.retried + 1 ||
+          t.spawned > t.claimed ||
+          t.sandboxes > t.claimed ||
+          t.started > t.claimed ||
+          (t.retried === 0 && (t.spawned !== 1 || t.sandboxes !== 1 || t.started !== 1)),
+      );
+      expect(offending).toEqual([]);
       // Every ticket's run synced its specs: each ticket has its ticket document, none twice.
       const ticketDocs = await db.query(
         `SELECT count(DISTINCT ticket_id)::int AS tickets FROM spec_documents WHERE kind = 'ticket'`,

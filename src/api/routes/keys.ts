@@ -4,10 +4,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AppError } from '../../base/errors.js';
 import { ApiKey, CreateKey, IdParam, Login, Session } from '../../contracts/api.js';
-import { parseDuration, roleOf, SESSION_TTL_MS } from '../../core/keys.js';
+import { type Principal, parseDuration, SESSION_TTL_MS } from '../../core/keys.js';
 import { SESSION_COOKIE } from '../auth.js';
 import type { App, AppDeps } from '../context.js';
-import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 export function registerKeys(app: App, { services, config }: AppDeps): void {
@@ -28,7 +27,7 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
       const body = c.req.valid('json');
       const expiresInMs = body.expires_in === undefined ? null : parseDuration(body.expires_in);
       const created = await services.keys.create(body.name, { role: body.role ?? 'admin', expiresInMs });
-      return send(c, created, 201);
+      return c.json(created, 201);
     },
   );
 
@@ -40,7 +39,7 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
       summary: 'List API keys with role, expiry and last use (admin; never the keys themselves)',
       responses: { 200: jsonResponse(z.object({ keys: z.array(ApiKey) }), 'Keys'), 403: errors[403] },
     }),
-    async (c) => send(c, { keys: await services.keys.list() }),
+    async (c) => c.json({ keys: await services.keys.list() }, 200),
   );
 
   app.openapi(
@@ -57,7 +56,7 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
         409: errors[409],
       },
     }),
-    async (c) => send(c, await services.keys.revoke(c.req.valid('param').id)),
+    async (c) => c.json(await services.keys.revoke(c.req.valid('param').id), 200),
   );
 
   app.openapi(
@@ -82,12 +81,7 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
         maxAge: Math.floor(SESSION_TTL_MS / 1000),
       });
       const p = made.principal;
-      return send(c, {
-        kind: 'api_key',
-        role: roleOf(p),
-        name: p.kind === 'api_key' ? p.name : null,
-        expires_at: made.expiresAt.toISOString(),
-      });
+      return c.json(sessionOf(p, made.expiresAt, 'api_key'), 200);
     },
   );
 
@@ -100,14 +94,7 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
       responses: { 200: jsonResponse(Session, 'The caller'), 401: errors[401] },
     }),
     async (c) => {
-      const p = c.get('principal');
-      if (p.kind === 'worker') throw new AppError('FORBIDDEN', 'a worker token has no session');
-      return send(c, {
-        kind: p.kind,
-        role: roleOf(p),
-        name: p.kind === 'api_key' ? p.name : null,
-        expires_at: null,
-      });
+      return c.json(sessionOf(c.get('principal'), null), 200);
     },
   );
 
@@ -123,7 +110,22 @@ export function registerKeys(app: App, { services, config }: AppDeps): void {
       const session = getCookie(c, SESSION_COOKIE);
       if (session) await services.keys.endSession(session);
       deleteCookie(c, SESSION_COOKIE, { path: '/' });
-      return send(c, { ok: true });
+      return c.json({ ok: true as const }, 200);
     },
   );
+}
+
+/** The Session body of a caller (a worker token has none: it acts for its task only). */
+function sessionOf(
+  p: Principal,
+  expiresAt: Date | null,
+  kind?: z.infer<typeof Session>['kind'],
+): z.infer<typeof Session> {
+  if (p.kind === 'worker') throw new AppError('FORBIDDEN', 'a worker token has no session');
+  return {
+    kind: kind ?? p.kind,
+    role: p.kind === 'local' ? 'admin' : p.role,
+    name: p.kind === 'api_key' ? p.name : null,
+    expires_at: expiresAt?.toISOString() ?? null,
+  };
 }

@@ -12,7 +12,6 @@ import {
   TicketRefQuery,
 } from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
-import { send } from '../context.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 const REF_NOTE =

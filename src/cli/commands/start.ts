@@ -1,7 +1,12 @@
-// `omoi start`: open the database → services → HTTP server (API + web UI) → [orchestrator] → wait
-// for SIGINT/SIGTERM, then close in reverse order (which releases the data folder's lock).
+// `omoi start`: parse the environment once → open the database → services → HTTP server (API + web
+// UI) → [orchestrator, with the sandbox provider and agent runtime chosen here] → wait for
+// SIGINT/SIGTERM, then close in reverse order (which releases the data folder's lock).
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { usageError } from '../output.js';
+
+/** The `bin/omoi.js` of this installation (local workers run it). */
+const OMOI_BIN = fileURLToPath(new URL('../../../bin/omoi.js', import.meta.url));
 
 const USAGE = 'omoi start [--port 7878] [--data DIR] [--host 127.0.0.1] [--no-web] [--json]';
 
@@ -27,14 +32,24 @@ export function register(program: Command): void {
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
         return usageError(`--port must be a port number (got ${flags.port})`, USAGE);
 
-      const { loadServerConfig } = await import('../../core/config.js');
+      const { parseEnv, serverConfigFrom, serverEnvSchema } = await import('../../core/config.js');
       const { openDatabase } = await import('../../db/client.js');
       const { createServices } = await import('../../core/services.js');
       const { startServer, DEFAULT_WEB_DIR } = await import('../../api/main.js');
+      const { createWorkerSurface, startWorkerSurface, workerSurfaceEnvSchema } = await import(
+        '../../api/worker-surface.js'
+      );
+      const { orchestratorEnvSchema, startServerOrchestrator } = await import('../../orchestrator/index.js');
       const { resolve } = await import('node:path');
 
-      const config = loadServerConfig(
+      // The environment, parsed once with the variables of every part this process runs; each
+      // part gets its parsed values (a bad variable is reported with all the others, before anything starts).
+      const env = parseEnv(
+        serverEnvSchema.extend(workerSurfaceEnvSchema.shape).extend(orchestratorEnvSchema.shape),
         process.env,
+      );
+      const config = serverConfigFrom(
+        env,
         {
           ...(port === undefined ? {} : { port }),
           ...(flags.data ? { dataDir: flags.data } : {}),
@@ -81,18 +96,7 @@ export function register(program: Command): void {
         // 3b. the worker-only surface: task tokens only, on <data>/run/worker.sock (local sandboxes'
         //     relays) and OMOI_WORKER_PORT when set (remote sandboxes). Worker routes of other parts
         //     (the git broker, the model pass-through) go into `mounts`.
-        const { createWorkerSurface, startWorkerSurface, workerSurfaceEnvSchema } = await import(
-          '../../api/worker-surface.js'
-        );
         const { brokerRoutes, createApp } = await import('../../api/app.js');
-        const surfaceEnv = workerSurfaceEnvSchema.safeParse(process.env);
-        if (!surfaceEnv.success) {
-          const { AppError } = await import('../../base/errors.js');
-          throw new AppError(
-            'CONFIG_INVALID',
-            surfaceEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-          );
-        }
         const surface = await startWorkerSurface(
           createWorkerSurface({
             api: createApp({ services, config, log }),
@@ -101,23 +105,12 @@ export function register(program: Command): void {
             mounts: [{ path: '/', app: brokerRoutes({ services, config, log }) as never }],
             log,
           }),
-          { dataDir: config.dataDir, port: surfaceEnv.data.OMOI_WORKER_PORT, host: config.host },
+          { dataDir: config.dataDir, port: env.OMOI_WORKER_PORT, host: config.host },
         );
         closers.push(() => surface.close());
         // 4. the orchestrator, after the server (workers call its URL); stopped first on shutdown,
         //    handing running tasks back. OMOI_ORCHESTRATOR=false leaves the work to other processes.
-        const { orchestratorEnvSchema, startServerOrchestrator } = await import(
-          '../../orchestrator/index.js'
-        );
-        const runEnv = orchestratorEnvSchema.safeParse(process.env);
-        if (!runEnv.success) {
-          const { AppError } = await import('../../base/errors.js');
-          throw new AppError(
-            'CONFIG_INVALID',
-            runEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-          );
-        }
-        if (runEnv.data.OMOI_ORCHESTRATOR) {
+        if (env.OMOI_ORCHESTRATOR) {
           // Git and model calls of every sandbox go through this server's brokers (src/broker/):
           // the remote is fetched into the server's mirror, the sandbox gets broker URLs and its token.
           const { createMirrors } = await import('../../broker/mirrors.js');
@@ -127,6 +120,20 @@ export function register(program: Command): void {
             dataDir: resolve(config.dataDir),
             credential: (id) => services.credentials.reveal(id),
           });
+          // The entry point chooses the sandbox provider and the agent runtime; the orchestrator
+          // runs what it is handed.
+          const { createProvider } = await import('../../sandbox/registry.js');
+          const { chooseRuntimeName } = await import('../../contracts/runtime-env.js');
+          const provider = await createProvider(env.OMOI_SANDBOX, {
+            dataDir: resolve(config.dataDir),
+            omoiBin: OMOI_BIN,
+            path: process.env.PATH ?? '',
+            keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,
+            isolation: env.OMOI_SANDBOX_ISOLATION,
+            workerApi: surface.socketPath,
+            settings: process.env,
+            log,
+          });
           const orchestrator = await startServerOrchestrator({
             prepareRepo: async ({ taskId, projectId, repoUrl, defaultBranch }) => ({
               cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch, taskId),
@@ -135,11 +142,10 @@ export function register(program: Command): void {
             modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, apiUrl, token),
             db,
             services,
-            env: runEnv.data,
+            env,
             apiUrl,
-            workerApi: surface.socketPath,
-            dataDir: resolve(config.dataDir),
-            path: process.env.PATH ?? '',
+            provider,
+            runtimeName: chooseRuntimeName({ explicit: env.AGENT_RUNTIME, env }),
             providerSettings: process.env,
             log,
           });

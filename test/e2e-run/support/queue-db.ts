@@ -36,3 +36,14 @@ export async function openQueueTestDatabase(url?: string): Promise<QueueTestData
     },
   };
 }
+
+/** The databases a queue suite runs on: PGlite always, PostgreSQL when OMOI_TEST_DATABASE_URL is set. */
+export function queueTestTargets(): [string, () => Promise<QueueTestDatabase>][] {
+  const url = process.env.OMOI_TEST_DATABASE_URL;
+  return [
+    ['pglite', () => openQueueTestDatabase()],
+    ...(url
+      ? [['postgres', () => openQueueTestDatabase(url)] as [string, () => Promise<QueueTestDatabase>]]
+      : []),
+  ];
+}

@@ -192,3 +192,24 @@ export const DIAMOND: Record<string, string[]> = {
   E: ['D'],
   F: [],
 };
+
+/**
+ * The spec files with every task made to depend on `taskIds` (of another spec): a dependency that
+ * is outside the spec, resolvable only through an earlier approval.
+ *
+ * @example
+ * dependingOn(dagSpec({ feature: 'G', tasks: { A: [] } }), [taskId('F', 'A')]);
+ */
+export function dependingOn(files: SpecFile[], taskIds: string[]): SpecFile[] {
+  return files.map((file) =>
+    file.path.includes('/tasks/')
+      ? {
+          ...file,
+          content: String(file.content).replace(
+            '  depends_on: []',
+            `  depends_on:\n${taskIds.map((id) => `    - ${id}`).join('\n')}`,
+          ),
+        }
+      : file,
+  );
+}

@@ -1,0 +1,3 @@
+import { mutationVitestConfig } from './vitest.base.js';
+
+export default mutationVitestConfig(['test/api/sse.test.ts']);
