@@ -28,6 +28,15 @@ export const orchestratorEnvSchema = z
     OMOI_MAX_TURNS: z.coerce.number().int().positive().default(40),
     /** Validation attempts of a spec run (SPEC_MAX_ATTEMPTS in the sandbox). */
     OMOI_SPEC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    /** Verify attempts of an implementation run (VERIFY_MAX_ATTEMPTS in the sandbox). */
+    OMOI_VERIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    /** One run of the verify command is stopped after this long (VERIFY_TIMEOUT_MS in the sandbox). */
+    OMOI_VERIFY_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .max(6 * 60 * 60 * 1000)
+      .default(15 * 60 * 1000),
     /** Keep workspaces of failed runs under <data>/workspaces for debugging. */
     OMOI_KEEP_FAILED_WORKSPACES: flag,
     /** `off` runs local workers without bwrap; otherwise they refuse to run without it. */

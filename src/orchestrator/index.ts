@@ -80,6 +80,8 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
       pollMs: env.OMOI_POLL_MS,
       maxTurns: env.OMOI_MAX_TURNS,
       specMaxAttempts: env.OMOI_SPEC_MAX_ATTEMPTS,
+      verifyMaxAttempts: env.OMOI_VERIFY_MAX_ATTEMPTS,
+      verifyTimeoutMs: env.OMOI_VERIFY_TIMEOUT_MS,
       // Short-lived: a leaked token dies within minutes unless the heartbeat of a running task renews it.
       tokenTtlMs: Math.max(WORKER_TOKEN_TTL_MS, env.OMOI_LEASE_MS * 3),
       keepOnFailure: env.OMOI_KEEP_FAILED_WORKSPACES,

@@ -40,6 +40,8 @@ export interface OrchestratorConfig {
   pollMs: number;
   maxTurns: number;
   specMaxAttempts: number;
+  verifyMaxAttempts?: number;
+  verifyTimeoutMs?: number;
   tokenTtlMs: number;
   keepOnFailure: boolean;
   /** The database belongs to this process alone (PGlite): every claim found at start is an orphan. */
@@ -338,6 +340,8 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       workBranch: branch,
       maxTurns: config.maxTurns,
       specMaxAttempts: config.specMaxAttempts,
+      ...(config.verifyMaxAttempts ? { verifyMaxAttempts: config.verifyMaxAttempts } : {}),
+      ...(config.verifyTimeoutMs ? { verifyTimeoutMs: config.verifyTimeoutMs } : {}),
     });
   }
 
