@@ -7,7 +7,7 @@ import { redact, redactValue } from '../base/redact.js';
 import { defaultBranch } from '../contracts/branches.js';
 import { TASKS_CHANNEL } from '../contracts/channels.js';
 import type { AppendEvent, EventData } from '../contracts/events.js';
-import { encodeWorkerEnv } from '../contracts/worker-env.js';
+import { encodeWorkerEnv, type RunBudget } from '../contracts/worker-env.js';
 import { parseOutcomeLine, type WorkerOutcome } from '../contracts/worker-outcome.js';
 import type { Tx } from '../db/client.js';
 import type { ClaimedTask, Queue } from '../queue/queue.js';
@@ -89,6 +89,11 @@ export interface OrchestratorDeps {
    * change itself already revoked them in its transaction, this covers a run that never changed it).
    */
   onFinished?: (taskId: string) => Promise<void>;
+  /**
+   * Budget caps before a run (src/core/budgets.ts `beforeStart`): a used-up cap fails the task with
+   * its reason; otherwise what the run may spend goes into its environment (BUDGET_USD/BUDGET_TOKENS).
+   */
+  budget?: (task: ClaimedTask) => Promise<{ ok: true; budget: RunBudget } | { ok: false; reason: string }>;
   /** Called on every heartbeat that still holds the task: keeps its short-lived token alive. */
   renewToken?: (taskId: string, ttlMs: number) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -230,6 +235,17 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
       return;
     }
+    const budget = await deps.budget?.(task);
+    if (budget && !budget.ok) {
+      await queue.fail(
+        task.id,
+        claimer,
+        budget.reason,
+        undefined,
+        record(task, 'task.failed', { error: budget.reason }),
+      );
+      return;
+    }
     const requireSkill = task.execution_config?.require_spec_skill === true;
     const mode = task.execution_mode ?? (requireSkill ? 'exploration' : 'implementation');
     const skill = task.execution_config?.selected_skill ?? 'spec-driven-dev';
@@ -282,6 +298,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       workBranch: branch,
       maxTurns: config.maxTurns,
       specMaxAttempts: config.specMaxAttempts,
+      ...(budget?.ok ? { budget: budget.budget } : {}),
     });
 
     let sandbox: Sandbox;
