@@ -177,6 +177,8 @@ function registerReading(ticket: Command): void {
           next: nextStep(detail),
         });
       process.stdout.write(renderTicket(detail, runtime, api.baseUrl));
+      const spend = await (await import('./ticket-budget.js')).spendLine(api, detail.id);
+      if (spend) process.stdout.write(`${spend}\n`);
     });
 }
 
@@ -199,6 +201,10 @@ function registerActions(ticket: Command): void {
       if (!detail) return;
       const plan = approvalPlan(detail);
       const out = flags.json ? process.stderr : process.stdout;
+      const overBudget = detail.approved_at
+        ? null
+        : await (await import('./ticket-budget.js')).overBudgetLine(api, detail.id);
+      if (overBudget) out.write(`${overBudget}\n`);
       // nothing synced to approve: the server says why (409), no question first
       if (!detail.approved_at && plan.length > 0) {
         out.write(
@@ -223,7 +229,7 @@ function registerActions(ticket: Command): void {
         ticket: { ref: string; status: string };
         tasks: unknown[];
         created: number;
-      }>(`/tickets/${detail.id}/approve`);
+      }>(`/tickets/${detail.id}/approve`, overBudget ? { confirm_over_budget: true } : undefined);
       if (flags.json) return printJson(result);
       process.stdout.write(
         result.created === 0

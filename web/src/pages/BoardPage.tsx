@@ -3,6 +3,7 @@ import { useCallback, useId } from 'react';
 import { eventsUrl } from '../api/client';
 import { useHealth, useProjects, useTickets } from '../api/queries';
 import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
+import { SpendBadge } from '../components/SpendBadge';
 import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge } from '../components/States';
 import { Link, navigate, useLocation } from '../lib/router';
 import { useEventStream } from '../timeline/use-event-stream';
@@ -19,6 +20,7 @@ function Card({ ticket, project, runtime }: { ticket: Ticket; project?: string; 
         <ModeBadge mode={ticket.workflow_mode} />
         {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
         <RuntimeBadge runtime={runtime} />
+        <SpendBadge ticketId={ticket.id} refreshMs={15_000} />
         {project ? <span className="muted small">{project}</span> : null}
       </div>
     </li>

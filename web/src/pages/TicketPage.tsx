@@ -5,6 +5,7 @@ import { api, eventsUrl } from '../api/client';
 import { keys, useHealth, useTicket, useTicketSpecs } from '../api/queries';
 import type { OmoiEvent, Task } from '../api/types';
 import { SpecTabs } from '../components/SpecTabs';
+import { SpendBadge } from '../components/SpendBadge';
 import {
   ErrorState,
   errorMessage,
@@ -237,7 +238,8 @@ function TicketView({ id }: { id: string }) {
         <div>
           <p className="muted">
             {t.ref ? <code>{t.ref}</code> : null} <ModeBadge mode={t.workflow_mode} />{' '}
-            <StatusBadge status={t.status} /> <RuntimeBadge runtime={runtime} />
+            <StatusBadge status={t.status} /> <RuntimeBadge runtime={runtime} />{' '}
+            <SpendBadge ticketId={t.id} />
           </p>
           <h1>{t.title}</h1>
           {details ? <p className="description">{details}</p> : null}
