@@ -5,7 +5,7 @@ import type { Forecast, TicketSpend } from '../../contracts/api.js';
 
 const usd = (n: number) => `$${Number(n.toFixed(4))}`;
 
-/** `spend $1.15, 9000 tokens (left $0.85, 41000 tokens)`; null when the server has no spend route. */
+/** `  spend    $1.15, 9000 tokens (left $0.85, 41000 tokens)`, a row like renderTicket's; null without a spend route. */
 export async function spendLine(api: ApiClient, ticketId: string): Promise<string | null> {
   const spend = await api.get<TicketSpend>(`/tickets/${ticketId}/spend`).catch(() => null);
   if (!spend) return null;
@@ -13,7 +13,7 @@ export async function spendLine(api: ApiClient, ticketId: string): Promise<strin
     spend.remaining.usd === null ? null : usd(spend.remaining.usd),
     spend.remaining.tokens === null ? null : `${spend.remaining.tokens} tokens`,
   ].filter(Boolean);
-  return `spend ${usd(spend.usd)}, ${spend.tokens} tokens${left.length ? ` (left ${left.join(', ')})` : ' (no cap)'}`;
+  return `  ${'spend'.padEnd(9)}${usd(spend.usd)}, ${spend.tokens} tokens${left.length ? ` (left ${left.join(', ')})` : ' (no cap)'}`;
 }
 
 /** The warning to show before approving, when the forecast exceeds the remaining budget; else null. */
