@@ -102,3 +102,14 @@ export function budgetReachedMessage(
   const amount = (n: number) => (unit === 'usd' ? `$${Number(n.toFixed(4))}` : `${Math.round(n)} tokens`);
   return `budget reached: ${cap} (${amount(spent)} of ${amount(limit)})`;
 }
+
+/** OMOI_MODEL_PRICES as an environment variable: JSON text parsed into a table (unset: none). */
+export const priceTableVariable = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    const parsed = parsePriceTable(text);
+    if (parsed.ok) return parsed.prices;
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  });

@@ -2,7 +2,7 @@
 // once. The orchestrator builds a sandbox's environment with `encodeWorkerEnv`, the worker parses it
 // with `parseWorkerEnv`; a new variable is one field here.
 import { z } from 'zod';
-import { type PriceTable, parsePriceTable } from './prices.js';
+import { type PriceTable, priceTableVariable } from './prices.js';
 import { runtimeEnvSchema } from './runtime-env.js';
 
 const flag = z
@@ -51,15 +51,7 @@ export const workerEnvSchema = z
     BUDGET_USD: z.coerce.number().min(0).optional(),
     BUDGET_TOKENS: z.coerce.number().int().min(0).optional(),
     /** The project's and server's price overrides (JSON, src/contracts/prices.ts) for counting USD. */
-    OMOI_MODEL_PRICES: z
-      .string()
-      .optional()
-      .transform((text, ctx) => {
-        const parsed = parsePriceTable(text);
-        if (parsed.ok) return parsed.prices;
-        ctx.addIssue({ code: 'custom', message: parsed.error });
-        return z.NEVER;
-      }),
+    OMOI_MODEL_PRICES: priceTableVariable,
     /** Local sandbox: the API relay's socket; the worker forwards 127.0.0.1:<port> to it and uses that URL. */
     OMOI_SANDBOX_API_SOCKET: z.string().min(1).optional(),
     /** Local sandbox: the egress proxy's socket, offered to agent commands as HTTP(S)_PROXY; unset: no network. */

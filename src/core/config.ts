@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { AppError } from '../base/errors.js';
 import type { BudgetSettings } from '../contracts/api.js';
-import { type PriceTable, parsePriceTable } from '../contracts/prices.js';
+import { type PriceTable, priceTableVariable } from '../contracts/prices.js';
 import { runtimeBadge } from '../contracts/runtime-badge.js';
 import { checkRuntimeConfig, chooseRuntimeName, runtimeEnvSchema } from '../contracts/runtime-env.js';
 
@@ -84,15 +84,7 @@ export const serverEnvSchema = z
     /** Share of a cap (0..1) at which the `budget.threshold` event fires (default 0.8). */
     OMOI_BUDGET_SOFT_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
     /** Model prices over the built-in table, USD per 1M tokens: {"<model>": {"input": 0.5, "output": 1.5}}. */
-    OMOI_MODEL_PRICES: z
-      .string()
-      .optional()
-      .transform((text, ctx) => {
-        const parsed = parsePriceTable(text);
-        if (parsed.ok) return parsed.prices;
-        ctx.addIssue({ code: 'custom', message: parsed.error });
-        return z.NEVER;
-      }),
+    OMOI_MODEL_PRICES: priceTableVariable,
     /** Key that seals project credentials (64 hex characters, base64 of 32 bytes, or a 32+ character passphrase); unset: <data>/secret.key. */
     OMOI_SECRET_KEY: z.string().min(32, 'OMOI_SECRET_KEY must have at least 32 characters').optional(),
   })

@@ -1,27 +1,13 @@
 // `omoi ticket show` prints the spend, `omoi ticket approve` says when the forecast is over the
 // budget and sends the confirmation with its yes: the built binary against a real `omoi start`
 // (offline runtime) whose server-wide default caps a ticket at $0.01.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBareRepo, ROOT, type RunningOmoi, startOmoi } from '../e2e/support/omoi-server.js';
-
-const bin = join(ROOT, 'bin', 'omoi.js');
-
-function cli(omoi: RunningOmoi, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: omoi.tmp,
-      env: { PATH: process.env.PATH, HOME: omoi.tmp, OMOIOS_API_URL: omoi.url },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import {
+  runOmoiCli as cli,
+  createBareRepo,
+  type RunningOmoi,
+  startOmoi,
+} from '../e2e/support/omoi-server.js';
 
 describe('omoi ticket show/approve with a budget', () => {
   let omoi: RunningOmoi;

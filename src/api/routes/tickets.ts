@@ -21,8 +21,8 @@ const REF_NOTE =
   '(409 names the projects otherwise).';
 
 export function registerTickets(app: App, { services, config }: AppDeps): void {
-  /** The ticket a route's `{id}` names: an id, or a ref with the optional `project_id` query. */
   const checkBudget = approvalBudgetGuard({ services, config });
+  /** The ticket a route's `{id}` names: an id, or a ref with the optional `project_id` query. */
   const ticketOf = (c: {
     req: { param: (name: 'id') => string; query: (name: 'project_id') => string | undefined };
   }) => services.tickets.resolve(c.req.param('id'), { projectId: c.req.query('project_id') });
