@@ -3,6 +3,7 @@
 // before a task starts, and the threshold event that fires once per scope.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createBudgetService } from '../../src/core/budgets.js';
+import { loadServerConfig } from '../../src/core/config.js';
 import type { Db } from '../../src/db/client.js';
 import { describeEachDatabase } from '../support/db.js';
 import { exampleFiles, makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
@@ -162,5 +163,30 @@ describeEachDatabase('budgets', (getDb) => {
       },
     ]);
     expect(events[0]!.ticket_id).toBe(ticket.id);
+  });
+
+  it('refuses bad budget settings with a 400 naming the field, and bad defaults at start', async () => {
+    const bad = await api.request('POST', '/api/v1/projects', {
+      name: uniqueName('bad'),
+      repo_url: TEST_REPO,
+      settings: { budget: { ticket_usd: -1, soft_threshold: 2 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error)).toContain('ticket_usd');
+    expect(JSON.stringify(bad.body.error)).toContain('soft_threshold');
+    const unknown = await api.request('POST', '/api/v1/projects', {
+      name: uniqueName('bad'),
+      repo_url: TEST_REPO,
+      settings: { budget: { weekly_usd: 1 } },
+    });
+    expect(unknown.status).toBe(400);
+    expect(() => loadServerConfig({ OMOI_BUDGET_DAILY_USD: 'lots' })).toThrow(/OMOI_BUDGET_DAILY_USD/);
+    expect(() => loadServerConfig({ OMOI_MODEL_PRICES: '{"m": {"input": 1}}' })).toThrow(/OMOI_MODEL_PRICES/);
+    expect(
+      loadServerConfig({ OMOI_BUDGET_TASK_TOKENS: '5000', OMOI_BUDGET_SOFT_THRESHOLD: '0.5' }).budget,
+    ).toEqual({
+      task_tokens: 5000,
+      soft_threshold: 0.5,
+    });
   });
 });
