@@ -137,8 +137,9 @@ export const api = {
     (await request<DocumentList>('GET', `/tickets/${encodeURIComponent(id)}/specs`)).documents,
   cancelTask: (id: string) => request<Task>('POST', `/tasks/${encodeURIComponent(id)}/cancel`),
   retryTask: (id: string) => request<Task>('POST', `/tasks/${encodeURIComponent(id)}/retry`),
-  approveTicket: (id: string) =>
-    request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`),
+  /** `confirm_over_budget`: approve although the forecast exceeds the remaining budget. */
+  approveTicket: (id: string, body?: { confirm_over_budget: boolean }) =>
+    request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`, body),
 };
 
 /** The SSE stream URL for one ticket's, one project's, or every event. */

@@ -1,8 +1,9 @@
 // A ticket's spend so far against what its caps leave (GET /api/v1/tickets/:id/spend), refreshed
-// while the page is open: on the ticket page's header and the board's cards.
+// while the page is open: on the ticket page's header and the board's cards. And the approval's
+// budget confirmation: a forecast over the remaining budget is approved only after the person says so.
 import { useQuery } from '@tanstack/react-query';
 import type { TicketSpend } from '../../../src/contracts/api';
-import { API_BASE } from '../api/client';
+import { API_BASE, ApiError, api } from '../api/client';
 
 const usd = (n: number) => `$${n < 1 ? n.toFixed(3) : n.toFixed(2)}`;
 const tokens = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
@@ -41,4 +42,21 @@ export function SpendBadge({ ticketId, refreshMs = 5_000 }: { ticketId: string; 
       {usd(data.usd)} · {tokens(data.tokens)} tokens
     </span>
   );
+}
+
+/**
+ * Approves the ticket; when the server answers BUDGET_CONFIRMATION_REQUIRED (the forecast exceeds
+ * the remaining budget), asks the person with the server's reason and approves again only on yes.
+ */
+export async function approveConfirmingBudget(
+  ticketId: string,
+  ask: (question: string) => boolean = (question) => window.confirm(question),
+) {
+  try {
+    return await api.approveTicket(ticketId);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== 'BUDGET_CONFIRMATION_REQUIRED') throw error;
+    if (!ask(`${error.message.replace(/;.*$/, '')}.\n\nApprove anyway?`)) throw error;
+    return api.approveTicket(ticketId, { confirm_over_budget: true });
+  }
 }

@@ -5,7 +5,7 @@ import { api, eventsUrl } from '../api/client';
 import { keys, useHealth, useTicket, useTicketSpecs } from '../api/queries';
 import type { OmoiEvent, Task } from '../api/types';
 import { SpecTabs } from '../components/SpecTabs';
-import { SpendBadge } from '../components/SpendBadge';
+import { approveConfirmingBudget, SpendBadge } from '../components/SpendBadge';
 import {
   ErrorState,
   errorMessage,
@@ -201,7 +201,7 @@ function TicketView({ id }: { id: string }) {
   const task = latestTask(ticket.data?.tasks ?? []);
   const cancel = useMutation({ mutationFn: (taskId: string) => api.cancelTask(taskId), onSettled: refresh });
   const retry = useMutation({ mutationFn: (taskId: string) => api.retryTask(taskId), onSettled: refresh });
-  const approve = useMutation({ mutationFn: () => api.approveTicket(id), onSettled: refresh });
+  const approve = useMutation({ mutationFn: () => approveConfirmingBudget(id), onSettled: refresh });
 
   if (ticket.isPending) return <Loading what="the ticket" />;
   if (ticket.error) {
