@@ -36,6 +36,12 @@ describe('omoi ticket show/approve with a budget', () => {
     expect(shown.code, shown.stderr).toBe(0);
     // The offline runtime spends nothing; the ticket cap leaves $0.01.
     expect(shown.stdout).toMatch(/^ {2}spend {4}\$0, 0 tokens \(left \$0\.01\)$/m);
+    const json = await cli(omoi, ['ticket', 'show', 'TKT-001', '--json']);
+    expect(JSON.parse(json.stdout).spend).toMatchObject({
+      usd: 0,
+      tokens: 0,
+      remaining: { usd: 0.01, tokens: null },
+    });
 
     const asked = await cli(omoi, ['ticket', 'approve', 'TKT-001']);
     expect(asked.code).toBe(2);

@@ -7,13 +7,18 @@ const usd = (n: number) => `$${Number(n.toFixed(4))}`;
 
 /** `  spend    $1.15, 9000 tokens (left $0.85, 41000 tokens)`, a row like renderTicket's; null without a spend route. */
 export async function spendLine(api: ApiClient, ticketId: string): Promise<string | null> {
-  const spend = await api.get<TicketSpend>(`/tickets/${ticketId}/spend`).catch(() => null);
+  const spend = await ticketSpend(api, ticketId);
   if (!spend) return null;
   const left = [
     spend.remaining.usd === null ? null : usd(spend.remaining.usd),
     spend.remaining.tokens === null ? null : `${spend.remaining.tokens} tokens`,
   ].filter(Boolean);
   return `  ${'spend'.padEnd(9)}${usd(spend.usd)}, ${spend.tokens} tokens${left.length ? ` (left ${left.join(', ')})` : ' (no cap)'}`;
+}
+
+/** GET /tickets/:id/spend, or null from a server without budgets. */
+export function ticketSpend(api: ApiClient, ticketId: string): Promise<TicketSpend | null> {
+  return api.get<TicketSpend>(`/tickets/${ticketId}/spend`).catch(() => null);
 }
 
 /** The warning to show before approving, when the forecast exceeds the remaining budget; else null. */

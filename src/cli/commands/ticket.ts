@@ -175,6 +175,7 @@ function registerReading(ticket: Command): void {
           url: ticketUrl(api.baseUrl, detail.id),
           spec_tasks: approvalPlan(detail),
           next: nextStep(detail),
+          spend: await (await import('./ticket-budget.js')).ticketSpend(api, detail.id),
         });
       process.stdout.write(renderTicket(detail, runtime, api.baseUrl));
       const spend = await (await import('./ticket-budget.js')).spendLine(api, detail.id);
