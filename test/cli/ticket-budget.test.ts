@@ -43,6 +43,10 @@ describe('omoi ticket show/approve with a budget', () => {
       remaining: { usd: 0.01, tokens: null },
     });
 
+    const forecast = await cli(omoi, ['ticket', 'forecast', 'TKT-001']);
+    expect(forecast.stdout).toMatch(
+      /^budget: \$0\.01 left; over budget: approving needs a confirmation \(--yes\)$/m,
+    );
     const asked = await cli(omoi, ['ticket', 'approve', 'TKT-001']);
     expect(asked.code).toBe(2);
     expect(asked.stdout).toMatch(

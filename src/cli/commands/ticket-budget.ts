@@ -9,11 +9,8 @@ const usd = (n: number) => `$${Number(n.toFixed(4))}`;
 export async function spendLine(api: ApiClient, ticketId: string): Promise<string | null> {
   const spend = await ticketSpend(api, ticketId);
   if (!spend) return null;
-  const left = [
-    spend.remaining.usd === null ? null : usd(spend.remaining.usd),
-    spend.remaining.tokens === null ? null : `${spend.remaining.tokens} tokens`,
-  ].filter(Boolean);
-  return `  ${'spend'.padEnd(9)}${usd(spend.usd)}, ${spend.tokens} tokens${left.length ? ` (left ${left.join(', ')})` : ' (no cap)'}`;
+  const left = leftOf(spend.remaining.usd, spend.remaining.tokens);
+  return `  ${'spend'.padEnd(9)}${usd(spend.usd)}, ${spend.tokens} tokens${left ? ` (left ${left})` : ' (no cap)'}`;
 }
 
 /** GET /tickets/:id/spend, or null from a server without budgets. */
@@ -25,9 +22,19 @@ export function ticketSpend(api: ApiClient, ticketId: string): Promise<TicketSpe
 export async function overBudgetLine(api: ApiClient, ticketId: string): Promise<string | null> {
   const forecast = await api.get<Forecast>(`/tickets/${ticketId}/forecast`).catch(() => null);
   if (!forecast?.budget?.over) return null;
-  const left = [
-    forecast.budget.remaining_usd === null ? null : usd(forecast.budget.remaining_usd),
-    forecast.budget.remaining_tokens === null ? null : `${forecast.budget.remaining_tokens} tokens`,
-  ].filter(Boolean);
-  return `Over budget: the forecast is ${usd(forecast.total.cost_usd)}, ${forecast.total.tokens} tokens; the caps leave ${left.join(', ')}.`;
+  return `Over budget: the forecast is ${usd(forecast.total.cost_usd)}, ${forecast.total.tokens} tokens; the caps leave ${leftOf(forecast.budget.remaining_usd, forecast.budget.remaining_tokens)}.`;
+}
+
+/** `$0.85, 41000 tokens`: what is left in each capped unit ('' when nothing is capped). */
+function leftOf(usdLeft: number | null, tokensLeft: number | null): string {
+  return [usdLeft === null ? null : usd(usdLeft), tokensLeft === null ? null : `${tokensLeft} tokens`]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** The forecast's budget line: what the caps leave, and whether approving needs a confirmation. */
+export function forecastBudgetLine(budget: Forecast['budget']): string | null {
+  const left = budget ? leftOf(budget.remaining_usd, budget.remaining_tokens) : '';
+  if (!budget || !left) return null;
+  return `budget: ${left} left; ${budget.over ? 'over budget: approving needs a confirmation (--yes)' : 'within budget'}`;
 }
