@@ -2,6 +2,7 @@
 // forecast against what the caps leave, approval past the budget (409 unless confirmed), the check
 // before a task starts, and the threshold event that fires once per scope.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { webhookEventOf } from '../../src/contracts/webhooks.js';
 import { createBudgetService } from '../../src/core/budgets.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import type { Db } from '../../src/db/client.js';
@@ -163,6 +164,10 @@ describeEachDatabase('budgets', (getDb) => {
       },
     ]);
     expect(events[0]!.ticket_id).toBe(ticket.id);
+    // Webhooks hear it under the same name.
+    expect(webhookEventOf({ type: 'budget.threshold', data: events[0]!.data } as never)).toBe(
+      'budget.threshold',
+    );
   });
 
   it('refuses bad budget settings with a 400 naming the field, and bad defaults at start', async () => {
