@@ -1,7 +1,9 @@
 // The `claude` runtime: the Claude Agent SDK's `query()`, which runs the bundled Claude Code CLI as
 // a child process. One AgentSession is one Claude Code session; a second `send` resumes it.
 import { type Query, query, type SDKMessage, type SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
+import { budgetReachedMessage } from '../contracts/prices.js';
 import type { RuntimeEnv } from '../contracts/runtime-env.js';
+import type { RunBudgetEnv } from '../contracts/worker-env.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 import { systemEnv } from './tools/system-env.js';
@@ -36,7 +38,10 @@ export interface ClaudeRuntimeOptions {
  * for await (const event of session.send('Plan the feature …')) console.log(event);
  * for await (const event of session.send(validationReport)) console.log(event); // same conversation
  */
-export function createClaudeRuntime(env: RuntimeEnv, options: ClaudeRuntimeOptions = {}): AgentRuntime {
+export function createClaudeRuntime(
+  env: RuntimeEnv & RunBudgetEnv,
+  options: ClaudeRuntimeOptions = {},
+): AgentRuntime {
   const childEnv: Record<string, string | undefined> = {
     ...(options.systemEnv ?? systemEnv()),
     ANTHROPIC_API_KEY: env.ANTHROPIC_API_KEY,
@@ -59,6 +64,7 @@ export function createClaudeRuntime(env: RuntimeEnv, options: ClaudeRuntimeOptio
         childEnv,
         sessionOptions.model ?? model,
         options.pathToClaudeCodeExecutable,
+        env.BUDGET_USD,
       ),
   };
 }
@@ -75,11 +81,20 @@ class ClaudeSession implements AgentSession {
     private readonly env: Record<string, string | undefined>,
     private readonly model: string | undefined,
     private readonly executable: string | undefined,
+    /** The run's USD budget (BUDGET_USD); token caps are the model broker's to enforce. */
+    private readonly budgetUsd: number | undefined,
   ) {}
 
   async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
     if (this.closed) {
       yield { type: 'result', ok: false, error: 'session closed', turns: 0 };
+      return;
+    }
+    // The SDK counts its budget per query() call; a resumed session gets what earlier sends left.
+    const budgetLeft = this.budgetUsd === undefined ? undefined : this.budgetUsd - this.costSoFar;
+    if (budgetLeft !== undefined && budgetLeft <= 0) {
+      const error = budgetReachedMessage('run_usd', 'usd', this.costSoFar, this.budgetUsd!);
+      yield { type: 'result', ok: false, error, turns: 0 };
       return;
     }
     const abortController = new AbortController();
@@ -98,6 +113,7 @@ class ClaudeSession implements AgentSession {
             ? { type: 'preset', preset: 'claude_code' }
             : { type: 'preset', preset: 'claude_code', append },
         maxTurns: this.options.maxTurns,
+        ...(budgetLeft === undefined ? {} : { maxBudgetUsd: budgetLeft }),
         ...(this.model ? { model: this.model } : {}),
         ...(this.sessionId ? { resume: this.sessionId } : {}),
         tools: CLAUDE_TOOLS,
@@ -165,7 +181,11 @@ class ClaudeSession implements AgentSession {
       outputTokens: result.usage.output_tokens,
     };
     const ok = result.subtype === 'success' && !result.is_error;
-    const error = ok ? undefined : describeResultError(result, apiError);
+    const error = ok
+      ? undefined
+      : result.subtype === 'error_max_budget_usd' && this.budgetUsd !== undefined
+        ? budgetReachedMessage('run_usd', 'usd', this.costSoFar, this.budgetUsd)
+        : describeResultError(result, apiError);
     yield {
       type: 'result',
       ok,

@@ -8,6 +8,8 @@ import type {
 /** Used when OMOI_MODEL is not set and the endpoint is OpenAI's own. */
 import { DEFAULT_OPENAI_MODEL } from '../contracts/runtime-badge.js';
 import type { RuntimeEnv } from '../contracts/runtime-env.js';
+import type { RunBudgetEnv } from '../contracts/worker-env.js';
+import { RunMeter } from './prices.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 import { systemEnv } from './tools/system-env.js';
@@ -52,7 +54,10 @@ const MODE_INSTRUCTIONS: Record<AgentSessionOptions['mode'], string> = {
  * const session = runtime.start({ workspace, systemPrompt: skillText, maxTurns: 40, mode: 'exploration' });
  * for await (const event of session.send('Plan the feature …')) console.log(event);
  */
-export function createOpenAiRuntime(env: RuntimeEnv, options: OpenAiRuntimeOptions = {}): AgentRuntime {
+export function createOpenAiRuntime(
+  env: RuntimeEnv & RunBudgetEnv,
+  options: OpenAiRuntimeOptions = {},
+): AgentRuntime {
   const baseURL = (env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const model = env.OMOI_MODEL ?? DEFAULT_OPENAI_MODEL;
   const client = new OpenAI({
@@ -73,6 +78,7 @@ export function createOpenAiRuntime(env: RuntimeEnv, options: OpenAiRuntimeOptio
         sessionOptions,
         sessionOptions.model ?? model,
         [env.OPENAI_API_KEY],
+        RunMeter.fromEnv(env, sessionOptions.model ?? model),
         {
           commandTimeoutMs: options.commandTimeoutMs,
           outputCap: options.outputCap,
@@ -100,6 +106,8 @@ class OpenAiSession implements AgentSession {
     private readonly options: AgentSessionOptions,
     private readonly model: string,
     private readonly secrets: (string | undefined)[],
+    /** Spend of the whole session (every send): the run's budget stops it before the next call. */
+    private readonly meter: RunMeter,
     toolOptions: Parameters<typeof createWorkspaceTools>[1],
   ) {
     const system = [BASE_INSTRUCTIONS, MODE_INSTRUCTIONS[options.mode], options.systemPrompt.trim()]
@@ -123,10 +131,13 @@ class OpenAiSession implements AgentSession {
       ...(error === undefined ? {} : { error }),
       turns,
       usage,
+      ...(this.meter.priced ? { costUsd: this.meter.usdOf(usage.inputTokens, usage.outputTokens) } : {}),
     });
 
     while (turns < this.options.maxTurns) {
       if (signal?.aborted) return yield end(false, 'cancelled');
+      const reached = this.meter.reached();
+      if (reached) return yield end(false, reached);
       turns++;
       let response: TurnResponse;
       try {
@@ -139,6 +150,7 @@ class OpenAiSession implements AgentSession {
       }
       usage.inputTokens += response.usage?.prompt_tokens ?? 0;
       usage.outputTokens += response.usage?.completion_tokens ?? 0;
+      this.meter.add(response.usage?.prompt_tokens ?? 0, response.usage?.completion_tokens ?? 0);
 
       this.messages.push({
         role: 'assistant',

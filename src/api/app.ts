@@ -9,10 +9,12 @@ import { VERSION } from '../base/version.js';
 import { gitBrokerRoutes } from '../broker/git-routes.js';
 import { createMirrors, type Mirrors } from '../broker/mirrors.js';
 import { modelBrokerRoutes } from '../broker/model.js';
+import { serverBudgets } from '../core/budgets.js';
 import { authMiddleware, originGuard } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, errorResponse, validationError } from './errors.js';
 import { inputGuard } from './input-guard.js';
+import { registerBudgets } from './routes/budgets.js';
 import { registerDelivery } from './routes/delivery.js';
 import { registerEvents } from './routes/events.js';
 import { registerForecast } from './routes/forecast.js';
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps & { mirrors?: Mirrors }): OpenAPIHono<Ap
   registerKeys(app, deps);
   registerWebhooks(app, deps);
   registerForecast(app, deps);
+  registerBudgets(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
@@ -137,6 +140,7 @@ export function brokerRoutes(deps: AppDeps & { mirrors?: Mirrors }): Hono {
       db: services.db,
       upstreams: config.model ?? {},
       ...(log ? { log } : {}),
+      budget: serverBudgets(services.db, config, services.events),
     }),
   );
   return app;

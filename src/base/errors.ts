@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'GIT_FAILED'
   | 'AGENT_FAILED'
   | 'UPSTREAM_FAILED'
+  | 'BUDGET_REACHED'
+  | 'BUDGET_CONFIRMATION_REQUIRED'
   | 'INTERNAL';
 
 const DEFAULT_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -43,6 +45,8 @@ const DEFAULT_STATUS: Partial<Record<ErrorCode, number>> = {
   DEPENDENCY_CYCLE: 422,
   RUNTIME_UNAVAILABLE: 422,
   UPSTREAM_FAILED: 502,
+  BUDGET_REACHED: 402,
+  BUDGET_CONFIRMATION_REQUIRED: 409,
 };
 
 export class AppError extends Error {

@@ -1,7 +1,9 @@
 // The model broker: OpenAI- and Anthropic-compatible pass-through routes that add the server's real
 // key, so a sandbox holds only its task token. Streams (SSE) go through chunk by chunk, unbuffered;
 // the usage the upstream reports (JSON `usage`, or the final SSE usage frames) is recorded per call
-// in `model_usage` for the task. A finished task's token is refused.
+// in `model_usage` for the task, priced by the price table when the upstream names no cost. A
+// finished task's token is refused, and so is a call of a task whose spend reached a budget cap
+// (402 BUDGET_REACHED): agent code is untrusted and may ignore the runtime's own count.
 //
 //   ANY /api/v1/model/openai/<path>     → OPENAI_BASE_URL/<path>   (Authorization: Bearer OPENAI_API_KEY)
 //   ANY /api/v1/model/anthropic/<path>  → ANTHROPIC_BASE_URL/<path> (x-api-key: ANTHROPIC_API_KEY)
@@ -16,6 +18,7 @@ const DEFAULT_BASE: Record<ModelApi, string> = {
 };
 
 import { AppError, coerceError } from '../base/errors.js';
+import type { BudgetService } from '../core/budgets.js';
 import type { ModelUpstreams } from '../core/config.js';
 import type { KeysService } from '../core/keys.js';
 import type { Queryable } from '../db/client.js';
@@ -31,6 +34,8 @@ export interface ModelBrokerDeps {
   /** Largest request body forwarded (default 32 MiB). */
   maxBodyBytes?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Budget caps (src/core/budgets.ts): checked before each call, priced and counted after it. */
+  budget?: Pick<BudgetService, 'reachedFor' | 'recorded' | 'priceCall'>;
 }
 
 /** Path prefixes of the two pass-throughs. */
@@ -100,6 +105,8 @@ export function modelBrokerRoutes(deps: ModelBrokerDeps): Hono {
     const prefix = MODEL_BROKER_PATH[api];
     app.all(`${prefix}/*`, async (c) => {
       const grant = await taskGrant(c.req.raw.headers, deps);
+      const reached = await deps.budget?.reachedFor(grant.taskId);
+      if (reached) throw new AppError('BUDGET_REACHED', reached);
       const upstream = upstreamOf(api, deps.upstreams);
       const url = new URL(c.req.url);
       const rest = url.pathname.slice(prefix.length);
@@ -158,20 +165,20 @@ export function modelBrokerRoutes(deps: ModelBrokerDeps): Hono {
       );
       const record = async () => {
         const usage = meter.result();
+        const model = usage.model ?? requestModel;
+        const cost =
+          usage.costUsd ??
+          (await deps.budget
+            ?.priceCall(grant.taskId, model, usage.inputTokens, usage.outputTokens)
+            .catch(() => null)) ??
+          null;
         await deps.db
           .query(
             `INSERT INTO model_usage (task_id, api, model, input_tokens, output_tokens, cost_usd, status)
              VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-            [
-              grant.taskId,
-              api,
-              usage.model ?? requestModel,
-              usage.inputTokens,
-              usage.outputTokens,
-              usage.costUsd,
-              response.status,
-            ],
+            [grant.taskId, api, model, usage.inputTokens, usage.outputTokens, cost, response.status],
           )
+          .then(() => deps.budget?.recorded(grant.taskId))
           .catch((error) =>
             log(`model broker: could not record usage of task ${grant.taskId}: ${String(error)}`),
           );

@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { DeliveryBrief, PullRequest, PullRequestSettings } from './delivery.js';
 import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from './enums.js';
 import { EVENT_TYPES, type OmoiEvent } from './events.js';
+import { PriceTable } from './prices.js';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, WEBHOOK_FORMATS } from './webhooks.js';
 
 export * from './enums.js';
@@ -56,8 +57,34 @@ export const WebhookSetting = z
   })
   .openapi('WebhookSetting');
 
+const usdCap = z.number().positive().max(1_000_000).optional();
+const tokenCap = z.number().int().positive().max(1e12).optional();
+/**
+ * Spending caps (src/core/budgets.ts). Each unset key falls back to the server's OMOI_BUDGET_* default;
+ * unset there too: no cap. `daily_*` counts this project's spend since 00:00 UTC.
+ */
+export const BudgetSettings = z
+  .strictObject({
+    task_usd: usdCap,
+    task_tokens: tokenCap,
+    ticket_usd: usdCap,
+    ticket_tokens: tokenCap,
+    project_usd: usdCap,
+    project_tokens: tokenCap,
+    daily_usd: usdCap,
+    daily_tokens: tokenCap,
+    /** Share of a cap at which `budget.threshold` is emitted once per scope (default 0.8). */
+    soft_threshold: z.number().min(0).max(1).optional(),
+  })
+  .openapi('BudgetSettings');
+export type BudgetSettings = z.infer<typeof BudgetSettings>;
+
 export const ProjectSettings = z
   .strictObject({
+    /** Spending caps per task, ticket, project and day. */
+    budget: BudgetSettings.optional(),
+    /** USD per 1M input/output tokens by model name (local models), over the built-in table. */
+    prices: PriceTable.optional(),
     concurrency_limit: z.number().int().min(1).max(1000).optional(),
     auto_approve: z.boolean().optional(),
     network: z.enum(['none', 'registries', 'open']).optional(), // sandboxes' outbound network (default registries)
@@ -103,6 +130,34 @@ export const WebhookDeliveryQuery = z.object({
 export type WebhookSetting = z.infer<typeof WebhookSetting>;
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
+/** USD and tokens left under the caps that apply; null: no cap in that unit. */
+export const BudgetRemaining = z
+  .object({ usd: z.number().nullable(), tokens: z.number().nullable() })
+  .openapi('BudgetRemaining');
+
+/** GET /tickets/:id/spend: what the ticket's tasks spent, its caps and what is left. */
+export const TicketSpend = z
+  .object({
+    ticket_id: z.string(),
+    usd: z.number(),
+    tokens: z.number(),
+    /** The caps in force for this ticket's project (settings over the server's defaults). */
+    caps: BudgetSettings,
+    /** The least left under the ticket, project and daily caps. */
+    remaining: BudgetRemaining,
+  })
+  .openapi('TicketSpend');
+export type TicketSpend = z.infer<typeof TicketSpend>;
+
+/** POST /tickets/:id/approve (body optional). */
+export const ApproveTicket = z
+  .strictObject({
+    /** Approve even though the forecast exceeds the remaining budget. */
+    confirm_over_budget: z.boolean().optional(),
+  })
+  .openapi('ApproveTicket');
+export type ApproveTicket = z.infer<typeof ApproveTicket>;
+
 /** What one estimate size costs and takes, and on what basis. */
 export const ForecastSize = z
   .object({
@@ -140,6 +195,14 @@ export const Forecast = z
     /** The per-size figures used, with their basis. */
     basis: z.array(ForecastSize),
     note: z.string().nullable(),
+    /** The forecast against the remaining budget (`over`: approving needs confirm_over_budget). */
+    budget: z
+      .object({
+        remaining_usd: z.number().nullable(),
+        remaining_tokens: z.number().nullable(),
+        over: z.boolean(),
+      })
+      .optional(),
   })
   .openapi('Forecast');
 export type Forecast = z.infer<typeof Forecast>;

@@ -108,6 +108,15 @@ export interface EventDataMap {
   };
   /** Opening the pull request failed (the integration branch is pushed and stays). */
   'pr.failed': { provider: string; error: string };
+  /** Spend passed a cap's soft threshold (once per scope and unit; `key` names it). */
+  'budget.threshold': {
+    key: string;
+    scope: 'task' | 'ticket' | 'project' | 'daily';
+    unit: 'usd' | 'tokens';
+    spent: number;
+    cap: number;
+    threshold: number;
+  };
 }
 
 export type EventType = keyof EventDataMap;
@@ -141,6 +150,7 @@ export const EVENT_TYPES = [
   'verify.result',
   'pr.opened',
   'pr.failed',
+  'budget.threshold',
 ] as const satisfies readonly EventType[];
 type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const everyTypeListed: Missing extends never ? true : Missing = true;

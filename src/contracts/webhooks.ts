@@ -19,7 +19,7 @@ export const WEBHOOK_EVENTS = [
   'task.failed',
   /** The ticket's pull request was opened or updated. */
   'pr.opened',
-  /** A budget passed its soft threshold (issued once budgets exist). */
+  /** A budget passed its soft threshold (event `budget.threshold`). */
   'budget.threshold',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -69,10 +69,17 @@ export function webhookEventOf(event: Pick<OmoiEvent, 'type' | 'data'>): Webhook
       return 'task.failed';
     case 'pr.opened':
       return 'pr.opened';
+    case 'budget.threshold':
+      return 'budget.threshold';
     default:
       return null;
   }
 }
 
 /** The Omoi event types webhookEventOf may map (the dispatcher reads only these). */
-export const WATCHED_TYPES = ['ticket.status_changed', 'task.failed', 'pr.opened'] as const;
+export const WATCHED_TYPES = [
+  'ticket.status_changed',
+  'task.failed',
+  'pr.opened',
+  'budget.threshold',
+] as const;

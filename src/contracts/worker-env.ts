@@ -2,6 +2,7 @@
 // once. The orchestrator builds a sandbox's environment with `encodeWorkerEnv`, the worker parses it
 // with `parseWorkerEnv`; a new variable is one field here.
 import { z } from 'zod';
+import { type PriceTable, priceTableVariable } from './prices.js';
 import { runtimeEnvSchema } from './runtime-env.js';
 
 const flag = z
@@ -42,6 +43,15 @@ export const workerEnvSchema = z
       .min(1000)
       .max(6 * 60 * 60 * 1000)
       .default(15 * 60 * 1000),
+    /**
+     * What this run may still spend (src/core/budgets.ts): the least left under the task, ticket,
+     * project and daily caps when it started. Unset: no cap. The runtime stops at it; the model
+     * broker refuses past it whatever the runtime does.
+     */
+    BUDGET_USD: z.coerce.number().min(0).optional(),
+    BUDGET_TOKENS: z.coerce.number().int().min(0).optional(),
+    /** The project's and server's price overrides (JSON, src/contracts/prices.ts) for counting USD. */
+    OMOI_MODEL_PRICES: priceTableVariable,
     /** Local sandbox: the API relay's socket; the worker forwards 127.0.0.1:<port> to it and uses that URL. */
     OMOI_SANDBOX_API_SOCKET: z.string().min(1).optional(),
     /** Local sandbox: the egress proxy's socket, offered to agent commands as HTTP(S)_PROXY; unset: no network. */
@@ -50,6 +60,19 @@ export const workerEnvSchema = z
   .extend(runtimeEnvSchema.shape);
 
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+/** The run's budget as a runtime reads it (the worker hands its whole config to the runtime factory). */
+export type RunBudgetEnv = Partial<Pick<WorkerConfig, 'BUDGET_USD' | 'BUDGET_TOKENS'>> & {
+  OMOI_MODEL_PRICES?: PriceTable | string | undefined;
+};
+
+/** What a run may spend, as the spawner hands it over. */
+export interface RunBudget {
+  usd: number | null;
+  tokens: number | null;
+  /** Price overrides (project settings over OMOI_MODEL_PRICES). */
+  prices?: PriceTable;
+}
 
 /** Parses the env contract; a bad or missing variable is a readable list, not a stack trace. */
 export function parseWorkerEnv(
@@ -81,6 +104,7 @@ export interface WorkerEnvInput {
   specMaxAttempts: number;
   verifyMaxAttempts?: number;
   verifyTimeoutMs?: number;
+  budget?: RunBudget;
 }
 
 /**
@@ -109,5 +133,17 @@ export function encodeWorkerEnv(input: WorkerEnvInput): Record<string, string> {
     SPEC_MAX_ATTEMPTS: String(input.specMaxAttempts),
     ...(input.verifyMaxAttempts ? { VERIFY_MAX_ATTEMPTS: String(input.verifyMaxAttempts) } : {}),
     ...(input.verifyTimeoutMs ? { VERIFY_TIMEOUT_MS: String(input.verifyTimeoutMs) } : {}),
+    ...budgetEnv(input.budget),
+  };
+}
+
+function budgetEnv(budget: RunBudget | undefined): Record<string, string> {
+  if (!budget) return {};
+  return {
+    ...(budget.usd === null ? {} : { BUDGET_USD: String(budget.usd) }),
+    ...(budget.tokens === null ? {} : { BUDGET_TOKENS: String(budget.tokens) }),
+    ...(budget.prices && Object.keys(budget.prices).length > 0
+      ? { OMOI_MODEL_PRICES: JSON.stringify(budget.prices) }
+      : {}),
   };
 }

@@ -2,10 +2,14 @@
 // then overridden by command-line flags, and passed down. Nothing else reads process.env.
 import { z } from 'zod';
 import { AppError } from '../base/errors.js';
+import type { BudgetSettings } from '../contracts/api.js';
+import { type PriceTable, priceTableVariable } from '../contracts/prices.js';
 import { runtimeBadge } from '../contracts/runtime-badge.js';
 import { checkRuntimeConfig, chooseRuntimeName, runtimeEnvSchema } from '../contracts/runtime-env.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
+const usdCap = z.coerce.number().positive().optional();
+const tokenCap = z.coerce.number().int().positive().optional();
 
 export const serverEnvSchema = z
   .object({
@@ -68,6 +72,19 @@ export const serverEnvSchema = z
     OMOI_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     /** Milliseconds before a webhook's first retry; each next one waits twice as long. */
     OMOI_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5_000),
+    /** Budget defaults for every project (its settings.budget overrides each): USD and tokens per task, ticket, project, day. */
+    OMOI_BUDGET_TASK_USD: usdCap,
+    OMOI_BUDGET_TASK_TOKENS: tokenCap,
+    OMOI_BUDGET_TICKET_USD: usdCap,
+    OMOI_BUDGET_TICKET_TOKENS: tokenCap,
+    OMOI_BUDGET_PROJECT_USD: usdCap,
+    OMOI_BUDGET_PROJECT_TOKENS: tokenCap,
+    OMOI_BUDGET_DAILY_USD: usdCap,
+    OMOI_BUDGET_DAILY_TOKENS: tokenCap,
+    /** Share of a cap (0..1) at which the `budget.threshold` event fires (default 0.8). */
+    OMOI_BUDGET_SOFT_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+    /** Model prices over the built-in table, USD per 1M tokens: {"<model>": {"input": 0.5, "output": 1.5}}. */
+    OMOI_MODEL_PRICES: priceTableVariable,
     /** Key that seals project credentials (64 hex characters, base64 of 32 bytes, or a 32+ character passphrase); unset: <data>/secret.key. */
     OMOI_SECRET_KEY: z.string().min(32, 'OMOI_SECRET_KEY must have at least 32 characters').optional(),
   })
@@ -110,6 +127,9 @@ export interface ServerConfig {
   webhooks?: WebhookConfig;
   /** The real model endpoints and keys the model broker forwards to (they never enter a sandbox). */
   model?: ModelUpstreams;
+  /** Budget defaults (OMOI_BUDGET_*) and price overrides (OMOI_MODEL_PRICES), src/core/budgets.ts. */
+  budget?: BudgetSettings;
+  prices?: PriceTable;
 }
 
 export interface WebhookConfig {
@@ -204,7 +224,25 @@ export function serverConfigFrom(
       anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
       anthropicApiKey: e.ANTHROPIC_API_KEY,
     },
+    budget: budgetDefaults(e),
+    prices: e.OMOI_MODEL_PRICES,
     runtimeUnavailable: e.AGENT_RUNTIME ? (checkRuntimeConfig(e.AGENT_RUNTIME, e)?.message ?? null) : null,
     runtime: runtimeBadge(chooseRuntimeName({ explicit: e.AGENT_RUNTIME, env: e }), null, e.OMOI_MODEL),
   };
+}
+
+/** The OMOI_BUDGET_* variables as budget settings (only the ones set). */
+function budgetDefaults(e: ServerEnv): BudgetSettings {
+  const all: BudgetSettings = {
+    task_usd: e.OMOI_BUDGET_TASK_USD,
+    task_tokens: e.OMOI_BUDGET_TASK_TOKENS,
+    ticket_usd: e.OMOI_BUDGET_TICKET_USD,
+    ticket_tokens: e.OMOI_BUDGET_TICKET_TOKENS,
+    project_usd: e.OMOI_BUDGET_PROJECT_USD,
+    project_tokens: e.OMOI_BUDGET_PROJECT_TOKENS,
+    daily_usd: e.OMOI_BUDGET_DAILY_USD,
+    daily_tokens: e.OMOI_BUDGET_DAILY_TOKENS,
+    soft_threshold: e.OMOI_BUDGET_SOFT_THRESHOLD,
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as BudgetSettings;
 }

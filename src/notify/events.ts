@@ -5,7 +5,7 @@
 //   ticket.status_changed to done               -> ticket.done
 //   task.failed                                 -> task.failed
 //   pr.opened                                   -> pr.opened
-//   (budget threshold, once budgets exist)      -> budget.threshold
+//   budget.threshold (src/core/budgets.ts)      -> budget.threshold
 import type { OmoiEvent } from '../contracts/events.js';
 import type { WebhookEvent, WebhookFormat, WebhookPayload } from '../contracts/webhooks.js';
 
@@ -34,8 +34,15 @@ export function summaryOf(context: Omit<PayloadContext, 'deliveryId'>): string {
       return `${where}: task "${task?.title ?? event.task_id}" failed: ${String(data.error ?? 'unknown error').slice(0, 300)}`;
     case 'pr.opened':
       return `${where}: pull request ${data.updated ? 'updated' : 'opened'} ${String(data.url ?? '')}`;
-    case 'budget.threshold':
-      return `${where}: budget threshold reached`;
+    case 'budget.threshold': {
+      const spent = Number(data.spent ?? 0);
+      const cap = Number(data.cap ?? 0);
+      const share =
+        cap > 0
+          ? ` (${Math.round((spent / cap) * 100)}% of the ${String(data.scope)} ${String(data.unit)} cap)`
+          : '';
+      return `${where}: budget threshold reached${share}`;
+    }
   }
 }
 

@@ -18,7 +18,7 @@ export { orchestratorEnvSchema } from './config.js';
 export interface StartOrchestratorOptions
   extends Pick<
     OrchestratorDeps,
-    'listen' | 'emit' | 'mintToken' | 'onTaskChanged' | 'prepareRepo' | 'modelEnv'
+    'listen' | 'emit' | 'mintToken' | 'onTaskChanged' | 'prepareRepo' | 'modelEnv' | 'budget'
   > {
   /** The server's database as the queue needs it. */
   sql: QueueSql;
@@ -67,6 +67,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     ...(options.onTaskChanged ? { onTaskChanged: options.onTaskChanged } : {}),
     ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
     ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
     ...(options.listen && !env.OMOI_DISABLE_NOTIFY ? { listen: options.listen } : {}),
     log: options.log,
     config: {
@@ -123,6 +124,8 @@ export async function startServerOrchestrator(options: {
   prepareRepo?: OrchestratorDeps['prepareRepo'];
   /** The model broker's variables for a sandbox (src/broker, chosen by the entry point). */
   modelEnv?: OrchestratorDeps['modelEnv'];
+  /** Budget caps before each run (src/core/budgets.ts, chosen by the entry point). */
+  budget?: OrchestratorDeps['budget'];
   env: OrchestratorEnv;
   apiUrl: string;
   provider: SandboxProvider;
@@ -134,6 +137,7 @@ export async function startServerOrchestrator(options: {
   return startOrchestrator({
     ...(options.prepareRepo ? { prepareRepo: options.prepareRepo } : {}),
     ...(options.modelEnv ? { modelEnv: options.modelEnv } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
     sql: db,
     listen: (channel, handler) => db.listen(channel, handler),
     emit: async (event, tx) => {

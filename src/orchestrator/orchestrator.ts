@@ -7,7 +7,7 @@ import { redact, redactValue } from '../base/redact.js';
 import { defaultBranch } from '../contracts/branches.js';
 import { TASKS_CHANNEL } from '../contracts/channels.js';
 import type { AppendEvent, EventData } from '../contracts/events.js';
-import { encodeWorkerEnv } from '../contracts/worker-env.js';
+import { encodeWorkerEnv, type RunBudget } from '../contracts/worker-env.js';
 import { parseOutcomeLine, type WorkerOutcome } from '../contracts/worker-outcome.js';
 import type { Tx } from '../db/client.js';
 import type { ClaimedTask, Queue } from '../queue/queue.js';
@@ -91,6 +91,11 @@ export interface OrchestratorDeps {
    * change itself already revoked them in its transaction, this covers a run that never changed it).
    */
   onFinished?: (taskId: string) => Promise<void>;
+  /**
+   * Budget caps before a run (src/core/budgets.ts `beforeStart`): a used-up cap fails the task with
+   * its reason; otherwise what the run may spend goes into its environment (BUDGET_USD/BUDGET_TOKENS).
+   */
+  budget?: (task: ClaimedTask) => Promise<{ ok: true; budget: RunBudget } | { ok: false; reason: string }>;
   /** Called on every heartbeat that still holds the task: keeps its short-lived token alive. */
   renewToken?: (taskId: string, ttlMs: number) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -243,11 +248,14 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     });
     const context = await store.context(task.id);
     if (!context) return failRun(task, 'the task, its project or its ticket no longer exists');
+    // A used-up budget cap fails the run before any repository or sandbox work.
+    const budget = await deps.budget?.(task);
+    if (budget && !budget.ok) return failRun(task, budget.reason);
     const plan = planRun(task, context);
     const repo = await prepareRepository(task, context);
     if (typeof repo === 'string') return failRun(task, repo);
     const sandboxId = randomUUID();
-    const env = await workerEnv(task, context, plan, repo, sandboxId);
+    const env = await workerEnv(task, context, plan, repo, sandboxId, budget?.budget);
     const sandbox = await createSandbox(task, env, repo, context);
     if (typeof sandbox === 'string') return failRun(task, sandbox);
     run.sandbox = sandbox;
@@ -314,6 +322,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     plan: RunPlan,
     repo: PreparedRepo,
     sandboxId: string,
+    budget: RunBudget | undefined,
   ): Promise<Record<string, string>> {
     const { mode, requireSkill, skill, branch } = plan;
     const token = await deps.mintToken({
@@ -342,6 +351,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       specMaxAttempts: config.specMaxAttempts,
       ...(config.verifyMaxAttempts ? { verifyMaxAttempts: config.verifyMaxAttempts } : {}),
       ...(config.verifyTimeoutMs ? { verifyTimeoutMs: config.verifyTimeoutMs } : {}),
+      ...(budget ? { budget } : {}),
     });
   }
 

@@ -12,6 +12,7 @@ import {
   TicketRefQuery,
 } from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
+import { approvalBudgetGuard } from './budgets.js';
 import { errors, jsonBody, jsonResponse } from './common.js';
 
 const REF_NOTE =
@@ -19,6 +20,7 @@ const REF_NOTE =
   '(409 names the projects otherwise).';
 
 export function registerTickets(app: App, { services, config }: AppDeps): void {
+  const checkBudget = approvalBudgetGuard({ services, config });
   /** The ticket a route's `{id}` names: an id, or a ref with the optional `project_id` query. */
   const ticketOf = (c: {
     req: { param: (name: 'id') => string; query: (name: 'project_id') => string | undefined };
@@ -112,7 +114,10 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       description:
         'Idempotent: approving an approved ticket creates nothing. 409 with the reason for a quick ticket, a spec ' +
         'run still going, an unsynced or invalid spec, unresolvable dependencies, or an approval already running. ' +
+        'Optional body {confirm_over_budget: true}: without it, a forecast over the remaining budget is a 409 ' +
+        'BUDGET_CONFIRMATION_REQUIRED. ' +
         REF_NOTE,
+      // The body is optional (clients send none): read by the budget check, not by the validator.
       request: { params: IdParam, query: TicketRefQuery },
       responses: {
         200: jsonResponse(
@@ -123,6 +128,10 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
         409: errors[409],
       },
     }),
-    async (c) => c.json(await services.tickets.approve((await ticketOf(c)).id), 200),
+    async (c) => {
+      const ticket = await ticketOf(c);
+      await checkBudget(c, ticket);
+      return c.json(await services.tickets.approve(ticket.id), 200);
+    },
   );
 }

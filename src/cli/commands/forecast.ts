@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { Forecast } from '../../contracts/api.js';
 import { printJson, usageError } from '../output.js';
+import { forecastBudgetLine } from './ticket-budget.js';
 
 const USAGE = 'omoi ticket forecast <ref-or-id> [--project P] [--json]';
 
@@ -24,6 +25,8 @@ export function renderForecast(f: Forecast): string {
     lines.push(
       `  ${b.size.padEnd(3)} ${b.basis === 'history' ? `mean of ${b.samples} finished task(s) of this project` : 'default (no history yet)'}`,
     );
+  const budget = forecastBudgetLine(f.budget);
+  if (budget) lines.push('', budget);
   return `${lines.join('\n')}\n`;
 }
 

@@ -134,12 +134,15 @@ export function register(program: Command): void {
             settings: process.env,
             log,
           });
+          const { serverBudgets } = await import('../../core/budgets.js');
+          const budgets = serverBudgets(db, config, services.events);
           const orchestrator = await startServerOrchestrator({
             prepareRepo: async ({ taskId, projectId, repoUrl, defaultBranch }) => ({
               cloneFrom: await mirrors.fetch(projectId, repoUrl, defaultBranch, taskId),
               repoUrl: brokerRepoUrl(apiUrl, projectId),
             }),
             modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, apiUrl, token),
+            budget: (task) => budgets.beforeStart(task),
             db,
             services,
             env,

@@ -181,8 +181,11 @@ function registerReading(ticket: Command): void {
           url: ticketUrl(api.baseUrl, detail.id),
           spec_tasks: approvalPlan(detail),
           next: nextStep(detail),
+          spend: await (await import('./ticket-budget.js')).ticketSpend(api, detail.id),
         });
       process.stdout.write(renderTicket(detail, runtime, api.baseUrl));
+      const spend = await (await import('./ticket-budget.js')).spendLine(api, detail.id);
+      if (spend) process.stdout.write(`${spend}\n`);
     });
 }
 
@@ -205,6 +208,10 @@ function registerActions(ticket: Command): void {
       if (!detail) return;
       const plan = approvalPlan(detail);
       const out = flags.json ? process.stderr : process.stdout;
+      const overBudget = detail.approved_at
+        ? null
+        : await (await import('./ticket-budget.js')).overBudgetLine(api, detail.id);
+      if (overBudget) out.write(`${overBudget}\n`);
       // nothing synced to approve: the server says why (409), no question first
       if (!detail.approved_at && plan.length > 0) {
         out.write(
@@ -230,7 +237,7 @@ function registerActions(ticket: Command): void {
         ticket: { ref: string; status: string };
         tasks: { task_type: string }[];
         created: number;
-      }>(`/tickets/${detail.id}/approve`);
+      }>(`/tickets/${detail.id}/approve`, overBudget ? { confirm_over_budget: true } : undefined);
       if (flags.json) return printJson(result);
       const work = result.tasks.filter((t) => t.task_type !== 'integration').length;
       const integration = work < result.tasks.length ? ' and the integration run' : '';

@@ -148,3 +148,19 @@ export async function startOmoi(extraEnv: Record<string, string> = {}): Promise<
     },
   };
 }
+
+/** Runs the built `omoi` against `omoi` with stdin closed (not a terminal): exit code and output. */
+export function runOmoiCli(omoi: RunningOmoi, args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'omoi.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: omoi.tmp,
+      env: { PATH: process.env.PATH, HOME: omoi.tmp, OMOIOS_API_URL: omoi.url },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}

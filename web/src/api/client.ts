@@ -200,8 +200,9 @@ export const api = {
   /** What a task's branch changed (a unified patch, file by file); null when there is none to show. */
   taskDiff: (id: string) =>
     ifDocumented<TaskDiff>('/tasks/{id}/diff', `/tasks/${encodeURIComponent(id)}/diff`),
-  approveTicket: (id: string) =>
-    request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`),
+  /** `confirm_over_budget`: approve although the forecast exceeds the remaining budget. */
+  approveTicket: (id: string, body?: { confirm_over_budget: boolean }) =>
+    request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`, body),
 };
 
 /** The SSE stream URL for one ticket's, one project's, or every event. */

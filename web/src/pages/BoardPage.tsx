@@ -4,6 +4,7 @@ import { eventsUrl } from '../api/client';
 import { useHealth, useProjects, useTickets } from '../api/queries';
 import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
 import { PullRequestLink } from '../components/Delivery';
+import { SpendBadge } from '../components/SpendBadge';
 import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge } from '../components/States';
 import { Link, navigate, useLocation } from '../lib/router';
 import { statusView } from '../status/status-vocabulary';
@@ -22,6 +23,7 @@ function Card({ ticket, project, runtime }: { ticket: Ticket; project?: string; 
         {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
         <RuntimeBadge runtime={runtime} />
         <PullRequestLink pr={ticket.pull_request} compact />
+        <SpendBadge ticketId={ticket.id} refreshMs={15_000} />
         {project ? <span className="muted small">{project}</span> : null}
       </div>
     </li>

@@ -6,6 +6,7 @@ import { keys, useHealth, useTicket, useTicketSpecs, useTicketTrace } from '../a
 import type { OmoiEvent, SpecDocument, Task } from '../api/types';
 import { ChangeCounts, EvidenceBadge, PullRequestLink } from '../components/Delivery';
 import { SpecTabs, type Tab } from '../components/SpecTabs';
+import { approveConfirmingBudget, SpendBadge } from '../components/SpendBadge';
 import {
   ErrorState,
   errorMessage,
@@ -251,7 +252,7 @@ function TicketView({ id }: { id: string }) {
   const task = latestTask(ticket.data?.tasks ?? []);
   const cancel = useMutation({ mutationFn: (taskId: string) => api.cancelTask(taskId), onSettled: refresh });
   const retry = useMutation({ mutationFn: (taskId: string) => api.retryTask(taskId), onSettled: refresh });
-  const approve = useMutation({ mutationFn: () => api.approveTicket(id), onSettled: refresh });
+  const approve = useMutation({ mutationFn: () => approveConfirmingBudget(id), onSettled: refresh });
 
   if (ticket.isPending) return <Loading what="the ticket" />;
   if (ticket.error) {
@@ -304,7 +305,8 @@ function TicketView({ id }: { id: string }) {
         <div>
           <p className="muted">
             {t.ref ? <code>{t.ref}</code> : null} <ModeBadge mode={t.workflow_mode} />{' '}
-            <StatusBadge status={t.status} /> <RuntimeBadge runtime={runtime} />
+            <StatusBadge status={t.status} /> <RuntimeBadge runtime={runtime} />{' '}
+            <SpendBadge ticketId={t.id} />
           </p>
           <h1>{t.title}</h1>
           {details ? <p className="description">{details}</p> : null}

@@ -360,6 +360,14 @@ export function describeEvent(event: OmoiEvent): EventView {
       };
     case 'pr.failed':
       return { title: `Pull request not opened: ${str(event.data.error)}`, tone: 'bad' };
+    case 'budget.threshold': {
+      const d = event.data;
+      const amount = (n: number) => (d.unit === 'usd' ? `$${Number(n.toFixed(4))}` : `${n} tokens`);
+      return {
+        title: `Budget: ${Math.round((d.spent / d.cap) * 100)}% of the ${d.scope} cap spent (${amount(d.spent)} of ${amount(d.cap)})`,
+        tone: 'info',
+      };
+    }
     default:
       return unknownEvent(event);
   }
