@@ -1,12 +1,19 @@
 // `omoi start`: parse the environment once → open the database → services → HTTP server (API + web
 // UI) → [orchestrator, with the sandbox provider and agent runtime chosen here] → wait for
 // SIGINT/SIGTERM, then close in reverse order (which releases the data folder's lock).
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { packageRoot } from '../../base/package-root.js';
 import { usageError } from '../output.js';
 
 /** The `bin/omoi.js` of this installation (local workers run it). */
-const OMOI_BIN = fileURLToPath(new URL('../../../bin/omoi.js', import.meta.url));
+const OMOI_BIN = (() => {
+  const root = packageRoot(import.meta.url);
+  return root
+    ? join(root, 'bin', 'omoi.js')
+    : fileURLToPath(new URL('../../../bin/omoi.js', import.meta.url));
+})();
 
 const USAGE = 'omoi start [--port 7878] [--data DIR] [--host 127.0.0.1] [--no-web] [--json]';
 
