@@ -242,9 +242,14 @@ describe('a Spec-Driven ticket on a private repository, delivered in the browser
         base: 'main',
         state: 'open',
       });
-      expect(pull.body).toContain(REQUIREMENT);
-      expect(pull.body).toContain('verified');
-      for (const l of Object.keys(TASKS)) expect(pull.body).toContain(taskId(FEATURE, l));
+      expect(pull.body, pull.body).toMatch(new RegExp(`^- \\*\\*${REQUIREMENT}\\*\\* .*: verified \\(`, 'm'));
+      for (const l of Object.keys(TASKS))
+        expect(pull.body, pull.body).toMatch(
+          new RegExp(
+            `^- \\*\\*${taskId(FEATURE, l)}\\*\\* completed on .*: passed: \`npm test\` exit 0`,
+            'm',
+          ),
+        );
       expect(await prLink.getAttribute('href')).toBe(
         `${forge.githubUrl.replace('/github', '')}/acme/shop/pull/1`,
       );
