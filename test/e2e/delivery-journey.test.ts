@@ -18,7 +18,13 @@ import { dagSpec, taskId } from '../exec/support/dag-spec.js';
 import { type FakeForge, startFakeForge } from '../support/fake-forge.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { git } from '../support/git-remote.js';
-import { launchChromium, openPage, screenshot } from './support/browser.js';
+import {
+  approveInDialog,
+  launchChromium,
+  openAwaitingApproval,
+  openPage,
+  screenshot,
+} from './support/browser.js';
 import { type RunningOmoi, startOmoi } from './support/omoi-server.js';
 
 const RUN_TIMEOUT = 420_000;
@@ -247,14 +253,9 @@ describe.each(DATABASES)(
       const watched = await openPage(browser, omoi.url, 1280);
       const { page } = watched;
       try {
-        await page.goto(`/tickets/${ticket.ref}`);
-        const approve = page.getByRole('button', { name: 'Approve', exact: true });
-        await approve.waitFor({ timeout: RUN_TIMEOUT });
-        await expect.poll(() => approve.isEnabled(), { timeout: RUN_TIMEOUT }).toBe(true);
-        await page.locator('.ticket-head .badge.status', { hasText: 'awaiting approval' }).waitFor();
-        await approve.click();
-        await page.getByRole('dialog').getByRole('button', { name: 'Approve and start' }).click();
-        await page.getByRole('button', { name: 'Approved' }).waitFor({ timeout: 60_000 });
+        await openAwaitingApproval(page, ticket.ref, RUN_TIMEOUT);
+        await screenshot(page, `delivery-00-awaiting-approval-${database}`);
+        await approveInDialog(page);
 
         // The ticket page shows the pull request once the integration run opened it.
         const prLink = page.locator('.ticket-head a.badge.pr');
