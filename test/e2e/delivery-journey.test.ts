@@ -342,6 +342,10 @@ describe.each(DATABASES)(
         const delivery = panel.getByRole('region', { name: 'Delivery' });
         await delivery.locator('.badge.status', { hasText: 'verified' }).waitFor();
         await delivery.locator('code', { hasText: 'npm test' }).waitFor();
+        // The verification's output folds open under its line, not squeezed beside it.
+        const evidenceLine = (await delivery.locator('.evidence-line').boundingBox())!;
+        const output = (await delivery.locator('.evidence details').boundingBox())!;
+        expect(output.y).toBeGreaterThanOrEqual(evidenceLine.y + evidenceLine.height - 1);
         await delivery.getByRole('button', { name: 'Show the diff' }).click();
         await delivery.locator('.diff-file summary code', { hasText: `step-${first}.txt` }).waitFor();
         await delivery.locator('.patch-line.add', { hasText: `+done by ${first}` }).waitFor();
