@@ -280,6 +280,13 @@ describe('delivery', () => {
       expect(
         git(remote, 'log', '-1', '--format=%(trailers:key=Omoi-Task,valueonly)', branchOf('feature')),
       ).toBe('id-feature');
+      // Its evidence counts what the merges brought (the pull request's diff), not the empty commit
+      // after them.
+      const outcome = r.outcome as { base_commit?: string; changes?: { files: number } };
+      expect(outcome.changes?.files).toBe(4);
+      expect(() =>
+        git(remote, 'merge-base', '--is-ancestor', branchOf('TSK-A'), outcome.base_commit!),
+      ).toThrow();
     });
   });
 });

@@ -297,9 +297,12 @@ export async function deliver(ctx: RunContext): Promise<WorkerOutcome> {
     requirements: brief.requirements,
   };
 
+  // A task's change is what it added on top of its merged dependencies; an integration run's is
+  // everything its merges brought (what its pull request shows), so it counts from before them.
+  const start = brief.kind === 'integration' ? await headCommit(ctx.workspace) : null;
   const merging = await mergeDependencies(ctx, brief, trailers, merged);
   if (!merging.ok) return ctx.fail(merging.error, { ...evidence, commit: null });
-  const base = await headCommit(ctx.workspace);
+  const base = brief.kind === 'integration' ? start : await headCommit(ctx.workspace);
   evidence.base_commit = base;
 
   if (brief.kind === 'task') {

@@ -5,7 +5,13 @@
 // runtime, a temporary bare repository as the remote). Needs `npm run build` first.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, screenshot } from './support/browser.js';
+import {
+  approveInDialog,
+  launchChromium,
+  openAwaitingApproval,
+  openPage,
+  screenshot,
+} from './support/browser.js';
 import { branchesOf, createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
 
 const RUN_TIMEOUT = 240_000;
@@ -47,15 +53,9 @@ describe('approve and execute in the browser', () => {
     const { page } = watched;
     try {
       // the page's URL may carry the ref people read, not only the id
-      await page.goto(`/tickets/${ticket.ref}`);
-      const approve = page.getByRole('button', { name: 'Approve', exact: true });
-      await approve.waitFor({ timeout: RUN_TIMEOUT });
-      await expect.poll(() => approve.isEnabled(), { timeout: RUN_TIMEOUT }).toBe(true);
-      await page.locator('.ticket-head .badge.status', { hasText: 'awaiting approval' }).waitFor();
+      await openAwaitingApproval(page, ticket.ref, RUN_TIMEOUT);
       await page.locator('.ticket-head .badge.runtime', { hasText: 'offline (no model)' }).waitFor();
-      await approve.click();
-      await page.getByRole('dialog').getByRole('button', { name: 'Approve and start' }).click();
-      await page.getByRole('button', { name: 'Approved' }).waitFor({ timeout: 60_000 });
+      await approveInDialog(page);
 
       // The offline runtime cannot write code (issue 13): its tasks end "plan only", nothing is
       // pushed as if done, and the card lands in blocked, never in done.

@@ -46,3 +46,26 @@ export async function openPage(browser: Browser, baseURL: string, width = 1280):
   page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
   return { page, context, errors };
 }
+
+/**
+ * Opens a ticket's page and waits until its spec awaits approval (the spec run can take a while):
+ * the Approve button enabled and the status badge saying so. Returns the button.
+ */
+export async function openAwaitingApproval(page: Page, ticketRef: string, timeout: number) {
+  await page.goto(`/tickets/${ticketRef}`);
+  const approve = page.getByRole('button', { name: 'Approve', exact: true });
+  await approve.waitFor({ timeout });
+  for (const deadline = Date.now() + timeout; !(await approve.isEnabled()); ) {
+    if (Date.now() > deadline) throw new Error(`the Approve button stayed disabled for ${timeout} ms`);
+    await page.waitForTimeout(250);
+  }
+  await page.locator('.ticket-head .badge.status', { hasText: 'awaiting approval' }).waitFor();
+  return approve;
+}
+
+/** Approves through the confirmation dialog and waits until the page says so. */
+export async function approveInDialog(page: Page) {
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Approve and start' }).click();
+  await page.getByRole('button', { name: 'Approved' }).waitFor({ timeout: 60_000 });
+}

@@ -123,6 +123,8 @@ const UNFINISHED = new Set(['pending', 'claimed', 'running', 'failed', 'blocked'
 
 function groupTitle(group: TaskGroup): string {
   if (!group.task) return 'Ticket';
+  // The integration run has no spec task either, but it is no spec run: its title says what it does.
+  if (group.task.task_type === 'integration') return group.task.title;
   if (!group.task.spec_task_id) return `Spec run: ${group.task.title}`;
   return `${group.task.spec_task_id} ${runTitle(group.task)}`;
 }

@@ -71,11 +71,21 @@ export function groupEntries(events: OmoiEvent[]): TimelineEntry[] {
   return entries;
 }
 
+/** What a group needs to know of its task (a subset of the API's Task). */
+export interface GroupTask {
+  id: string;
+  title: string;
+  status: string;
+  spec_task_id: string | null;
+  task_type?: string;
+  result?: unknown;
+}
+
 /** One task's part of an approved ticket's timeline. */
 export interface TaskGroup {
   /** The task's id, or `ticket` for what belongs to the ticket itself (approval, status changes). */
   key: string;
-  task: { id: string; title: string; status: string; spec_task_id: string | null; result?: unknown } | null;
+  task: GroupTask | null;
   events: OmoiEvent[];
   /** How the group's latest event reads: the step the task is at. */
   current: string;
@@ -87,10 +97,7 @@ export interface TaskGroup {
  * task is, and the page folds the finished ones. Events of no task (the approval, status changes)
  * form the ticket's own group, placed by its first event.
  */
-export function groupByTask(
-  events: OmoiEvent[],
-  tasks: { id: string; title: string; status: string; spec_task_id: string | null; result?: unknown }[],
-): TaskGroup[] {
+export function groupByTask(events: OmoiEvent[], tasks: GroupTask[]): TaskGroup[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const groups = new Map<string, TaskGroup>();
   for (const event of events) {
