@@ -63,9 +63,10 @@ export type Verification = z.infer<typeof Verification>;
  * How every view names a verification: it ran and passed, ran and failed, or did not run
  * ("unverified": no command configured or detected, or no evidence at all).
  */
-export function verificationState(v: Verification | null | undefined): 'passed' | 'failed' | 'unverified' {
+export function verificationState(v: Verification | null | undefined): 'verified' | 'failing' | 'unverified' {
+  // The words of the trace and the web UI: one vocabulary wherever evidence is shown.
   if (!v || v.unverified || v.command === null) return 'unverified';
-  return v.passed ? 'passed' : 'failed';
+  return v.passed ? 'verified' : 'failing';
 }
 
 /** What a run changed against the point it started from (its base with dependencies merged in). */

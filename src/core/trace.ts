@@ -65,13 +65,15 @@ export function traceStatus(tasks: { status: string; verification: Verification 
     tasks.some(
       (t) =>
         ['failed', 'cancelled'].includes(t.status) ||
-        (t.status === 'completed' && verificationState(t.verification) === 'failed'),
+        (t.status === 'completed' && verificationState(t.verification) === 'failing'),
     )
   )
     return 'failing';
   const completed = tasks.filter((t) => t.status === 'completed');
   if (completed.length === tasks.length)
-    return completed.every((t) => verificationState(t.verification) === 'passed') ? 'verified' : 'unverified';
+    return completed.every((t) => verificationState(t.verification) === 'verified')
+      ? 'verified'
+      : 'unverified';
   return completed.length > 0 ? 'unverified' : 'not_started';
 }
 

@@ -82,7 +82,7 @@ describeEachDatabase('omoi spec trace and ticket show, delivered', (getDb, kind)
     expect(trace.code, trace.stderr).toBe(0);
     expect(trace.stdout).toMatch(new RegExp(`^ {2}verified {5}REQ-${feature}-CORE-001 `, 'm'));
     expect(trace.stdout).toMatch(
-      new RegExp(`^ {6}${taskId(feature, 'A')} +completed +passed +omoi/${ticket.ref}-`, 'm'),
+      new RegExp(`^ {6}${taskId(feature, 'A')} +completed +verified +omoi/${ticket.ref}-`, 'm'),
     );
     expect(trace.stdout).toContain(`pull request open: ${url}`);
     const json = await cli(['spec', 'trace', ticket.ref, '--project', project.name, '--json']);
@@ -100,7 +100,7 @@ describeEachDatabase('omoi spec trace and ticket show, delivered', (getDb, kind)
     const a = tasks.get(taskId(feature, 'A'))!;
     expect(shown.stdout).toMatch(
       new RegExp(
-        `^ {15}branch ${a.branch}@[0-9a-f]{12} · 1 file \\+2 −0 · passed: npm test \\(3 passed, 0 failed\\)$`,
+        `^ {15}branch ${a.branch}@[0-9a-f]{12} · 1 file \\+2 −0 · verified: npm test \\(3 passed, 0 failed\\)$`,
         'm',
       ),
     );

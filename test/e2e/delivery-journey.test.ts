@@ -280,7 +280,7 @@ describe.each(DATABASES)(
         for (const l of Object.keys(TASKS))
           expect(pull.body, pull.body).toMatch(
             new RegExp(
-              `^- \\*\\*${taskId(FEATURE, l)}\\*\\* completed on .*: passed: \`npm test\` exit 0`,
+              `^- \\*\\*${taskId(FEATURE, l)}\\*\\* completed on .*: verified: \`npm test\` exit 0`,
               'm',
             ),
           );
