@@ -7,8 +7,9 @@
 // connection then goes to the address that was checked, not to a second lookup.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import { BlockList, connect, isIP, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { isNonPublicAddress } from '../base/addresses.js';
 
 export type NetworkPolicy = 'none' | 'registries' | 'open';
 
@@ -43,48 +44,8 @@ export const REGISTRY_HOSTS: readonly string[] = [
   'dl-cdn.alpinelinux.org',
 ];
 
-/** Addresses a sandbox never reaches through the proxy. */
-const FORBIDDEN = (() => {
-  const list = new BlockList();
-  for (const [net, prefix] of [
-    ['0.0.0.0', 8], // this network
-    ['10.0.0.0', 8],
-    ['100.64.0.0', 10], // carrier-grade NAT
-    ['127.0.0.0', 8],
-    ['169.254.0.0', 16], // link-local, cloud metadata
-    ['172.16.0.0', 12],
-    ['192.0.0.0', 24],
-    ['192.0.2.0', 24],
-    ['192.168.0.0', 16],
-    ['198.18.0.0', 15],
-    ['198.51.100.0', 24],
-    ['203.0.113.0', 24],
-    ['224.0.0.0', 4], // multicast
-    ['240.0.0.0', 4], // reserved, broadcast
-  ] as const)
-    list.addSubnet(net, prefix, 'ipv4');
-  for (const [net, prefix] of [
-    ['::', 128],
-    ['::1', 128],
-    ['64:ff9b::', 96],
-    ['100::', 64],
-    ['2001:db8::', 32],
-    ['fc00::', 7], // unique local
-    ['fe80::', 10], // link-local
-    ['ff00::', 8], // multicast
-  ] as const)
-    list.addSubnet(net, prefix, 'ipv6');
-  return list;
-})();
-
 /** True when a sandbox may not connect to this address. */
-export function isForbiddenAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return FORBIDDEN.check(mapped[1]!, 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return true;
-  return FORBIDDEN.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
+export const isForbiddenAddress = isNonPublicAddress;
 
 /** Whether `host` is on the list (exact, or a subdomain of an entry starting with `.`). */
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
