@@ -283,8 +283,8 @@ export async function startWebhookDispatcher(options: DispatcherOptions) {
       });
   }
 
-  const unsubscribe = await options.hub.subscribe((event) => {
-    if ((WATCHED_TYPES as readonly string[]).includes(event.type)) tick();
+  const unsubscribe = await options.hub.subscribe((batch) => {
+    if (batch.some(({ event }) => (WATCHED_TYPES as readonly string[]).includes(event.type))) tick();
   });
   // Retries come due with no event to wake them: poll at the retry pace, at most once a second.
   const timer = setInterval(tick, Math.min(1_000, Math.max(50, options.retryBaseMs)));
