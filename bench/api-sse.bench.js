@@ -89,7 +89,8 @@ export default async function () {
       }
     };
     await next('ready');
-    while (services.events.hub.size < ownSubscribers + SUBSCRIBERS) await new Promise((r) => setTimeout(r, 20));
+    while (services.events.hub.size < ownSubscribers + SUBSCRIBERS)
+      await new Promise((r) => setTimeout(r, 20));
 
     const postStart = performance.timeOrigin + performance.now();
     const postMs = await postAll(base, task.id, EVENTS);

@@ -92,7 +92,10 @@ export const providers: Record<string, () => Promise<ProviderFactory>> = {
   noop: async () => {
     const { createNoopProvider, NOOP_ACKNOWLEDGEMENT } = await import('./noop.js');
     if (process.env.OMOI_SANDBOX_NOOP !== NOOP_ACKNOWLEDGEMENT)
-      throw new AppError('CONFIG_INVALID', `OMOI_SANDBOX=noop runs no agent; it is for benchmarks and needs OMOI_SANDBOX_NOOP=${NOOP_ACKNOWLEDGEMENT}`);
+      throw new AppError(
+        'CONFIG_INVALID',
+        `OMOI_SANDBOX=noop runs no agent; it is for benchmarks and needs OMOI_SANDBOX_NOOP=${NOOP_ACKNOWLEDGEMENT}`,
+      );
     return () => createNoopProvider();
   },
 };
