@@ -88,6 +88,16 @@ export const providers: Record<string, () => Promise<ProviderFactory>> = {
     return (context) =>
       e2bProviderFromSettings(parseSandboxSettings(context.settings), packageRootOf(context.omoiBin));
   },
+  // Benchmarks only: runs nothing. Refused unless OMOI_SANDBOX_NOOP=benchmark says so on purpose.
+  noop: async () => {
+    const { createNoopProvider, NOOP_ACKNOWLEDGEMENT } = await import('./noop.js');
+    if (process.env.OMOI_SANDBOX_NOOP !== NOOP_ACKNOWLEDGEMENT)
+      throw new AppError(
+        'CONFIG_INVALID',
+        `OMOI_SANDBOX=noop runs no agent; it is for benchmarks and needs OMOI_SANDBOX_NOOP=${NOOP_ACKNOWLEDGEMENT}`,
+      );
+    return () => createNoopProvider();
+  },
 };
 
 /** Loads and builds a provider by name; an unknown name is CONFIG_INVALID. */
