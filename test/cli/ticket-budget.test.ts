@@ -56,6 +56,6 @@ describe('omoi ticket show/approve with a budget', () => {
     const approved = await cli(omoi, ['ticket', 'approve', 'TKT-001', '--yes']);
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(/^Over budget: /m);
-    expect(approved.stdout).toMatch(/^approved TKT-001: \d+ task\(s\) queued/m);
+    expect(approved.stdout).toMatch(/^approved TKT-001: \d+ task\(s\) and the integration run queued/m);
   }, 120_000);
 });
