@@ -2,7 +2,6 @@
 // the sandboxes table, and the ticket's status while its spec run goes.
 
 import { specBranch } from '../contracts/branches.js';
-import { INTEGRATION_TASK_TYPE } from '../contracts/delivery.js';
 import type { QueueSql } from '../queue/queue.js';
 
 export interface RunContext {
@@ -27,10 +26,9 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         title: string | null;
         workflow_mode: string | null;
         spec_task_id: string | null;
-        task_type: string;
         network: string | null;
       }>(
-        `SELECT p.repo_url, p.default_branch, k.ref, k.title, k.workflow_mode, t.spec_task_id, t.task_type,
+        `SELECT p.repo_url, p.default_branch, k.ref, k.title, k.workflow_mode, t.spec_task_id,
                 p.settings->>'network' AS network
            FROM tasks t JOIN projects p ON p.id = t.project_id
            LEFT JOIN tickets k ON k.id = t.ticket_id
@@ -45,11 +43,10 @@ export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
         ticketRef: row.ref,
         ticketTitle: row.title,
         workflowMode: row.workflow_mode,
-        // A spec task, and the integration run that merges them, start from the spec branch.
-        baseBranch:
-          (row.spec_task_id || row.task_type === INTEGRATION_TASK_TYPE) && row.ref
-            ? specBranch(row.ref)
-            : row.default_branch || 'main',
+        // A spec task starts from the spec branch. The integration run starts from the default
+        // branch: every task branch it merges carries the spec, and what it changed is then what
+        // its pull request shows.
+        baseBranch: row.spec_task_id && row.ref ? specBranch(row.ref) : row.default_branch || 'main',
         network: row.network === 'none' || row.network === 'open' ? row.network : 'registries',
       };
     },

@@ -210,7 +210,9 @@ describe('spec review in the browser', { timeout: 400_000 }, () => {
       const statuses = (await runs.locator('td:nth-child(2) .badge.status').allTextContents()).map((s) =>
         s.trim(),
       );
-      expect(statuses.every((s) => s === 'done' || s === 'plan only (no model)')).toBe(true);
+      // the offline runtime ends each runnable task plan-only, and its dependants wait blocked
+      expect(statuses.every((s) => ['done', 'plan only (no model)', 'blocked'].includes(s))).toBe(true);
+      expect(statuses).toContain('plan only (no model)');
       // one group per task that ran, each saying where it is
       await expect.poll(() => groups.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(count + 2);
       for (const summary of await page

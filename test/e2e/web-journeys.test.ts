@@ -37,7 +37,7 @@ async function withPage(
   } catch (error) {
     await screenshot(watched.page, `failed-${Date.now()}`).catch(() => undefined);
     throw new Error(
-      `${error instanceof Error ? error.message : String(error)}\n--- omoi output ---\n${omoi.output().slice(-4000)}`,
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n--- omoi output ---\n${omoi.output().slice(-4000)}`,
     );
   } finally {
     await watched.context.close();
@@ -200,10 +200,10 @@ describe('web journeys', () => {
       await waitForEntry(page, /^Spec approved: \d+ tasks? queued/);
       await page.locator('.banner.awaiting').waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'Approved' }).waitFor();
-      // one executable task per spec task, plus the spec run itself
+      // one executable task per spec task, plus the spec run itself and the integration run
       const runs = page.getByRole('region', { name: 'Tasks' }).locator('tbody tr');
       await runs.nth(3).waitFor();
-      expect(await runs.count()).toBe((await rows.count()) + 1);
+      expect(await runs.count()).toBe((await rows.count()) + 2);
       await screenshot(page, 'web-03-spec-driven-approved');
 
       await page.getByRole('link', { name: 'Board' }).click();
