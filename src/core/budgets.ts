@@ -145,9 +145,21 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
     return { remaining, reached };
   }
 
-  async function forTask(task: TaskRef, scopes: readonly BudgetScope[] = BUDGET_SCOPES): Promise<TaskBudget> {
+  /**
+   * The task's caps, spend and what is left. `cappedOnly` sums only the scopes that have a cap: the
+   * checks on the model broker's path (every call) then cost no spend query when nothing is capped;
+   * `reached`, `remaining` and the thresholds only ever look at capped scopes, so they are the same.
+   */
+  async function forTask(
+    task: TaskRef,
+    scopes: readonly BudgetScope[] = BUDGET_SCOPES,
+    cappedOnly = false,
+  ): Promise<TaskBudget> {
     const { caps, prices } = await settingsOf(task.project_id);
-    const spent = await spendOf(task, scopes);
+    const wanted = cappedOnly
+      ? scopes.filter((s) => caps[`${s}_usd`] !== undefined || caps[`${s}_tokens`] !== undefined)
+      : scopes;
+    const spent = await spendOf(task, wanted);
     return { caps, prices, spent, ...weigh(caps, spent) };
   }
 
@@ -211,7 +223,7 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
     async beforeStart(
       task: TaskRef,
     ): Promise<{ ok: true; budget: RunBudget } | { ok: false; reason: string }> {
-      const budget = await forTask(task);
+      const budget = await forTask(task, BUDGET_SCOPES, true);
       await crossThresholds(task, budget);
       if (budget.reached) return { ok: false, reason: budget.reached };
       return {
@@ -223,13 +235,13 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
     /** The model broker's check before forwarding a call: the cap used up, or null. */
     async reachedFor(taskId: string): Promise<string | null> {
       const task = await taskRef(taskId);
-      return task ? (await forTask(task)).reached : null;
+      return task ? (await forTask(task, BUDGET_SCOPES, true)).reached : null;
     },
 
     /** After the broker recorded a call: threshold events. */
     async recorded(taskId: string): Promise<void> {
       const task = await taskRef(taskId);
-      if (task) await crossThresholds(task, await forTask(task));
+      if (task) await crossThresholds(task, await forTask(task, BUDGET_SCOPES, true));
     },
 
     /** The USD a call cost by the price table (project overrides first); null: unknown model. */
