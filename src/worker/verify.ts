@@ -1,9 +1,10 @@
 // Verification (issue 13): the project's verify command, or one detected from the repository, run
 // in the workspace with a clean environment (no token, no model key, nothing of the worker's env
 // contract), a timeout that kills the whole process group, and the tail of its output kept.
-import { spawn } from 'node:child_process';
+
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCommand } from '../agents/tools/run-command.js';
 import type { TestCounts } from '../contracts/delivery.js';
 
 /** The most output kept (its tail: a failing test's summary is printed last). */
@@ -106,75 +107,36 @@ export interface VerifyRun {
   timed_out: boolean;
 }
 
-/** Keeps the last `max` bytes of a growing output. */
-function tailKeeper(max: number) {
-  let chunks: Buffer[] = [];
-  let size = 0;
-  let cut = false;
-  return {
-    push(chunk: Buffer) {
-      chunks.push(chunk);
-      size += chunk.length;
-      while (size - (chunks[0]?.length ?? 0) >= max && chunks.length > 1) {
-        size -= chunks.shift()!.length;
-        cut = true;
-      }
-    },
-    text(): string {
-      const all = Buffer.concat(chunks);
-      if (all.length <= max && !cut) return all.toString('utf8');
-      chunks = [all.subarray(all.length - max)];
-      return `… (output cut)\n${all.subarray(all.length - max).toString('utf8')}`;
-    },
-  };
-}
-
 /**
- * Runs `command` with `sh -c` in `cwd`. The timeout kills the process group (a test runner's
- * children too); the result is the exit code (null when killed), the duration and the output's tail.
+ * Runs `command` with `sh -c` in `cwd` through the agent's own command runner (its process group is
+ * killed at the timeout, a test runner's children too); the result is the exit code (null when
+ * killed), the duration and the output's tail.
  */
-export function runVerifyCommand(
+export async function runVerifyCommand(
   command: string,
   options: { cwd: string; timeoutMs: number; env: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<VerifyRun> {
   const started = Date.now();
-  const tail = tailKeeper(OUTPUT_TAIL_BYTES);
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let timedOut = false;
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, options.timeoutMs);
-    options.signal?.addEventListener('abort', killGroup, { once: true });
-    child.stdout.on('data', (c: Buffer) => tail.push(c));
-    child.stderr.on('data', (c: Buffer) => tail.push(c));
-    const done = (code: number | null, extra = '') => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', killGroup);
-      const suffix = timedOut ? `\n(stopped after ${options.timeoutMs} ms)` : extra;
-      resolve({
-        exit_code: timedOut ? null : code,
-        duration_ms: Date.now() - started,
-        output_tail: `${tail.text()}${suffix}`,
-        timed_out: timedOut,
-      });
-    };
-    child.on('error', (error) => done(127, `\n${error.message}`));
-    child.on('close', (code) => done(code));
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
+  const run = await runCommand(command, {
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs,
+    // The runner keeps a head and a tail; the evidence is the tail (failures print last).
+    outputCap: OUTPUT_TAIL_BYTES * 2,
+    env,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  const tail =
+    run.output.length > OUTPUT_TAIL_BYTES
+      ? `… (output cut)\n${run.output.slice(-OUTPUT_TAIL_BYTES)}`
+      : run.output;
+  return {
+    exit_code: run.timedOut ? null : run.exitCode,
+    duration_ms: Date.now() - started,
+    output_tail: run.timedOut ? `${tail}\n(stopped after ${options.timeoutMs} ms)` : tail,
+    timed_out: run.timedOut,
+  };
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
