@@ -1,3 +1,5 @@
+import type { SessionCheckpoint } from '../contracts/questions.js';
+
 /**
  * The port every agent runtime implements: `claude` (Claude Agent SDK), `openai` (an
  * OpenAI-compatible chat endpoint with our own tool loop) and `offline` (no model at all).
@@ -34,6 +36,27 @@ export interface AgentSessionOptions {
   model?: string;
   /** The request as data, for runtimes that read it rather than the prompt (the offline runtime). */
   brief?: AgentBrief;
+  /**
+   * Whether the agent gets a question tool (`ask_user`, Claude's AskUserQuestion). Asking ends the
+   * `send` with a `question` event and a `result` whose error is AWAITING_INPUT; the worker then
+   * takes `checkpoint()` and parks the task. Default false. The offline runtime never asks.
+   */
+  canAsk?: boolean;
+  /**
+   * The conversation to continue (from `checkpoint()` of an earlier process). The first `send`
+   * then carries the person's answer to the question the conversation ended on. A runtime given
+   * another runtime's checkpoint (or one it cannot read) starts a new conversation instead.
+   */
+  resume?: SessionCheckpoint;
+}
+
+/** What an agent asks a person (its question tool's input). */
+export interface AgentQuestion {
+  question: string;
+  /** Choices it offers; the person may answer in their own words. */
+  options?: string[];
+  /** What it would otherwise have to guess. */
+  why?: string;
 }
 
 /** The task a session works on, as the worker knows it: the prompt's content without its wording. */
@@ -56,7 +79,9 @@ export type TurnFeedback =
       issues: { path: string; line: number | null; code: string; message: string; level: string }[];
     }
   | { kind: 'conflict'; branch: string; files: string[] }
-  | { kind: 'verify'; command: string; exit_code: number | null; output_tail: string };
+  | { kind: 'verify'; command: string; exit_code: number | null; output_tail: string }
+  /** The person's answer to the question the resumed conversation ended on. */
+  | { kind: 'answer'; question: string; answer: string };
 
 export interface AgentSession {
   /**
@@ -66,6 +91,12 @@ export interface AgentSession {
    * Aborting `signal` stops the agent and ends the stream with `result` `{ ok: false, error: 'cancelled' }`.
    */
   send(prompt: string, signal?: AbortSignal, feedback?: TurnFeedback): AsyncIterable<AgentEvent>;
+  /**
+   * The conversation as data after a `send` ended with a question, to resume it in another
+   * process (`AgentSessionOptions.resume`); null when this runtime cannot resume (the next run
+   * starts over with the answer in its prompt).
+   */
+  checkpoint?(): Promise<SessionCheckpoint | null>;
   /** Frees whatever the session holds (child processes, sockets). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -74,6 +105,8 @@ export type AgentEvent =
   | { type: 'message'; text: string }
   | { type: 'tool_use'; name: string; input: unknown }
   | { type: 'tool_result'; name: string; ok: boolean; output: string }
+  /** The agent asked a person; the `result` that follows has `ok: false, error: AWAITING_INPUT`. */
+  | { type: 'question'; question: AgentQuestion }
   | {
       type: 'result';
       ok: boolean;

@@ -8,6 +8,7 @@ import { DeliveryBrief, PullRequest, PullRequestSettings } from './delivery.js';
 import { EXECUTION_MODES, PRIORITIES, TASK_STATUSES, TICKET_STATUSES, WORKFLOW_MODES } from './enums.js';
 import { EVENT_TYPES, type OmoiEvent } from './events.js';
 import { PriceTable } from './prices.js';
+import { Question, ResumeBrief } from './questions.js';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, WEBHOOK_FORMATS } from './webhooks.js';
 
 export * from './enums.js';
@@ -559,6 +560,8 @@ export const CreatedTicket = z.object({ ticket: Ticket, task: Task }).openapi('C
 /** GET /tickets/:id: the ticket with its tasks, synced spec documents and latest events. */
 export const TicketDetail = Ticket.extend({
   tasks: z.array(Task),
+  /** Every question its agents asked, open ones first, then by time (src/contracts/questions.ts). */
+  questions: z.array(Question).optional(),
   spec_documents: z.array(SpecDocument),
   events: z.array(Event),
 }).openapi('TicketDetail');
@@ -577,6 +580,10 @@ export const TaskDetail = Task.extend({
   }),
   /** What an implementation or integration run merges, verifies and records; null for spec runs. */
   delivery: DeliveryBrief.nullable().optional(),
+  /** Set when the run resumes after a person answered: the answer and the conversation to continue. */
+  resume: ResumeBrief.nullable().optional(),
+  /** The ticket's answered questions, to record in the spec as clarifications. */
+  clarifications: z.array(Question).optional(),
 }).openapi('TaskDetail');
 
 export type ProjectList = z.infer<typeof ProjectList>;

@@ -19,10 +19,13 @@ export const TICKET_STATUSES = [
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
+// awaiting_input: the agent asked a question (src/contracts/questions.ts); the task holds no sandbox
+// and no lease until a person answers, then it is pending again.
 export const TASK_STATUSES = [
   'pending',
   'claimed',
   'running',
+  'awaiting_input',
   'completed',
   'failed',
   'cancelled',

@@ -108,6 +108,17 @@ export interface EventDataMap {
   };
   /** Opening the pull request failed (the integration branch is pushed and stays). */
   'pr.failed': { provider: string; error: string };
+  // Questions (issue 15, src/contracts/questions.ts).
+  /** An agent asked; its task is parked in awaiting_input (appended with the park, in one transaction). */
+  'agent.question': {
+    question_id: string;
+    kind: 'agent' | 'budget';
+    question: string;
+    options: string[];
+    why: string | null;
+  };
+  /** A person answered; the task is pending again and resumes its conversation. */
+  'question.answered': { question_id: string; answer: string; by: string };
   /** Spend passed a cap's soft threshold (once per scope and unit; `key` names it). */
   'budget.threshold': {
     key: string;
@@ -151,6 +162,8 @@ export const EVENT_TYPES = [
   'pr.opened',
   'pr.failed',
   'budget.threshold',
+  'agent.question',
+  'question.answered',
 ] as const satisfies readonly EventType[];
 type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const everyTypeListed: Missing extends never ? true : Missing = true;

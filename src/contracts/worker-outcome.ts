@@ -22,7 +22,14 @@ export type WorkerOutcome = (
       attempts?: number;
       synced?: { created: number; updated: number; unchanged: number };
     } & DeliveryEvidence)
-  | ({ ok: false; error: string; branch?: string; commit?: string | null } & DeliveryEvidence)
+  | ({
+      ok: false;
+      error: string;
+      branch?: string;
+      commit?: string | null;
+      /** The agent asked a question and the server parked the task: not a failure (questions.ts). */
+      awaiting_input?: true;
+    } & DeliveryEvidence)
 ) &
   WorkerSpend;
 

@@ -375,6 +375,18 @@ export function describeEvent(event: OmoiEvent): EventView {
         tone: 'info',
       };
     }
+    case 'agent.question': {
+      const d = event.data;
+      return {
+        title: `${d.kind === 'budget' ? 'Budget question' : 'The agent asks'}: ${str(d.question)}`,
+        tone: 'info',
+        ...(d.options.length > 0 || d.why
+          ? { notes: [...(d.why ? [`why: ${d.why}`] : []), ...d.options.map((o) => `option: ${o}`)] }
+          : {}),
+      };
+    }
+    case 'question.answered':
+      return { title: `Answered by ${str(event.data.by)}: ${str(event.data.answer)}`, tone: 'ok' };
     default:
       return unknownEvent(event);
   }
