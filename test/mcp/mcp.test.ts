@@ -77,6 +77,7 @@ describe('omoi mcp', () => {
   it('offers a small tool set', async () => {
     const { tools } = await admin.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'answer_question',
       'approve_ticket',
       'create_ticket',
       'list_tickets',
