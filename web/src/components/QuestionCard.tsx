@@ -124,7 +124,7 @@ export function QuestionCard({
           ) : null}
         </>
       ) : question.status === 'answered' ? (
-        <div className="question-answered">
+        <div className="question-reply">
           <p className="question-answer-text">
             <strong>Answer:</strong> {question.answer}
           </p>
