@@ -212,4 +212,22 @@ describeEachDatabase('question inbox', (getDb) => {
     const late = await api.request('POST', `/api/v1/tasks/${run.task.id}/answer`, { answer: 'yes' });
     expect(late.status).toBe(409);
   });
+
+  it('a budget question answered "stop" cancels its task and blocks nothing else', async () => {
+    const run = await running();
+    await api.services.questions.ask(
+      run.task.id,
+      { question: 'The ticket budget is 85% spent. Start this task anyway?', options: ['Continue', 'Stop'] },
+      'budget',
+      `ticket:${run.ticket.id}:usd`,
+    );
+    const stopped = await api.request('POST', `/api/v1/tasks/${run.task.id}/answer`, { answer: 'Stop' });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.task).toMatchObject({
+      status: 'cancelled',
+      error: 'stopped at the budget threshold by local user',
+    });
+    // A budget answer is no clarification of the spec.
+    expect(await api.services.questions.clarifications(run.ticket.id)).toEqual([]);
+  });
 });
