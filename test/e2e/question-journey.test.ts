@@ -106,11 +106,24 @@ it('the model asks, the card appears, the answer in the browser resumes the run 
     // One click answers; the run resumes on its own and completes.
     await card.getByRole('button', { name: 'PostgreSQL' }).click();
     await page.getByRole('region', { name: 'The agent asked' }).getByText('Answered by local user').waitFor();
+    await eventually(
+      async () => {
+        const t = await api<{ status: string; error: string | null }>('GET', `/tasks/${task.id}`);
+        if (t.status === 'failed') throw new Error(`the resumed run failed: ${t.error}`);
+        return t.status === 'completed';
+      },
+      'the resumed spec run to complete',
+      240_000,
+    ).catch(async (error: unknown) => {
+      const detail = await api<{ events: { type: string; data: unknown }[] }>('GET', `/tickets/${ticket.id}`);
+      const last = detail.events.slice(0, 15).map((e) => `${e.type} ${JSON.stringify(e.data).slice(0, 300)}`);
+      throw new Error(
+        `${String(error)}\nlatest events:\n${last.join('\n')}\nserver:\n${omoi.output().slice(-3000)}`,
+      );
+    });
     await page
       .locator('.ticket-head .badge.status', { hasText: 'awaiting approval' })
-      .waitFor({ timeout: 180_000 });
-    const done = await api<{ status: string; error: string | null }>('GET', `/tasks/${task.id}`);
-    expect(done, done.error ?? '').toMatchObject({ status: 'completed' });
+      .waitFor({ timeout: 30_000 });
 
     // The conversation went on: the answer reached the model as the result of its ask_user call.
     const resumed = model
