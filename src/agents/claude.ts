@@ -379,9 +379,10 @@ function silentPermissions(): Partial<Options> {
 }
 
 /**
- * The question tool, caught by the permission callback. The SDK documents that bypassPermissions
- * (and a bare allowedTools entry) answers before `canUseTool` is consulted, so this mode asks the
- * callback, which allows every other call at once: still nothing waits for a person.
+ * The question tool, caught by the permission callback. Under bypassPermissions (and for bare
+ * allowedTools entries) the SDK warns that `canUseTool` is not consulted; CLI 2.1.332 still sends
+ * AskUserQuestion to it, but nothing promises that. Mode `default` does consult it, and the
+ * callback allows every other call at once: still nothing waits for a person.
  */
 function askingPermissions(canUseTool: CanUseTool): Partial<Options> {
   return {

@@ -30,11 +30,18 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-/** A runtime whose CLI keeps its state under `home` (a sandbox of its own). */
-function runtimeIn(home: string) {
+/** A runtime whose CLI keeps its state under `home` (a sandbox of its own), or in `configDir`. */
+function runtimeIn(home: string, configDir?: string) {
   return createClaudeRuntime(
     { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fx.server!.url, OMOI_MODEL: 'claude-fake' },
-    { maxRetries: 1, systemEnv: { PATH: process.env.PATH, HOME: home } },
+    {
+      maxRetries: 1,
+      systemEnv: {
+        PATH: process.env.PATH,
+        HOME: home,
+        ...(configDir ? { CLAUDE_CONFIG_DIR: configDir } : {}),
+      },
+    },
   );
 }
 
@@ -107,8 +114,8 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     expect(result.costUsd).toBeGreaterThan(0);
     // The question is an event of its own, not a tool call.
     expect(events.some((e) => e.type === 'tool_use' && e.name === CLAUDE_QUESTION_TOOL)).toBe(false);
-    // No model call after the question: the third scripted turn is still unplayed.
-    expect(fx.server!.modelRequests()).toHaveLength(2);
+    // No model call after the question, not even a side call: the third scripted turn is unplayed.
+    expect(fx.server!.requests.filter((r) => r.api === 'anthropic')).toHaveLength(2);
     expect(offeredTools(fx.server!.modelRequests()[0]!)).toContain(CLAUDE_QUESTION_TOOL);
 
     const checkpoint = await first.checkpoint!();
@@ -126,7 +133,9 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
 
     // Another process: its own config dir and workspace path; the checkpoint went through JSON.
     const stored = JSON.parse(JSON.stringify(checkpoint)) as SessionCheckpoint;
-    const second = runtimeIn(homeB).start(options(workspaceB, { canAsk: true, resume: stored }));
+    // This one names its config dir (CLAUDE_CONFIG_DIR) instead of keeping it in HOME.
+    const configB = path.join(homeB, 'claude-config');
+    const second = runtimeIn(homeB, configB).start(options(workspaceB, { canAsk: true, resume: stored }));
     const resumed = await collect(second, 'The person answered your question: Postgres.');
     expect(resultOf(resumed)).toMatchObject({ ok: true, turns: 1 });
     // The CLI restores the session's total cost; the resumed run reports only its own call.
@@ -147,8 +156,7 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     expect(next).toContain('The person answered your question: Postgres.');
     expect(next.indexOf('Which database')).toBeLessThan(next.indexOf('The person answered'));
     const restored = path.join(
-      homeB,
-      '.claude',
+      configB,
       'projects',
       claudeProjectDirName(workspaceB),
       `${data.session_id}.jsonl`,
