@@ -216,6 +216,37 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     }
   }, 120_000);
 
+  it('allows every other tool at once when it may ask (nothing waits for a person)', async () => {
+    const workspace = await tempDir('omoi-claude-ws-t-');
+    const outside = await tempDir('omoi-claude-outside-');
+    const file = path.join(workspace, 'src', 'a.txt');
+    await fx.serve([
+      { toolCalls: [{ name: 'Write', input: { file_path: file, content: 'one\n' } }] },
+      { toolCalls: [{ name: 'Read', input: { file_path: file } }] },
+      { toolCalls: [{ name: 'Edit', input: { file_path: file, old_string: 'one', new_string: 'two' } }] },
+      { toolCalls: [{ name: 'Glob', input: { pattern: '**/*.txt' } }] },
+      { toolCalls: [{ name: 'Grep', input: { pattern: 'two', path: workspace } }] },
+      {
+        toolCalls: [
+          { name: 'Bash', input: { command: 'rm -rf src/gone && git init -q . && echo ok > b.txt' } },
+        ],
+      },
+      { toolCalls: [{ name: 'Write', input: { file_path: path.join(outside, 'c.txt'), content: 'c' } }] },
+      { text: 'All done.' },
+    ]);
+    const agent = runtimeIn(await tempDir('omoi-claude-home-t-')).start(options(workspace, { canAsk: true }));
+    const events = await collect(agent, 'Work on the files.');
+    await agent.close();
+    expect(resultOf(events)).toMatchObject({ ok: true, turns: 8 });
+    const results = events.flatMap((e) => (e.type === 'tool_result' ? [[e.name, e.ok]] : []));
+    expect(results).toEqual(
+      ['Write', 'Read', 'Edit', 'Glob', 'Grep', 'Bash', 'Write'].map((name) => [name, true]),
+    );
+    expect(await readFile(file, 'utf8')).toBe('two\n');
+    expect(await readFile(path.join(workspace, 'b.txt'), 'utf8')).toBe('ok\n');
+    expect(await readFile(path.join(outside, 'c.txt'), 'utf8')).toBe('c');
+  }, 120_000);
+
   it('offers no question tool without canAsk', async () => {
     await fx.serve([{ text: 'Nothing to ask.' }]);
     const home = await tempDir('omoi-claude-home-n-');
