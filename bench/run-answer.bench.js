@@ -8,9 +8,10 @@
 //    run: ticket POST → that ticket's first model request (the same path without a conversation).
 //  - idle cost: 50 tasks parked at once hold no sandbox workspace and no worker process.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { followProject, makeRemote, quantile, startOmoi } from './run-helpers.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 15);
@@ -83,6 +84,19 @@ function startModel() {
   );
 }
 
+/**
+ * Sandbox workspaces of the data folder right now: in `<data>/workspaces`, or — when that folder is
+ * closed to the sandbox user — in the local provider's fallback under /var/tmp (src/sandbox/local.ts).
+ */
+function workspaces(data) {
+  const digest = createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12);
+  const roots = [join(data, 'workspaces'), join('/var/tmp', `omoi-sandboxes-${digest}`)].filter((d) =>
+    existsSync(d),
+  );
+  if (roots.length === 0) throw new Error(`no sandbox workspace folder for ${data}`);
+  return roots.reduce((n, root) => n + readdirSync(root).length, 0);
+}
+
 /** Worker processes running now (the local provider starts `omoi.js worker`, inside bwrap or not). */
 function workerProcesses() {
   try {
@@ -121,6 +135,7 @@ export default async function () {
     const events = await followProject(server.url, project.id);
     const first = [];
     const resumed = [];
+    const released = [];
     for (let i = 0; i < TICKETS; i += 1) {
       const marker = `bench-${i}`;
       const posted = performance.now();
@@ -131,12 +146,13 @@ export default async function () {
       });
       await waitUntil(() => (model.arrivals.get(marker)?.length ?? 0) >= 1, `${marker}'s first request`);
       first.push(model.arrivals.get(marker)[0] - posted);
-      await events.waitFor((e) => e.task_id === task.id && e.type === 'agent.question');
+      const asked = await events.waitFor((e) => e.task_id === task.id && e.type === 'agent.question');
       // The sandbox is gone before the answer comes (as it is for a person, who answers later).
       await waitUntil(
-        async () => (await server.api('GET', `/tasks/${task.id}`)).claimed_by === null,
-        'the park',
+        () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses() === 0,
+        'the sandbox to be removed',
       );
+      released.push(performance.now() - asked.receivedAt);
       await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
       const answeredAt = performance.now();
       await server.api('POST', `/tasks/${task.id}/answer`, { answer: `answer-${i}: CSV` });
@@ -165,12 +181,12 @@ export default async function () {
       600_000,
     );
     await waitUntil(
-      () => readdirSync(join(tmp, 'answer', 'workspaces')).length === 0 && workerProcesses() === 0,
+      () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses() === 0,
       'every sandbox of the parked tasks to be gone',
     );
     await new Promise((r) => setTimeout(r, 1000));
     const idle = {
-      sandboxes: readdirSync(join(tmp, 'answer', 'workspaces')).length,
+      sandboxes: workspaces(join(tmp, 'answer')),
       processes: workerProcesses(),
       statuses: new Set(
         await Promise.all(parkedTasks.map(async (id) => (await server.api('GET', `/tasks/${id}`)).status)),
@@ -187,12 +203,16 @@ export default async function () {
     console.log(`  ticket POST → first request     p50 ${base.toFixed(0)} ms   (baseline, interleaved)`);
     console.log(`  ratio resumed / first           ${(p50 / base).toFixed(2)}×`);
     console.log(
+      `  question → sandbox removed      p50 ${quantile(released, 0.5).toFixed(0)} ms   max ${Math.max(...released).toFixed(0)} ms`,
+    );
+    console.log(
       `idle: ${PARKED} tasks ${[...idle.statuses].join('/')}: ${idle.sandboxes} sandbox workspaces, ${idle.processes} worker processes`,
     );
     return {
       p50,
       p95: quantile(resumed, 0.95),
       baseMs: base,
+      releasedMaxMs: Math.max(...released),
       ratio: p50 / base,
       parked: PARKED,
       ...idle,

@@ -185,6 +185,44 @@ export function createQuestionsService(db: Db, events: EventsService) {
           },
           tx,
         );
+        if (stop)
+          await events.append(
+            {
+              type: 'task.cancelled',
+              projectId: task.project_id,
+              ticketId: task.ticket_id,
+              taskId: task.id,
+              data: { previous_status: 'awaiting_input', reason: `stopped at the budget threshold by ${by}` },
+            },
+            tx,
+          );
+        else if (open[0].kind === 'budget') {
+          // One "continue" answers the same threshold's question for every task waiting on it.
+          const others = await tx.query<{ id: string; task_id: string; ticket_id: string | null }>(
+            `UPDATE task_questions q SET status = 'answered', answer = $2, answered_by = $3, answered_at = now()
+              WHERE q.status = 'open' AND q.id <> $1
+                AND q.budget_key = (SELECT budget_key FROM task_questions WHERE id = $1)
+             RETURNING q.id, q.task_id, q.ticket_id`,
+            [open[0].id, answer, by],
+          );
+          for (const other of others) {
+            await tx.query(
+              `UPDATE tasks SET status = 'pending', run_after = NULL, updated_at = now()
+                WHERE id = $1 AND status = 'awaiting_input'`,
+              [other.task_id],
+            );
+            await events.append(
+              {
+                type: 'question.answered',
+                projectId: task.project_id,
+                ticketId: other.ticket_id,
+                taskId: other.task_id,
+                data: { question_id: other.id, answer, by },
+              },
+              tx,
+            );
+          }
+        }
         // Orchestrators wake on commit and claim it again.
         await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, task.project_id]);
         return one(open[0].id, tx);
@@ -192,14 +230,15 @@ export function createQuestionsService(db: Db, events: EventsService) {
     },
 
     /**
-     * What a run of the task resumes from: its latest question, when answered, with the checkpoint,
-     * as long as the task has not finished since (a completed task starts nothing again).
+     * What a run of the task resumes from: its agent's latest question, when answered, with the
+     * checkpoint, as long as the task has not finished since (a completed task starts nothing
+     * again). Budget questions are asked before a run starts: they resume no conversation.
      */
     async resumeOf(taskId: string, q: Queryable = db): Promise<ResumeBrief | null> {
       if (!isUuid(taskId)) return null;
       const rows = await q.query<Record<string, unknown> & { checkpoint: unknown }>(
         `SELECT ${COLUMNS}, q.checkpoint FROM ${FROM}
-          WHERE q.task_id = $1 AND t.finished_at IS NULL
+          WHERE q.task_id = $1 AND q.kind = 'agent' AND t.finished_at IS NULL
           ORDER BY q.asked_at DESC, q.id DESC LIMIT 1`,
         [taskId],
       );
