@@ -11,7 +11,7 @@ import { dagSpec } from '../exec/support/dag-spec.js';
 import { type FakeModelServer, type ScriptTurn, startFakeModelServer } from '../support/fake-model-server.js';
 import { eventually } from '../support/wait.js';
 import { launchChromium, openPage, screenshot } from './support/browser.js';
-import { createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
+import { callApi, createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
 
 const QUESTION = 'Which database should sessions live in?';
 const WHY = 'The request names no store, and the expiry code differs.';
@@ -55,15 +55,8 @@ afterAll(async () => {
   await model?.close();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${omoi.url}/api/v1${path}`, {
-    method,
-    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
+const api = <T>(method: string, path: string, body?: unknown) =>
+  callApi<T>(`${omoi.url}/api/v1`, method, path, body);
 
 it('the model asks, the card appears, the answer in the browser resumes the run into the committed spec', async () => {
   const remote = createBareRepo(omoi.tmp);

@@ -3,28 +3,21 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Question } from '../api/types';
+import { questionFixture } from '../questions/question-fixture';
 import { InboxButton } from './InboxMenu';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-const question = (id: string, over: Partial<Question> = {}): Question => ({
-  id,
-  project_id: 'p',
-  ticket_id: `ticket-${id}`,
-  task_id: `task-${id}`,
-  ticket_ref: 'TKT-007',
-  task_title: 'Add the export',
-  kind: 'agent',
-  question: `Which format, ${id}?`,
-  options: [],
-  why: null,
-  status: 'open',
-  answer: null,
-  answered_by: null,
-  asked_at: '2026-12-02T18:00:00Z',
-  answered_at: null,
-  ...over,
-});
+const question = (id: string, over: Partial<Question> = {}): Question =>
+  questionFixture({
+    id,
+    ticket_id: `ticket-${id}`,
+    task_id: `task-${id}`,
+    ticket_ref: 'TKT-007',
+    task_title: 'Add the export',
+    question: `Which format, ${id}?`,
+    ...over,
+  });
 
 describe('the inbox in the top bar', () => {
   let root: Root;

@@ -3,28 +3,18 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Question } from '../api/types';
+import { questionFixture } from '../questions/question-fixture';
 import { QuestionCard, QuestionList } from './QuestionCard';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-const question = (over: Partial<Question> = {}): Question => ({
-  id: 'q1',
-  project_id: 'p',
-  ticket_id: 't',
-  task_id: 'k1',
-  ticket_ref: 'TKT-001',
-  task_title: 'Write the spec for TKT-001',
-  kind: 'agent',
-  question: 'Should the export be CSV or TSV?',
-  options: ['CSV', 'TSV'],
-  why: 'The ticket says "spreadsheet" but names no format.',
-  status: 'open',
-  answer: null,
-  answered_by: null,
-  asked_at: '2026-12-02T18:00:00Z',
-  answered_at: null,
-  ...over,
-});
+const question = (over: Partial<Question> = {}): Question =>
+  questionFixture({
+    task_title: 'Write the spec for TKT-001',
+    options: ['CSV', 'TSV'],
+    why: 'The ticket says "spreadsheet" but names no format.',
+    ...over,
+  });
 
 /** Sets a textarea's value the way typing does, so React's onChange sees it. */
 function type(area: HTMLTextAreaElement, value: string) {

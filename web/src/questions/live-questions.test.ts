@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OmoiEvent, Question } from '../api/types';
 import { liveQuestions } from './live-questions';
+import { questionFixture } from './question-fixture';
 
 const ticket = {
   id: 't',
@@ -28,24 +29,8 @@ const asked = (id: number, qid: string, task = 'k1') =>
     task,
   );
 
-const stored = (over: Partial<Question>): Question => ({
-  id: 'q0',
-  project_id: 'p',
-  ticket_id: 't',
-  task_id: 'k1',
-  ticket_ref: 'TKT-001',
-  task_title: 'Write the spec',
-  kind: 'agent',
-  question: 'stored',
-  options: [],
-  why: null,
-  status: 'open',
-  answer: null,
-  answered_by: null,
-  asked_at: '2026-12-02T17:00:00Z',
-  answered_at: null,
-  ...over,
-});
+const stored = (over: Partial<Question>): Question =>
+  questionFixture({ id: 'q0', question: 'stored', asked_at: '2026-12-02T17:00:00Z', ...over });
 
 describe('liveQuestions', () => {
   it("makes an open question of an agent.question the server's list does not hold yet", () => {
