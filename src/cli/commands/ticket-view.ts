@@ -194,7 +194,7 @@ export function renderTicket(detail: ApiTicketDetail, runtime: string | null, ba
     lines.push(`  questions (${open.length} waiting for your answer)`);
     for (const q of open)
       lines.push(
-        `    ${taskLabel(q, detail.tasks)}  ${answerCommand(detail.ref, q, open.length > 1)}`,
+        `    ${taskLabel(q, detail.tasks)}${q.kind === 'budget' ? ' (budget)' : ''}  ${answerCommand(detail.ref, q, open.length > 1)}`,
         ...questionLines(q, '      '),
       );
   }
