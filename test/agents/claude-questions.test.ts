@@ -136,6 +136,7 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     // This one names its config dir (CLAUDE_CONFIG_DIR) instead of keeping it in HOME.
     const configB = path.join(homeB, 'claude-config');
     const second = runtimeIn(homeB, configB).start(options(workspaceB, { canAsk: true, resume: stored }));
+    expect(second.resumed).toBe(true);
     const resumed = await collect(second, 'The person answered your question: Postgres.');
     expect(resultOf(resumed)).toMatchObject({ ok: true, turns: 1 });
     // The CLI restores the session's total cost; the resumed run reports only its own call.
@@ -197,13 +198,17 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
   }, 120_000);
 
   it('starts a new conversation from a checkpoint it cannot use', async () => {
-    for (const resume of [
-      { runtime: 'openai', data: { version: 1, messages: [], pending_call_id: null } },
-      { runtime: 'claude', data: { version: 1, session_id: '../../escape', transcript: '{}' } },
+    const readable = { version: 1, session_id: 'a1b2c3', transcript: '{"type":"last-prompt"}\n' };
+    for (const { resume, configDir } of [
+      { resume: { runtime: 'openai', data: { version: 1, messages: [], pending_call_id: null } } },
+      { resume: { runtime: 'claude', data: { ...readable, session_id: '../../escape' } } },
+      // Readable, but there is nowhere to put it (the config dir cannot be created).
+      { resume: { runtime: 'claude', data: readable }, configDir: '/dev/null/claude' },
     ]) {
       await fx.serve([{ text: 'Fresh start.' }]);
       const home = await tempDir('omoi-claude-home-f-');
-      const agent = runtimeIn(home).start(options(workspaceB, { canAsk: true, resume }));
+      const agent = runtimeIn(home, configDir).start(options(workspaceB, { canAsk: true, resume }));
+      expect(agent.resumed).toBe(false);
       const events = await collect(agent, 'The person answered: SQLite. Add the audit log.');
       await agent.close();
       expect(resultOf(events)).toMatchObject({ ok: true });
