@@ -443,13 +443,13 @@ export function questionFromAskUserQuestion(input: unknown): AgentQuestion | nul
   const parsed = AskUserQuestionInput.safeParse(input);
   if (!parsed.success) return null;
   const questions = parsed.data.questions
+    .filter((q) => q.question.trim() !== '')
     .map((q) => ({
       text: q.question.trim() + (q.multiSelect ? ' (one or more)' : ''),
       labels: (q.options ?? [])
         .map((option) => option.label.trim().slice(0, QUESTION_LIMITS.option))
         .filter((label) => label !== ''),
-    }))
-    .filter((q) => q.text !== '');
+    }));
   const [only] = questions;
   if (!only) return null;
   if (questions.length === 1) {

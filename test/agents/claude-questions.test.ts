@@ -5,12 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLAUDE_QUESTION_TOOL,
-  claudeProjectDirName,
-  createClaudeRuntime,
-  questionFromAskUserQuestion,
-} from '../../src/agents/claude.js';
+import { CLAUDE_QUESTION_TOOL, claudeProjectDirName, createClaudeRuntime } from '../../src/agents/claude.js';
 import type { AgentEvent, AgentSessionOptions } from '../../src/agents/runtime.js';
 import { AWAITING_INPUT, type SessionCheckpoint } from '../../src/contracts/questions.js';
 import type { RecordedRequest } from '../support/fake-model-server.js';
@@ -49,20 +44,20 @@ function options(workspace: string, extra: Partial<AgentSessionOptions> = {}): A
   return { workspace, systemPrompt: '', maxTurns: 10, mode: 'implementation', ...extra };
 }
 
-/** One entry of AskUserQuestion's `questions`, as the model sends it. */
-function askEntry(question: string, header: string, labels: string[], multiSelect = false) {
-  return {
-    question,
-    header,
-    options: labels.map((label) => ({ label, description: `About ${label}` })),
-    multiSelect,
-  };
-}
-
 const ASK = {
   name: CLAUDE_QUESTION_TOOL,
   input: {
-    questions: [askEntry('Which database should the audit log use?', 'Database', ['Postgres', 'SQLite'])],
+    questions: [
+      {
+        question: 'Which database should the audit log use?',
+        header: 'Database',
+        options: [
+          { label: 'Postgres', description: 'The main database' },
+          { label: 'SQLite', description: 'A file beside the service' },
+        ],
+        multiSelect: false,
+      },
+    ],
   },
 };
 
@@ -262,44 +257,4 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     expect(offeredTools(fx.server!.modelRequests()[0]!)).not.toContain(CLAUDE_QUESTION_TOOL);
     expect(offeredTools(fx.server!.modelRequests()[0]!)).toContain('Bash');
   }, 60_000);
-});
-
-describe('questionFromAskUserQuestion', () => {
-  it('keeps one question with its option labels', () => {
-    expect(questionFromAskUserQuestion(ASK.input)).toEqual({
-      question: 'Which database should the audit log use?',
-      options: ['Postgres', 'SQLite'],
-    });
-  });
-
-  it('folds several questions into one numbered text with their choices inline', () => {
-    const two = {
-      questions: [ASK.input.questions[0], askEntry('Which events?', 'Events', ['Logins', 'Exports'], true)],
-    };
-    expect(questionFromAskUserQuestion(two)).toEqual({
-      question:
-        '1. Which database should the audit log use? (Postgres / SQLite)\n2. Which events? (one or more) (Logins / Exports)',
-    });
-  });
-
-  it('cuts to the question limits and refuses an input without a question', () => {
-    const long = questionFromAskUserQuestion({
-      questions: [{ question: 'x'.repeat(5000), header: 'h', options: [{ label: 'y'.repeat(600) }] }],
-    });
-    expect(long?.question).toHaveLength(4000);
-    expect(long?.options?.[0]).toHaveLength(500);
-    expect(questionFromAskUserQuestion({ questions: [] })).toBeNull();
-    expect(questionFromAskUserQuestion({ questions: [{ question: '  ', header: 'h' }] })).toBeNull();
-    expect(questionFromAskUserQuestion('Which?')).toBeNull();
-  });
-});
-
-describe('claudeProjectDirName', () => {
-  it('names the folder as the CLI does, hashing paths past 200 characters', () => {
-    expect(claudeProjectDirName('/no/such/ws_1.x')).toBe('-no-such-ws-1-x');
-    const deep = `/no/${'a'.repeat(250)}`;
-    const name = claudeProjectDirName(deep);
-    expect(name.slice(0, 201)).toBe(`-no-${'a'.repeat(196)}-`);
-    expect(name).toMatch(/^.{201}[0-9a-z]+$/);
-  });
 });
