@@ -1,7 +1,7 @@
 // The question tool of the claude runtime with the REAL Claude Code CLI against the scripted fake
 // server: the model calls AskUserQuestion, the session parks without another model call, and a new
 // runtime with another config dir (HOME) and another workspace path resumes the session by id.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,6 +246,21 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     expect(await readFile(path.join(workspace, 'b.txt'), 'utf8')).toBe('ok\n');
     expect(await readFile(path.join(outside, 'c.txt'), 'utf8')).toBe('c');
   }, 120_000);
+
+  it('names the session folder as the CLI does for a workspace path past 200 characters', async () => {
+    const long = path.join(await tempDir('omoi-claude-long-'), 'w'.repeat(120), 'x'.repeat(100));
+    await mkdir(long, { recursive: true });
+    await fx.serve([{ text: 'Hello.' }]);
+    const home = await tempDir('omoi-claude-home-l-');
+    const agent = runtimeIn(home).start(options(long, { canAsk: true }));
+    expect(resultOf(await collect(agent, 'Say hello.'))).toMatchObject({ ok: true });
+    const { session_id: id } = (await agent.checkpoint!())!.data as { session_id: string };
+    await agent.close();
+    const folder = claudeProjectDirName(long);
+    expect(folder.length).toBeGreaterThan(200);
+    expect(await readdir(path.join(home, '.claude', 'projects'))).toEqual([folder]);
+    expect(await readdir(path.join(home, '.claude', 'projects', folder))).toContain(`${id}.jsonl`);
+  }, 60_000);
 
   it('offers no question tool without canAsk', async () => {
     await fx.serve([{ text: 'Nothing to ask.' }]);
