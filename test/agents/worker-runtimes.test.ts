@@ -395,11 +395,9 @@ describe.each(['openai', 'claude'] as const)('worker with the %s runtime: the ag
     expect(git(remote, 'show', `${second.branch}:src/export.txt`)).toBe('csv');
   });
 
-  // KNOWN WORKER BUG (src/worker/questions.ts, reported to the lead): the parked run pushes its
-  // checkpoint commit; the resumed run undoes it (restoreCheckpoint), commits the whole work anew
-  // and pushes without force, so the remote refuses it as non-fast-forward ("git push failed").
-  // Remove `.fails` once the worker pushes over its own checkpoint commit.
-  it.fails('keeps the work from before the question when it resumes (the push after a checkpoint commit)', async () => {
+  // The parked run pushed its checkpoint commit; the resumed run builds on it (a fast-forward push)
+  // and counts its change from below it.
+  it('keeps the work from before the question when it resumes (the push after a checkpoint commit)', async () => {
     const draft = [{ path: 'src/draft.txt', content: 'draft\n' }];
     const { second } = await askThenResume(runtime === 'openai' ? 'TKT-711' : 'TKT-712', draft);
     expect(second.result).toMatchObject({ ok: true, branch: second.branch });
