@@ -3,7 +3,7 @@
 // claimed by a new run before the old run has finished. The old run's end must not touch the new
 // run: its worker token stays valid, and the orchestrator still counts it as running.
 //
-// KNOWN BUG (marked `it.fails`, found by test/e2e/question-journey.test.ts, 1 run in 5): the old
+// KNOWN BUG (marked `it.fails`, seen in test/e2e/question-journey.test.ts, 2 of its first 8 runs): the old
 // run's end revokes every token of the task (`onFinished(taskId)` → revokeWorkerTokens) and deletes
 // `active.get(taskId)`, which is the new run by then. The resumed worker then fails with
 // "cannot fetch task …: 401 UNAUTHORIZED". Remove `.fails` once src/orchestrator revokes only what
