@@ -97,16 +97,23 @@ function workspaces(data) {
   return roots.reduce((n, root) => n + readdirSync(root).length, 0);
 }
 
-/** Worker processes running now (the local provider starts `omoi.js worker`, inside bwrap or not). */
-function workerProcesses() {
-  try {
-    return execFileSync('pgrep', ['-f', 'omoi.js worker'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean).length;
-  } catch {
-    return 0; // pgrep exits 1 when nothing matches
+/** Worker processes (`omoi.js worker`, inside bwrap or not) running now under the server `pid`. */
+function workerProcesses(pid) {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter(Boolean)
+    .map(([, p, parent, args]) => ({ pid: Number(p), ppid: Number(parent), args }));
+  const below = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const row of rows)
+      if (below.has(row.ppid) && !below.has(row.pid)) {
+        below.add(row.pid);
+        grew = true;
+      }
   }
+  return rows.filter((row) => below.has(row.pid) && /omoi\.js worker/.test(row.args)).length;
 }
 
 async function waitUntil(check, what, timeoutMs = 120_000) {
@@ -149,7 +156,7 @@ export default async function () {
       const asked = await events.waitFor((e) => e.task_id === task.id && e.type === 'agent.question');
       // The sandbox is gone before the answer comes (as it is for a person, who answers later).
       await waitUntil(
-        () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses() === 0,
+        () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses(server.pid) === 0,
         'the sandbox to be removed',
       );
       released.push(performance.now() - asked.receivedAt);
@@ -181,13 +188,13 @@ export default async function () {
       600_000,
     );
     await waitUntil(
-      () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses() === 0,
+      () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses(server.pid) === 0,
       'every sandbox of the parked tasks to be gone',
     );
     await new Promise((r) => setTimeout(r, 1000));
     const idle = {
       sandboxes: workspaces(join(tmp, 'answer')),
-      processes: workerProcesses(),
+      processes: workerProcesses(server.pid),
       statuses: new Set(
         await Promise.all(parkedTasks.map(async (id) => (await server.api('GET', `/tasks/${id}`)).status)),
       ),
