@@ -95,7 +95,12 @@ export interface OrchestratorDeps {
    * Budget caps before a run (src/core/budgets.ts `beforeStart`): a used-up cap fails the task with
    * its reason; otherwise what the run may spend goes into its environment (BUDGET_USD/BUDGET_TOKENS).
    */
-  budget?: (task: ClaimedTask) => Promise<{ ok: true; budget: RunBudget } | { ok: false; reason: string }>;
+  budget?: (task: ClaimedTask) => Promise<
+    | { ok: true; budget: RunBudget }
+    | { ok: false; reason: string }
+    /** Past a soft threshold the hook parked the task on a budget question: nothing runs now. */
+    | { ok: false; parked: true }
+  >;
   /** Called on every heartbeat that still holds the task: keeps its short-lived token alive. */
   renewToken?: (taskId: string, ttlMs: number) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -124,6 +129,11 @@ interface ActiveRun {
   /** Why we stopped it ourselves, if we did. */
   stopping: 'cancel' | 'shutdown' | 'lease-lost' | null;
   done: Promise<void>;
+}
+
+/** True when the worker ended because its agent asked a person (the task is parked, not failed). */
+function parked(outcome: WorkerOutcome | null): boolean {
+  return outcome !== null && !outcome.ok && outcome.awaiting_input === true;
 }
 
 /**
@@ -250,7 +260,10 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     if (!context) return failRun(task, 'the task, its project or its ticket no longer exists');
     // A used-up budget cap fails the run before any repository or sandbox work.
     const budget = await deps.budget?.(task);
-    if (budget && !budget.ok) return failRun(task, budget.reason);
+    if (budget && !budget.ok) {
+      if ('parked' in budget) return changed(task.id);
+      return failRun(task, budget.reason);
+    }
     const plan = planRun(task, context);
     const repo = await prepareRepository(task, context);
     if (typeof repo === 'string') return failRun(task, repo);
@@ -268,7 +281,14 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       await finish(run, exit, outcome, stderrTail);
       await changed(task.id);
       await store
-        .sandboxFinished(sandboxId, run.stopping ? 'cancelled' : exit.exitCode === 0 ? 'exited' : 'failed')
+        .sandboxFinished(
+          sandboxId,
+          run.stopping && !parked(outcome)
+            ? 'cancelled'
+            : exit.exitCode === 0 || parked(outcome)
+              ? 'exited'
+              : 'failed',
+        )
         .catch(() => {});
     } finally {
       clearInterval(heartbeat);
@@ -467,6 +487,9 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       return;
     }
     if (run.stopping === 'cancel' || run.stopping === 'lease-lost') return; // whoever took it reports
+    // The agent asked a question: the server parked the task (awaiting_input) when the worker posted
+    // it, in the same transaction as the question; nothing is held any more, nothing to record.
+    if (parked(outcome)) return;
     if (exit.exitCode === 0 && !exit.error) {
       const result = redactValue({ ...(outcome ?? {}), ok: true });
       if (await queue.complete(task.id, claimer, result, record(task, 'task.completed', result))) {
