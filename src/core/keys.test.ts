@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../../test/support/db.js';
 import { AppError } from '../base/errors.js';
+import { REDACTED, redact } from '../base/redact.js';
 import type { Db } from '../db/client.js';
-import { API_KEY_PREFIX, createKeysService, hashSecret, parseDuration } from './keys.js';
+import { API_KEY_PREFIX, createKeysService, hashSecret, parseDuration, roleOf } from './keys.js';
 import { createServices, type Services } from './services.js';
 
 describe('parseDuration', () => {
@@ -25,6 +26,16 @@ describe('parseDuration', () => {
     } catch (error) {
       expect((error as AppError).code).toBe('VALIDATION_FAILED');
     }
+  });
+});
+
+describe('roleOf', () => {
+  it('gives the local user admin, a key its role, a worker none of the three', () => {
+    expect(roleOf({ kind: 'local' })).toBe('admin');
+    expect(roleOf({ kind: 'api_key', id: 'k', name: 'n', role: 'read' })).toBe('read');
+    expect(roleOf({ kind: 'worker', tokenId: 't', taskId: 'a', projectId: 'p', ticketId: null })).toBe(
+      'worker',
+    );
   });
 });
 
@@ -101,6 +112,9 @@ describeEachDatabase('keys service', (getDb) => {
   it('acts with the key’s role, marks its last use, and refuses what is not a key', async () => {
     const keys = createKeysService(db);
     const member = await keys.create('member', { role: 'member' });
+    // Keys carry their kind in the open (the CLI and redaction recognise them by it).
+    expect(member.key).toMatch(/^omoi_sk_[\w-]{43}$/);
+    expect(member.prefix).toBe(member.key.slice(0, 14));
     expect(member.last_used_at).toBeNull();
     expect(await keys.verify(member.key)).toEqual({
       kind: 'api_key',
@@ -144,7 +158,14 @@ describeEachDatabase('keys service', (getDb) => {
     const envApiKey = `omoi-env-${randomUUID()}`;
     const withEnv = createKeysService(db, { envApiKey });
     const made = await withEnv.createSession(envApiKey);
-    expect(made?.principal).toMatchObject({ kind: 'api_key', id: 'env', role: 'admin' });
+    expect(made?.principal).toMatchObject({
+      kind: 'api_key',
+      id: 'env',
+      name: 'OMOI_API_KEY',
+      role: 'admin',
+    });
+    // The key is registered for redaction the moment the service knows it.
+    expect(redact(`Authorization: Bearer ${envApiKey}`)).toBe(`Authorization: Bearer ${REDACTED}`);
     expect(await withEnv.verify(made!.session)).toMatchObject({
       kind: 'api_key',
       id: 'env',
