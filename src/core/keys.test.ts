@@ -19,7 +19,7 @@ describe('parseDuration', () => {
     expect(parseDuration(' never ')).toBeNull();
   });
 
-  it.each(['0m', '5', '5s', 'd', '-1d', '1.5h', '1000000d', 'forever'])('refuses "%s"', (text) => {
+  it.each(['0m', '5', '5s', 'd', '-1d', '1.5h', '30days', '1000000d', 'forever'])('refuses "%s"', (text) => {
     expect(() => parseDuration(text)).toThrow(AppError);
     try {
       parseDuration(text);
@@ -93,8 +93,9 @@ describeEachDatabase('keys service', (getDb) => {
     const b = await keys.create('b');
     const prefixOf = (key: string) => key.slice(0, API_KEY_PREFIX.length + 6);
 
-    // The shared `omoi_sk_` names every key: refused, naming how many.
+    // The shared `omoi_sk_` (or any four characters of it) names every key: refused, naming how many.
     await expect(keys.revoke(API_KEY_PREFIX)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(keys.revoke('omoi')).rejects.toMatchObject({ code: 'CONFLICT' });
     // Three characters name nothing, even when they are the start of a key.
     await expect(keys.revoke(a.key.slice(0, 3))).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
