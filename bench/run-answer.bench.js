@@ -8,9 +8,10 @@
 //    run: ticket POST → that ticket's first model request (the same path without a conversation).
 //  - idle cost: 50 tasks parked at once hold no sandbox workspace and no worker process.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { followProject, makeRemote, quantile, startOmoi } from './run-helpers.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 15);
@@ -83,6 +84,19 @@ function startModel() {
   );
 }
 
+/**
+ * Sandbox workspaces of the data folder right now: in `<data>/workspaces`, or — when that folder is
+ * closed to the sandbox user — in the local provider's fallback under /var/tmp (src/sandbox/local.ts).
+ */
+function workspaces(data) {
+  const digest = createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12);
+  const roots = [join(data, 'workspaces'), join('/var/tmp', `omoi-sandboxes-${digest}`)].filter((d) =>
+    existsSync(d),
+  );
+  if (roots.length === 0) throw new Error(`no sandbox workspace folder for ${data}`);
+  return roots.reduce((n, root) => n + readdirSync(root).length, 0);
+}
+
 /** Worker processes running now (the local provider starts `omoi.js worker`, inside bwrap or not). */
 function workerProcesses() {
   try {
@@ -135,7 +149,7 @@ export default async function () {
       const asked = await events.waitFor((e) => e.task_id === task.id && e.type === 'agent.question');
       // The sandbox is gone before the answer comes (as it is for a person, who answers later).
       await waitUntil(
-        () => readdirSync(join(tmp, 'answer', 'workspaces')).length === 0 && workerProcesses() === 0,
+        () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses() === 0,
         'the sandbox to be removed',
       );
       released.push(performance.now() - asked.receivedAt);
@@ -167,12 +181,12 @@ export default async function () {
       600_000,
     );
     await waitUntil(
-      () => readdirSync(join(tmp, 'answer', 'workspaces')).length === 0 && workerProcesses() === 0,
+      () => workspaces(join(tmp, 'answer')) === 0 && workerProcesses() === 0,
       'every sandbox of the parked tasks to be gone',
     );
     await new Promise((r) => setTimeout(r, 1000));
     const idle = {
-      sandboxes: readdirSync(join(tmp, 'answer', 'workspaces')).length,
+      sandboxes: workspaces(join(tmp, 'answer')),
       processes: workerProcesses(),
       statuses: new Set(
         await Promise.all(parkedTasks.map(async (id) => (await server.api('GET', `/tasks/${id}`)).status)),
