@@ -4,4 +4,6 @@ export default mutationVitestConfig([
   'test/api/auth.test.ts',
   'test/api/security-keys.test.ts',
   'test/api/security-tokens.test.ts',
+  // Host, Origin, proxies and OMOI_REQUIRE_KEY: src/api/auth.ts's originGuard and authMiddleware.
+  'test/api/security-http.test.ts',
 ]);

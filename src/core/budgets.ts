@@ -78,6 +78,46 @@ export function dayStart(now = new Date()): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
+/**
+ * The caps of `scopes` whose spend has reached the soft threshold, each with the key that names it
+ * once (per task, ticket, project, or project and UTC day): what `budget.threshold` and the budget
+ * question are raised for.
+ */
+function pastThreshold(
+  task: TaskRef,
+  budget: TaskBudget,
+  scopes: readonly BudgetScope[],
+  now = new Date(),
+): {
+  scope: BudgetScope;
+  unit: 'usd' | 'tokens';
+  spent: number;
+  cap: number;
+  threshold: number;
+  key: string;
+}[] {
+  const threshold = budget.caps.soft_threshold ?? DEFAULT_SOFT_THRESHOLD;
+  const out = [];
+  for (const scope of scopes) {
+    const used = budget.spent[scope];
+    if (!used) continue;
+    for (const unit of ['usd', 'tokens'] as const) {
+      const cap = budget.caps[`${scope}_${unit}`];
+      if (cap === undefined || used[unit] <= 0 || used[unit] < threshold * cap) continue;
+      const id =
+        scope === 'task'
+          ? task.id
+          : scope === 'ticket'
+            ? task.ticket_id
+            : scope === 'daily'
+              ? `${task.project_id}:${dayStart(now).toISOString().slice(0, 10)}`
+              : task.project_id;
+      out.push({ scope, unit, spent: used[unit], cap, threshold, key: `${scope}:${id}:${unit}` });
+    }
+  }
+  return out;
+}
+
 /** Project settings over the server's defaults, key by key. */
 export function effectiveCaps(defaults: BudgetSettings, project: BudgetSettings | undefined): BudgetSettings {
   const caps: Record<string, number> = {};
@@ -173,34 +213,23 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
   /** Emits `budget.threshold` for every cap past its soft threshold, once per scope and unit. */
   async function crossThresholds(task: TaskRef, budget: TaskBudget, now = new Date()): Promise<void> {
     if (!options.emit) return;
-    const threshold = budget.caps.soft_threshold ?? DEFAULT_SOFT_THRESHOLD;
-    for (const scope of BUDGET_SCOPES) {
-      const used = budget.spent[scope];
-      if (!used) continue;
-      for (const unit of ['usd', 'tokens'] as const) {
-        const cap = budget.caps[`${scope}_${unit}`];
-        if (cap === undefined || used[unit] <= 0 || used[unit] < threshold * cap) continue;
-        const id =
-          scope === 'task'
-            ? task.id
-            : scope === 'ticket'
-              ? task.ticket_id
-              : scope === 'daily'
-                ? `${task.project_id}:${dayStart(now).toISOString().slice(0, 10)}`
-                : task.project_id;
-        const key = `${scope}:${id}:${unit}`;
-        const event: AppendEvent = {
-          type: 'budget.threshold',
-          projectId: task.project_id,
-          ticketId: scope === 'project' || scope === 'daily' ? null : task.ticket_id,
-          taskId: scope === 'task' ? task.id : null,
-          data: { key, scope, unit, spent: used[unit], cap, threshold },
-        };
-        await options.emit(event).catch((error: unknown) => {
-          // The unique index says it fired already (here or in another server).
-          if ((error as { code?: string })?.code !== '23505' && !/unique/i.test(String(error))) throw error;
-        });
-      }
+    for (const { scope, unit, spent, cap, threshold, key } of pastThreshold(
+      task,
+      budget,
+      BUDGET_SCOPES,
+      now,
+    )) {
+      const event: AppendEvent = {
+        type: 'budget.threshold',
+        projectId: task.project_id,
+        ticketId: scope === 'project' || scope === 'daily' ? null : task.ticket_id,
+        taskId: scope === 'task' ? task.id : null,
+        data: { key, scope, unit, spent, cap, threshold },
+      };
+      await options.emit(event).catch((error: unknown) => {
+        // The unique index says it fired already (here or in another server).
+        if ((error as { code?: string })?.code !== '23505' && !/unique/i.test(String(error))) throw error;
+      });
     }
   }
 
@@ -214,34 +243,24 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
     budget: TaskBudget,
     now = new Date(),
   ): Promise<{ key: string; question: string } | null> {
-    const threshold = budget.caps.soft_threshold ?? DEFAULT_SOFT_THRESHOLD;
-    for (const scope of ['ticket', 'project', 'daily'] as const) {
-      const used = budget.spent[scope];
-      if (!used) continue;
-      for (const unit of ['usd', 'tokens'] as const) {
-        const cap = budget.caps[`${scope}_${unit}`];
-        if (cap === undefined || used[unit] <= 0 || used[unit] < threshold * cap) continue;
-        const id =
-          scope === 'ticket'
-            ? task.ticket_id
-            : scope === 'daily'
-              ? `${task.project_id}:${dayStart(now).toISOString().slice(0, 10)}`
-              : task.project_id;
-        const key = `${scope}:${id}:${unit}`;
-        const answered = await db.query(
-          `SELECT 1 FROM task_questions WHERE budget_key = $1 AND status = 'answered' LIMIT 1`,
-          [key],
-        );
-        if (answered.length > 0) continue;
-        const amount = (n: number) =>
-          unit === 'usd' ? `$${Number(n.toFixed(4))}` : `${Math.round(n)} tokens`;
-        return {
-          key,
-          question:
-            `The ${scope === 'daily' ? "project's daily" : scope} budget is ${Math.round((used[unit] / cap) * 100)}% spent ` +
-            `(${amount(used[unit])} of ${amount(cap)}). Start this task anyway? Answer "continue" to go on, "stop" to cancel it.`,
-        };
-      }
+    for (const { scope, unit, spent, cap, key } of pastThreshold(
+      task,
+      budget,
+      ['ticket', 'project', 'daily'],
+      now,
+    )) {
+      const answered = await db.query(
+        `SELECT 1 FROM task_questions WHERE budget_key = $1 AND status = 'answered' LIMIT 1`,
+        [key],
+      );
+      if (answered.length > 0) continue;
+      const amount = (n: number) => (unit === 'usd' ? `$${Number(n.toFixed(4))}` : `${Math.round(n)} tokens`);
+      return {
+        key,
+        question:
+          `The ${scope === 'daily' ? "project's daily" : scope} budget is ${Math.round((spent / cap) * 100)}% spent ` +
+          `(${amount(spent)} of ${amount(cap)}). Start this task anyway? Answer "continue" to go on, "stop" to cancel it.`,
+      };
     }
     return null;
   }

@@ -1,5 +1,5 @@
 // Spec sync: the documents a run (or `omoi spec sync push`) sends are checked by the one validator
-// of src/spec; an invalid set is refused whole, a valid set is upserted by (project, spec id) with
+// of src/spec-format; an invalid set is refused whole, a valid set is upserted by (project, spec id) with
 // its content hash, and the references between documents are stored resolved to rows.
 
 import { AppError } from '../base/errors.js';

@@ -84,3 +84,16 @@ export function allowedHosts(settings: SandboxSettings): string[] {
   }
   return [...hosts];
 }
+
+/** Every provider's default limits per sandbox (a task's own resources override them). */
+export function resourceDefaults(settings: SandboxSettings): {
+  cpus?: number;
+  memoryMb?: number;
+  timeoutMs?: number;
+} {
+  return {
+    cpus: settings.OMOI_SANDBOX_CPUS,
+    memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,
+    timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS,
+  };
+}

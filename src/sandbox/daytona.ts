@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import type { SandboxSettings } from './config.js';
-import { allowedHosts } from './config.js';
 import { sandboxName, shellQuote } from './log-buffer.js';
-import type { SandboxCreateOptions, SandboxProvider } from './provider.js';
-import { availableByListing, RemoteSandbox } from './remote-sandbox.js';
+import type { SandboxProvider } from './provider.js';
+import {
+  byListing,
+  type RemoteProviderOptions,
+  RemoteSandbox,
+  remoteOptionsFromSettings,
+  uploadsOf,
+} from './remote-sandbox.js';
 import { serviceFailure } from './service-failure.js';
-import { type UploadFile, WORKER_COMMAND, workerUploads } from './worker-files.js';
+import { WORKER_COMMAND } from './worker-files.js';
 
 /** Labels that mark a sandbox as ours, so the reaper never touches anyone else's. */
 const MANAGED_LABEL = 'omoi-managed';
@@ -14,25 +19,14 @@ const TASK_LABEL = 'omoi-task';
 /** The worker writes its shell's pid here, so cancel can signal it (session commands have no kill). */
 const PID_FILE = 'worker.pid';
 
-export interface DaytonaProviderOptions {
+export interface DaytonaProviderOptions extends RemoteProviderOptions {
   apiKey?: string;
   apiUrl?: string;
   target?: string;
   /** A snapshot with Node 20 and git (and the Claude Agent SDK for AGENT_RUNTIME=claude). */
   snapshot?: string;
-  /** Where the worker files go and the worker runs. */
-  workdir?: string;
-  /** Files copied into the sandbox before the worker starts (default: the travelling worker). */
-  uploads: UploadFile[] | (() => UploadFile[]);
-  /** The worker command, run from `workdir` (tests run a tiny script). */
-  command?: string[];
-  /** `api-only` lets the sandbox reach only these domains. */
-  network?: { mode: 'open' | 'api-only'; allowHosts: string[] };
-  /** Milliseconds between SIGTERM and SIGKILL on cancel. */
-  stopGraceMs?: number;
   /** How often to ask for the exit code after the log stream closed. */
   pollMs?: number;
-  defaults?: SandboxCreateOptions['resources'];
 }
 
 /**
@@ -67,11 +61,11 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
   return {
     name: 'daytona',
 
-    availability: () => availableByListing('Daytona', 'DAYTONA_API_KEY', options.apiKey, list),
+    ...byListing('Daytona', 'DAYTONA_API_KEY', options.apiKey, list),
 
     async create(create) {
       const resources = { ...options.defaults, ...create.resources };
-      const uploads = typeof options.uploads === 'function' ? options.uploads() : options.uploads;
+      const uploads = uploadsOf(options);
       const apiOnly = options.network?.mode === 'api-only';
       let sandbox: DaytonaSandbox;
       try {
@@ -142,14 +136,6 @@ export function createDaytonaProvider(options: DaytonaProviderOptions): SandboxP
       return remote;
     },
 
-    async list() {
-      try {
-        return await list();
-      } catch (error) {
-        throw serviceFailure('Daytona', 'listing sandboxes', error);
-      }
-    },
-
     async destroyById(id) {
       let sandbox: DaytonaSandbox;
       try {
@@ -170,14 +156,7 @@ export function daytonaProviderFromSettings(settings: SandboxSettings, packageRo
     apiUrl: settings.DAYTONA_API_URL,
     target: settings.DAYTONA_TARGET,
     snapshot: settings.OMOI_DAYTONA_SNAPSHOT,
-    uploads: () => workerUploads(packageRoot),
-    network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
-    ...(settings.OMOI_SANDBOX_WORKDIR ? { workdir: settings.OMOI_SANDBOX_WORKDIR } : {}),
-    defaults: {
-      cpus: settings.OMOI_SANDBOX_CPUS,
-      memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,
-      timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS,
-    },
+    ...remoteOptionsFromSettings(settings, packageRoot),
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type { SandboxSettings } from './config.js';
+import { resourceDefaults, type SandboxSettings } from './config.js';
 import { ExitLatch, LogBuffer, sandboxName } from './log-buffer.js';
 import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
 import { serviceFailure } from './service-failure.js';
@@ -111,11 +111,7 @@ export function dockerProviderFromSettings(settings: SandboxSettings): SandboxPr
     host: settings.DOCKER_HOST,
     image: settings.OMOI_DOCKER_IMAGE,
     network: settings.OMOI_DOCKER_NETWORK,
-    defaults: {
-      cpus: settings.OMOI_SANDBOX_CPUS,
-      memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,
-      timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS,
-    },
+    defaults: resourceDefaults(settings),
   });
 }
 

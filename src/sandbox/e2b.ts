@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { CommandExitError, type CommandHandle, Sandbox as E2BSandbox, type SandboxOpts } from 'e2b';
 import type { SandboxSettings } from './config.js';
-import { allowedHosts } from './config.js';
 import { shellQuote } from './log-buffer.js';
-import type { SandboxCreateOptions, SandboxProvider } from './provider.js';
-import { availableByListing, RemoteSandbox } from './remote-sandbox.js';
+import type { SandboxProvider } from './provider.js';
+import {
+  byListing,
+  type RemoteProviderOptions,
+  RemoteSandbox,
+  remoteOptionsFromSettings,
+  uploadsOf,
+} from './remote-sandbox.js';
 import { serviceFailure } from './service-failure.js';
-import { type UploadFile, WORKER_COMMAND, workerUploads } from './worker-files.js';
+import { WORKER_COMMAND } from './worker-files.js';
 
 /** Metadata that marks a sandbox as ours, so the reaper never touches anyone else's. */
 const MANAGED_KEY = 'omoi-managed';
@@ -14,7 +19,7 @@ const TASK_KEY = 'omoi-task';
 /** E2B kills a sandbox at its timeout; an hour covers a long agent run unless the task says otherwise. */
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
 
-export interface E2BProviderOptions {
+export interface E2BProviderOptions extends RemoteProviderOptions {
   apiKey?: string;
   /** E2B's domain (self-hosted E2B); the SDK derives API and sandbox hosts from it. */
   domain?: string;
@@ -23,17 +28,6 @@ export interface E2BProviderOptions {
   sandboxUrl?: string;
   /** A template with Node 20 and git (see deploy/Dockerfile). */
   template: string;
-  /** Where the worker files go and the worker runs. */
-  workdir?: string;
-  /** Files copied into the sandbox before the worker starts (default: the travelling worker). */
-  uploads: UploadFile[] | (() => UploadFile[]);
-  /** The worker command, run from `workdir` (tests run a tiny script). */
-  command?: string[];
-  /** `api-only` denies all egress except these hosts. */
-  network?: { mode: 'open' | 'api-only'; allowHosts: string[] };
-  /** Milliseconds between SIGTERM and SIGKILL on cancel. */
-  stopGraceMs?: number;
-  defaults?: SandboxCreateOptions['resources'];
 }
 
 /**
@@ -65,11 +59,11 @@ export function createE2BProvider(options: E2BProviderOptions): SandboxProvider 
   return {
     name: 'e2b',
 
-    availability: () => availableByListing('E2B', 'E2B_API_KEY', options.apiKey, list),
+    ...byListing('E2B', 'E2B_API_KEY', options.apiKey, list),
 
     async create(create) {
       const resources = { ...options.defaults, ...create.resources };
-      const uploads = typeof options.uploads === 'function' ? options.uploads() : options.uploads;
+      const uploads = uploadsOf(options);
       const hosts = options.network?.allowHosts ?? [];
       const sandboxOptions: SandboxOpts = {
         ...connection,
@@ -139,14 +133,6 @@ export function createE2BProvider(options: E2BProviderOptions): SandboxProvider 
       return remote;
     },
 
-    async list() {
-      try {
-        return await list();
-      } catch (error) {
-        throw serviceFailure('E2B', 'listing sandboxes', error);
-      }
-    },
-
     async destroyById(id) {
       try {
         await E2BSandbox.kill(id, connection);
@@ -164,14 +150,7 @@ export function e2bProviderFromSettings(settings: SandboxSettings, packageRoot: 
     domain: settings.E2B_DOMAIN,
     apiUrl: settings.E2B_API_URL,
     template: settings.OMOI_E2B_TEMPLATE,
-    uploads: () => workerUploads(packageRoot),
-    network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
-    ...(settings.OMOI_SANDBOX_WORKDIR ? { workdir: settings.OMOI_SANDBOX_WORKDIR } : {}),
-    defaults: {
-      cpus: settings.OMOI_SANDBOX_CPUS,
-      memoryMb: settings.OMOI_SANDBOX_MEMORY_MB,
-      timeoutMs: settings.OMOI_SANDBOX_TIMEOUT_MS,
-    },
+    ...remoteOptionsFromSettings(settings, packageRoot),
   });
 }
 

@@ -1,6 +1,41 @@
+import { allowedHosts, resourceDefaults, type SandboxSettings } from './config.js';
 import { ExitLatch, LogBuffer } from './log-buffer.js';
-import type { Sandbox, SandboxExit, SandboxProvider } from './provider.js';
+import type { Sandbox, SandboxCreateOptions, SandboxExit, SandboxProvider } from './provider.js';
 import { serviceFailure } from './service-failure.js';
+import { type UploadFile, workerUploads } from './worker-files.js';
+
+/** What a Daytona or E2B provider is given besides its service's own connection settings. */
+export interface RemoteProviderOptions {
+  /** Where the worker files go and the worker runs. */
+  workdir?: string;
+  /** Files copied into the sandbox before the worker starts (default: the travelling worker). */
+  uploads: UploadFile[] | (() => UploadFile[]);
+  /** The worker command, run from `workdir` (tests run a tiny script). */
+  command?: string[];
+  /** `api-only` lets the sandbox reach only these hosts. */
+  network?: { mode: 'open' | 'api-only'; allowHosts: string[] };
+  /** Milliseconds between SIGTERM and SIGKILL on cancel. */
+  stopGraceMs?: number;
+  defaults?: SandboxCreateOptions['resources'];
+}
+
+/** The remote options as `omoi start`'s settings give them; `packageRoot` holds dist/worker.bundle.mjs. */
+export function remoteOptionsFromSettings(
+  settings: SandboxSettings,
+  packageRoot: string,
+): RemoteProviderOptions {
+  return {
+    uploads: () => workerUploads(packageRoot),
+    network: { mode: settings.OMOI_SANDBOX_NETWORK, allowHosts: allowedHosts(settings) },
+    ...(settings.OMOI_SANDBOX_WORKDIR ? { workdir: settings.OMOI_SANDBOX_WORKDIR } : {}),
+    defaults: resourceDefaults(settings),
+  };
+}
+
+/** The files to upload, read when a sandbox is created (the bundle may be rebuilt in between). */
+export function uploadsOf(options: RemoteProviderOptions): UploadFile[] {
+  return typeof options.uploads === 'function' ? options.uploads() : options.uploads;
+}
 
 /** What a cloud service offers to stop and remove one sandbox; the rest is the same everywhere. */
 export interface RemoteControl {
@@ -83,20 +118,32 @@ export class RemoteSandbox implements Sandbox {
 }
 
 /**
- * A remote provider's availability: its key must be set, and listing our sandboxes must work
- * (which proves the URL, the key and the network at once).
+ * A remote provider's `availability` and `list`, both by listing the sandboxes marked as ours.
+ * Available needs the key set and a listing that works (which proves the URL, the key and the
+ * network at once); a failed `list` throws the service failure, sorted by kind.
  */
-export async function availableByListing(
+export function byListing(
   service: string,
   keyName: string,
   key: string | undefined,
-  list: () => Promise<unknown>,
-): ReturnType<SandboxProvider['availability']> {
-  if (!key) return { available: false, reason: `${keyName} is not set` };
-  try {
-    await list();
-    return { available: true };
-  } catch (error) {
-    return { available: false, reason: serviceFailure(service, 'listing sandboxes', error).message };
-  }
+  list: () => Promise<string[]>,
+): Pick<SandboxProvider, 'availability' | 'list'> {
+  return {
+    async availability() {
+      if (!key) return { available: false, reason: `${keyName} is not set` };
+      try {
+        await list();
+        return { available: true };
+      } catch (error) {
+        return { available: false, reason: serviceFailure(service, 'listing sandboxes', error).message };
+      }
+    },
+    async list() {
+      try {
+        return await list();
+      } catch (error) {
+        throw serviceFailure(service, 'listing sandboxes', error);
+      }
+    },
+  };
 }

@@ -88,6 +88,9 @@ export function uniqueName(prefix = 'project'): string {
 /** The example spec tree's files, as a worker would send them. */
 export async function exampleFiles(): Promise<SpecFile[]> {
   const files = await loadSpecFiles(EXAMPLE_ROOT);
+  // A missing tree loads as no files, and syncing no files is a 422 far from the cause (a copy of
+  // the repository without examples/, as a mutation sandbox once was): say so here instead.
+  if (files.length === 0) throw new Error(`no example spec files under ${EXAMPLE_ROOT}`);
   return files.map((f) => ({
     path: f.path,
     content: typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8'),

@@ -1,11 +1,11 @@
 // Budgets over HTTP (src/core/budgets.ts): a ticket's live spend, and the approval's budget check.
 import { createRoute } from '@hono/zod-openapi';
 import { AppError } from '../../base/errors.js';
-import { ApproveTicket, IdParam, TicketRefQuery, TicketSpend } from '../../contracts/api.js';
+import { ApproveTicket, TicketSpend } from '../../contracts/api.js';
 import { checkApprovalBudget, serverBudgets } from '../../core/budgets.js';
 import { createForecastService } from '../../core/forecast.js';
 import type { App, AppDeps } from '../context.js';
-import { errors, jsonResponse } from './common.js';
+import { errors, jsonResponse, TICKET_REF_NOTE, ticketOfPath, ticketPathRequest } from './common.js';
 
 export function registerBudgets(app: App, { services, config }: AppDeps): void {
   const budgets = serverBudgets(services.db, config);
@@ -18,14 +18,12 @@ export function registerBudgets(app: App, { services, config }: AppDeps): void {
       description:
         'USD and tokens through the model broker (or, for runs that did not use it, as their workers reported). ' +
         '`remaining` is the least left under the ticket, project and daily caps (null: no cap in that unit). ' +
-        'The path takes the id or the ref (TKT-001; ?project_id= when refs repeat).',
-      request: { params: IdParam, query: TicketRefQuery },
+        TICKET_REF_NOTE,
+      request: ticketPathRequest,
       responses: { 200: jsonResponse(TicketSpend, 'The spend'), 404: errors[404], 409: errors[409] },
     }),
     async (c) => {
-      const ticket = await services.tickets.resolve(c.req.valid('param').id, {
-        projectId: c.req.valid('query').project_id,
-      });
+      const ticket = await ticketOfPath(services, c);
       return c.json(await budgets.ticketSpend(ticket), 200);
     },
   );

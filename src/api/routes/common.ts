@@ -1,6 +1,8 @@
-// Pieces every route file uses: the error responses of the OpenAPI document and JSON bodies.
+// Pieces every route file uses: the error responses of the OpenAPI document, JSON bodies, and the
+// `/tickets/{id}…` path that takes a ticket's id or its ref.
 import type { z } from '@hono/zod-openapi';
-import { ErrorBody } from '../../contracts/api.js';
+import { ErrorBody, IdParam, TicketRefQuery } from '../../contracts/api.js';
+import type { Services } from '../../core/services.js';
 
 const error = (description: string) => ({
   description,
@@ -31,4 +33,20 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };
+}
+
+/** What every `/tickets/{id}…` route says of its path, at the end of its description. */
+export const TICKET_REF_NOTE =
+  'The path takes the ticket id or its ref (TKT-001); a ref that repeats across projects needs ?project_id= ' +
+  '(409 names the projects otherwise).';
+
+/** The request of a route whose path names a ticket: `{id}` (an id or a ref) and `?project_id=`. */
+export const ticketPathRequest = { params: IdParam, query: TicketRefQuery };
+
+/** The ticket a route's `{id}` names: an id, or a ref with the optional `project_id` query. */
+export function ticketOfPath(
+  services: Pick<Services, 'tickets'>,
+  c: { req: { param: (name: 'id') => string; query: (name: 'project_id') => string | undefined } },
+) {
+  return services.tickets.resolve(c.req.param('id'), { projectId: c.req.query('project_id') });
 }

@@ -3,12 +3,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { AppError } from '../../base/errors.js';
 import type { Mirrors } from '../../broker/mirrors.js';
-import { IdParam, TicketRefQuery } from '../../contracts/api.js';
+import { IdParam } from '../../contracts/api.js';
 import { specBranch } from '../../contracts/branches.js';
 import { TaskDiff, TicketTrace } from '../../contracts/delivery.js';
 import { deliveryOf } from '../../core/trace.js';
 import type { App, AppDeps } from '../context.js';
-import { errors, jsonResponse } from './common.js';
+import { errors, jsonResponse, TICKET_REF_NOTE, ticketOfPath, ticketPathRequest } from './common.js';
 
 /** The unified patch a diff carries at most; `truncated` says when it was cut. */
 export const MAX_PATCH_BYTES = 200_000;
@@ -34,14 +34,12 @@ export function registerDelivery(app: App, { services }: AppDeps, mirrors: Mirro
       description:
         'Status: verified (every covering task completed with passing verification), unverified (completed, some ' +
         'without evidence, or some still to run), failing (a covering task or its verification failed), not_started. ' +
-        'The path takes the ticket id or its ref (TKT-001); ?project_id= when a ref repeats across projects.',
-      request: { params: IdParam, query: TicketRefQuery },
+        TICKET_REF_NOTE,
+      request: ticketPathRequest,
       responses: { 200: jsonResponse(TicketTrace, 'The trace'), 404: errors[404], 409: errors[409] },
     }),
     async (c) => {
-      const ticket = await services.tickets.resolve(c.req.param('id'), {
-        projectId: c.req.query('project_id'),
-      });
+      const ticket = await ticketOfPath(services, c);
       const trace = await services.tickets.trace(ticket.id, {
         // The branch's own commits when the mirror already has them (no fetch for a trace).
         commitsOf: async (task, result) => {

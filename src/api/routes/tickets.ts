@@ -1,30 +1,27 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { AppError } from '../../base/errors.js';
 import {
   ApprovalResult,
   CreatedTicket,
   CreateTicket,
   DocumentList,
-  IdParam,
   TicketDetail,
   TicketList,
   TicketQuery,
-  TicketRefQuery,
 } from '../../contracts/api.js';
 import type { App, AppDeps } from '../context.js';
 import { approvalBudgetGuard } from './budgets.js';
-import { errors, jsonBody, jsonResponse } from './common.js';
-
-const REF_NOTE =
-  'The path takes the ticket id or its ref (TKT-001); a ref that repeats across projects needs ?project_id= ' +
-  '(409 names the projects otherwise).';
+import {
+  errors,
+  jsonBody,
+  jsonResponse,
+  TICKET_REF_NOTE,
+  ticketOfPath,
+  ticketPathRequest,
+} from './common.js';
 
 export function registerTickets(app: App, { services, config }: AppDeps): void {
   const checkBudget = approvalBudgetGuard({ services, config });
-  /** The ticket a route's `{id}` names: an id, or a ref with the optional `project_id` query. */
-  const ticketOf = (c: {
-    req: { param: (name: 'id') => string; query: (name: 'project_id') => string | undefined };
-  }) => services.tickets.resolve(c.req.param('id'), { projectId: c.req.query('project_id') });
 
   app.openapi(
     createRoute({
@@ -74,15 +71,15 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       path: '/api/v1/tickets/{id}',
       tags: ['tickets'],
       summary: 'A ticket with its tasks, spec documents and latest events',
-      description: REF_NOTE,
-      request: { params: IdParam, query: TicketRefQuery },
+      description: TICKET_REF_NOTE,
+      request: ticketPathRequest,
       responses: {
         200: jsonResponse(TicketDetail, 'The ticket'),
         404: errors[404],
         409: errors[409],
       },
     }),
-    async (c) => c.json(await services.tickets.detail((await ticketOf(c)).id), 200),
+    async (c) => c.json(await services.tickets.detail((await ticketOfPath(services, c)).id), 200),
   );
 
   app.openapi(
@@ -91,8 +88,8 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       path: '/api/v1/tickets/{id}/specs',
       tags: ['specs'],
       summary: "The spec documents a ticket's run synced",
-      description: REF_NOTE,
-      request: { params: IdParam, query: TicketRefQuery },
+      description: TICKET_REF_NOTE,
+      request: ticketPathRequest,
       responses: {
         200: jsonResponse(DocumentList, 'Documents'),
         404: errors[404],
@@ -100,7 +97,7 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       },
     }),
     async (c) => {
-      const { id } = await ticketOf(c);
+      const { id } = await ticketOfPath(services, c);
       return c.json({ documents: await services.specs.listForTicket(id) }, 200);
     },
   );
@@ -116,9 +113,9 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
         'run still going, an unsynced or invalid spec, unresolvable dependencies, or an approval already running. ' +
         'Optional body {confirm_over_budget: true}: without it, a forecast over the remaining budget is a 409 ' +
         'BUDGET_CONFIRMATION_REQUIRED. ' +
-        REF_NOTE,
+        TICKET_REF_NOTE,
       // The body is optional (clients send none): read by the budget check, not by the validator.
-      request: { params: IdParam, query: TicketRefQuery },
+      request: ticketPathRequest,
       responses: {
         200: jsonResponse(
           ApprovalResult,
@@ -129,7 +126,7 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       },
     }),
     async (c) => {
-      const ticket = await ticketOf(c);
+      const ticket = await ticketOfPath(services, c);
       await checkBudget(c, ticket);
       return c.json(await services.tickets.approve(ticket.id), 200);
     },

@@ -230,3 +230,155 @@ export function designBody(title: string, from: string, text: string): string {
     : `## Architecture Overview\n\nImported from \`${from}\`; the sections below are the source's.`;
   return `\n# ${title}\n\n${lead}\n\n${withoutTitle(text)}\n`;
 }
+
+// The four kinds of `.omoi_os/` document an importer writes. The fields and their order are the
+// spec format's (docs/spec-format.md); what differs between sources is the text, so the three
+// importers pass that in and the frontmatter and the fixed sections are written here once.
+
+type ImportedFile = ImportResult['files'][number];
+
+/**
+ * Where a feature's design goes: `designs/<slug>.md` when the source has a design and there are
+ * requirements for it to cover, else null. A design in the format must name the requirements it
+ * covers, so without any the source design is kept as a free-form `docs/design-<slug>.md`.
+ */
+export function designRefOf(slug: string, hasDesign: boolean, requirementCount: number): string | null {
+  return hasDesign && requirementCount > 0 ? `designs/${slug}.md` : null;
+}
+
+/**
+ * A feature's requirements document `REQ-<WORD>-001`: its items, then the source's other text
+ * (`rest`) under "From the source".
+ */
+export function requirementsFile(doc: {
+  word: string;
+  slug: string;
+  /** The frontmatter title; `heading` is the document's `#` heading. */
+  title: string;
+  heading: string;
+  date: string;
+  designRef: string | null;
+  /** The source file the items come from. */
+  from: string;
+  items: string[];
+  rest: string;
+}): ImportedFile {
+  return {
+    path: `.omoi_os/requirements/${doc.slug}.md`,
+    content:
+      frontmatter([
+        ['id', `REQ-${doc.word}-001`],
+        ['title', oneLine(doc.title)],
+        ['feature', doc.slug],
+        ['status', 'draft'],
+        ['created', doc.date],
+        ['updated', doc.date],
+        ['category', 'functional'],
+        ['priority', 'MEDIUM'],
+        ['design_ref', doc.designRef],
+      ]) +
+      `\n# ${doc.heading}\n\nImported from \`${doc.from}\`.\n\n${doc.items.join('\n\n')}\n\n${sourceSection('From the source', withoutTitle(doc.rest))}`,
+  };
+}
+
+/**
+ * A feature's design at `designRef` (see designRefOf) naming `requirements`, or, when `designRef`
+ * is null, the same text as the free-form `docs/design-<slug>.md`.
+ */
+export function designFile(doc: {
+  designRef: string | null;
+  word: string;
+  slug: string;
+  title: string;
+  date: string;
+  requirements: string[];
+  body: string;
+}): ImportedFile {
+  if (doc.designRef === null)
+    return { path: `.omoi_os/docs/design-${doc.slug}.md`, content: doc.body.trimStart() };
+  return {
+    path: `.omoi_os/${doc.designRef}`,
+    content:
+      frontmatter([
+        ['id', `DESIGN-${doc.word}-001`],
+        ['title', oneLine(doc.title)],
+        ['feature', doc.slug],
+        ['status', 'draft'],
+        ['created', doc.date],
+        ['updated', doc.date],
+        ['requirements', doc.requirements],
+      ]) + doc.body,
+  };
+}
+
+/**
+ * A task document. `objective` is the text of its Objective section (the title and whatever the
+ * source adds); its one criterion is the title, checked when the source checked the task.
+ */
+export function taskFile(task: {
+  id: string;
+  title: string;
+  done: boolean;
+  ticket: string;
+  date: string;
+  requirements?: string[] | null;
+  dependencies?: { depends_on: string[]; blocks: string[] };
+  objective: string;
+  /** The source file, and the task's number in it. */
+  from: string;
+  number: string | null;
+}): ImportedFile {
+  return {
+    path: `.omoi_os/tasks/${task.id}.md`,
+    content:
+      frontmatter([
+        ['id', task.id],
+        ['title', oneLine(task.title)],
+        ['status', task.done ? 'done' : 'pending'],
+        ['parent_ticket', task.ticket],
+        ['estimate', 'S'],
+        ['created', task.date],
+        ['updated', task.date],
+        ['requirements', task.requirements ?? null],
+        ['dependencies', task.dependencies ?? null],
+      ]) +
+      `\n# ${oneLine(task.title)}\n\n## Objective\n\n${task.objective}\n## Acceptance Criteria\n\n${checkbox(task.title, task.done)}\n\nImported from \`${task.from}\`${task.number ? `, task ${task.number}` : ''}.\n`,
+  };
+}
+
+/** A ticket document; `after` is source text placed after its acceptance criteria. */
+export function ticketFile(ticket: {
+  id: string;
+  title: string;
+  done: boolean;
+  date: string;
+  slug: string;
+  designRef: string | null;
+  requirements?: string[] | null;
+  tasks: string[] | null;
+  dependencies?: { blocked_by: string[]; blocks: string[] };
+  heading: string;
+  description: string;
+  criteria: string[];
+  after?: string;
+}): ImportedFile {
+  return {
+    path: `.omoi_os/tickets/${ticket.id}.md`,
+    content:
+      frontmatter([
+        ['id', ticket.id],
+        ['title', oneLine(ticket.title)],
+        ['status', ticket.done ? 'done' : 'backlog'],
+        ['priority', 'MEDIUM'],
+        ['estimate', 'M'],
+        ['created', ticket.date],
+        ['updated', ticket.date],
+        ['feature', ticket.slug],
+        ['design_ref', ticket.designRef],
+        ['requirements', ticket.requirements ?? null],
+        ['tasks', ticket.tasks],
+        ['dependencies', ticket.dependencies ?? null],
+      ]) +
+      `\n# ${ticket.heading}\n\n## Description\n\n${ticket.description}\n\n## Acceptance Criteria\n\n${ticket.criteria.join('\n')}\n${ticket.after === undefined ? '' : `\n${ticket.after}`}`,
+  };
+}

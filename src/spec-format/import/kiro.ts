@@ -7,10 +7,11 @@ import {
   type ChecklistTask,
   checkbox,
   designBody,
+  designFile,
+  designRefOf,
   emptyCounts,
   featureWord,
   firstTitle,
-  frontmatter,
   type ImportOptions,
   type ImportResult,
   linesOf,
@@ -18,12 +19,13 @@ import {
   pad,
   plainText,
   readChecklist,
+  requirementsFile,
   type SourceFolder,
   shallStatement,
   slugOf,
-  sourceSection,
+  taskFile,
+  ticketFile,
   today,
-  withoutTitle,
 } from './common.js';
 
 interface KiroRequirement {
@@ -148,48 +150,39 @@ export function importKiro(features: SourceFolder[], options: ImportOptions = {}
       if (requirements.length === 0)
         result.notes.push(`${source}/requirements.md has no "### Requirement N" heading`);
       const title = firstTitle(reqText) ?? `${feature.name} requirements`;
-      result.files.push({
-        path: `.omoi_os/requirements/${slug}.md`,
-        content:
-          frontmatter([
-            ['id', `REQ-${word}-001`],
-            ['title', oneLine(`${feature.name}: ${title}`)],
-            ['feature', slug],
-            ['status', 'draft'],
-            ['created', date],
-            ['updated', date],
-            ['category', 'functional'],
-            ['priority', 'MEDIUM'],
-            ['design_ref', designText !== undefined && requirements.length ? `designs/${slug}.md` : null],
-          ]) +
-          `\n# ${title}\n\nImported from \`${source}/requirements.md\`.\n\n${items.join('\n\n')}\n\n${sourceSection('From the source', withoutTitle(intro))}`,
-      });
+      result.files.push(
+        requirementsFile({
+          word,
+          slug,
+          title: `${feature.name}: ${title}`,
+          heading: title,
+          date,
+          designRef: designRefOf(slug, designText !== undefined, requirements.length),
+          from: `${source}/requirements.md`,
+          items,
+          rest: intro,
+        }),
+      );
     }
 
     if (designText !== undefined) {
       const title = firstTitle(designText) ?? `${feature.name} design`;
       const body = designBody(title, `${source}/design.md`, designText);
-      if (itemIds.length > 0) {
-        designPath = `designs/${slug}.md`;
-        result.counts.designs++;
-        result.files.push({
-          path: `.omoi_os/${designPath}`,
-          content:
-            frontmatter([
-              ['id', `DESIGN-${word}-001`],
-              ['title', oneLine(`${feature.name}: ${title}`)],
-              ['feature', slug],
-              ['status', 'draft'],
-              ['created', date],
-              ['updated', date],
-              ['requirements', itemIds],
-            ]) + body,
-        });
-      } else {
-        // A design must name requirements; without any it stays a free-form document.
-        result.files.push({ path: `.omoi_os/docs/design-${slug}.md`, content: body.trimStart() });
+      designPath = designRefOf(slug, true, itemIds.length);
+      result.files.push(
+        designFile({
+          designRef: designPath,
+          word,
+          slug,
+          title: `${feature.name}: ${title}`,
+          date,
+          requirements: itemIds,
+          body,
+        }),
+      );
+      if (designPath) result.counts.designs++;
+      else
         result.notes.push(`${source}/design.md has no requirements to cover; kept as docs/design-${slug}.md`);
-      }
     }
 
     if (tasksText !== undefined) {
@@ -230,46 +223,42 @@ export function importKiro(features: SourceFolder[], options: ImportOptions = {}
         const details = task.details.filter((d) => !/Requirements?\s*:/i.test(d));
         const title = task.title || `Task ${task.number ?? i + 1}`;
         result.counts.tasks++;
-        result.files.push({
-          path: `.omoi_os/tasks/${ids[i]}.md`,
-          content:
-            frontmatter([
-              ['id', ids[i]!],
-              ['title', oneLine(title)],
-              ['status', task.done ? 'done' : 'pending'],
-              ['parent_ticket', ticketId],
-              ['estimate', 'S'],
-              ['created', date],
-              ['updated', date],
-              ['requirements', reqIds.length ? reqIds : null],
-              ['dependencies', { depends_on: dependsOn, blocks }],
-            ]) +
-            `\n# ${oneLine(title)}\n\n## Objective\n\n${title}\n${details.length ? `\n${details.map((d) => (/^[-*+]\s/.test(d) ? d : `- ${d}`)).join('\n')}\n` : ''}` +
-            `${refs.length ? `\nRequirements in the source: ${refs.join(', ')}.\n` : ''}` +
-            `\n## Acceptance Criteria\n\n${checkbox(title, task.done)}\n\nImported from \`${source}/tasks.md\`${task.number ? `, task ${task.number}` : ''}.\n`,
-        });
+        result.files.push(
+          taskFile({
+            id: ids[i]!,
+            title,
+            done: task.done,
+            ticket: ticketId,
+            date,
+            requirements: reqIds.length ? reqIds : null,
+            dependencies: { depends_on: dependsOn, blocks },
+            objective:
+              `${title}\n${details.length ? `\n${details.map((d) => (/^[-*+]\s/.test(d) ? d : `- ${d}`)).join('\n')}\n` : ''}` +
+              `${refs.length ? `\nRequirements in the source: ${refs.join(', ')}.\n` : ''}`,
+            from: `${source}/tasks.md`,
+            number: task.number,
+          }),
+        );
       });
       result.counts.tickets++;
-      const allDone = checklist.every((t) => t.done);
       const top = checklist.map((t, i) => ({ t, i })).filter(({ i }) => !parentOf.has(i));
-      result.files.push({
-        path: `.omoi_os/tickets/${ticketId}.md`,
-        content:
-          frontmatter([
-            ['id', ticketId],
-            ['title', oneLine(`${feature.name}: ${firstTitle(tasksText) ?? 'Implementation plan'}`)],
-            ['status', allDone ? 'done' : 'backlog'],
-            ['priority', 'MEDIUM'],
-            ['estimate', 'M'],
-            ['created', date],
-            ['updated', date],
-            ['feature', slug],
-            ['design_ref', designPath],
-            ['requirements', allRequirements.size ? [...allRequirements] : null],
-            ['tasks', ids],
-          ]) +
-          `\n# ${feature.name}\n\n## Description\n\nThe implementation plan of the Kiro spec \`${feature.name}\`, imported from \`${source}/tasks.md\`.\n\n## Acceptance Criteria\n\n${top.map(({ t, i }) => checkbox(`${ids[i]}: ${oneLine(t.title || `Task ${i + 1}`)}`, t.done)).join('\n')}\n`,
-      });
+      result.files.push(
+        ticketFile({
+          id: ticketId,
+          title: `${feature.name}: ${firstTitle(tasksText) ?? 'Implementation plan'}`,
+          done: checklist.every((t) => t.done),
+          date,
+          slug,
+          designRef: designPath,
+          requirements: allRequirements.size ? [...allRequirements] : null,
+          tasks: ids,
+          heading: feature.name,
+          description: `The implementation plan of the Kiro spec \`${feature.name}\`, imported from \`${source}/tasks.md\`.`,
+          criteria: top.map(({ t, i }) =>
+            checkbox(`${ids[i]}: ${oneLine(t.title || `Task ${i + 1}`)}`, t.done),
+          ),
+        }),
+      );
     }
   }
   return result;

@@ -7,10 +7,11 @@
 import {
   checkbox,
   designBody,
+  designFile,
+  designRefOf,
   emptyCounts,
   featureWord,
   firstTitle,
-  frontmatter,
   type ImportOptions,
   type ImportResult,
   linesOf,
@@ -18,10 +19,13 @@ import {
   pad,
   plainText,
   readChecklist,
+  requirementsFile,
   type SourceFolder,
   shallStatement,
   slugOf,
   sourceSection,
+  taskFile,
+  ticketFile,
   today,
   withoutTitle,
 } from './common.js';
@@ -120,22 +124,19 @@ export function importOpenSpec(
     const ids = requirements.map((_, i) => `REQ-${word}-FUNC-${pad(i + 1)}`);
     result.counts.requirements += requirements.length;
     result.counts.criteria += requirements.reduce((n, r) => n + r.scenarios.length, 0);
-    result.files.push({
-      path: `.omoi_os/requirements/${slug}.md`,
-      content:
-        frontmatter([
-          ['id', `REQ-${word}-001`],
-          ['title', oneLine(title)],
-          ['feature', slug],
-          ['status', 'draft'],
-          ['created', date],
-          ['updated', date],
-          ['category', 'functional'],
-          ['priority', 'MEDIUM'],
-          ['design_ref', designRef],
-        ]) +
-        `\n# ${title}\n\nImported from \`${from}\`.\n\n${requirements.map((r, i) => itemText(ids[i]!, r)).join('\n\n')}\n\n${sourceSection('From the source', withoutTitle(rest))}`,
-    });
+    result.files.push(
+      requirementsFile({
+        word,
+        slug,
+        title,
+        heading: title,
+        date,
+        designRef,
+        from,
+        items: requirements.map((r, i) => itemText(ids[i]!, r)),
+        rest,
+      }),
+    );
     return ids;
   };
 
@@ -178,7 +179,7 @@ export function importOpenSpec(
     let designRef: string | null = null;
     let itemIds: string[] = [];
     if (deltas.length > 0) {
-      designRef = designText !== undefined ? `designs/${slug}.md` : null;
+      designRef = designRefOf(slug, designText !== undefined, deltas.length);
       itemIds = requirementsDoc(
         word,
         slug,
@@ -192,22 +193,18 @@ export function importOpenSpec(
     if (designText !== undefined) {
       const title = firstTitle(designText) ?? `${change.name} design`;
       const body = designBody(title, `${from}/design.md`, designText);
-      if (designRef) {
-        result.counts.designs++;
-        result.files.push({
-          path: `.omoi_os/${designRef}`,
-          content:
-            frontmatter([
-              ['id', `DESIGN-${word}-001`],
-              ['title', oneLine(`${change.name}: ${title}`)],
-              ['feature', slug],
-              ['status', 'draft'],
-              ['created', date],
-              ['updated', date],
-              ['requirements', itemIds],
-            ]) + body,
-        });
-      } else result.files.push({ path: `.omoi_os/docs/design-${slug}.md`, content: body.trimStart() });
+      result.files.push(
+        designFile({
+          designRef,
+          word,
+          slug,
+          title: `${change.name}: ${title}`,
+          date,
+          requirements: itemIds,
+          body,
+        }),
+      );
+      if (designRef) result.counts.designs++;
     }
     const ticketId = `TKT-${word}-001`;
     const checklist = readChecklist(change.files['tasks.md'] ?? '', /^(\d+(?:\.\d+)*)\.?\s+/);
@@ -215,44 +212,40 @@ export function importOpenSpec(
     checklist.forEach((task, i) => {
       const title = task.title || `Task ${task.number ?? i + 1}`;
       result.counts.tasks++;
-      result.files.push({
-        path: `.omoi_os/tasks/${taskIds[i]}.md`,
-        content:
-          frontmatter([
-            ['id', taskIds[i]!],
-            ['title', oneLine(title)],
-            ['status', task.done ? 'done' : 'pending'],
-            ['parent_ticket', ticketId],
-            ['estimate', 'S'],
-            ['created', date],
-            ['updated', date],
-          ]) +
-          `\n# ${oneLine(title)}\n\n## Objective\n\n${title}${task.section ? ` (${task.section})` : ''}\n${task.details.length ? `\n${task.details.join('\n')}\n` : ''}\n## Acceptance Criteria\n\n${checkbox(title, task.done)}\n\nImported from \`${from}/tasks.md\`${task.number ? `, task ${task.number}` : ''}.\n`,
-      });
+      result.files.push(
+        taskFile({
+          id: taskIds[i]!,
+          title,
+          done: task.done,
+          ticket: ticketId,
+          date,
+          objective: `${title}${task.section ? ` (${task.section})` : ''}\n${task.details.length ? `\n${task.details.join('\n')}\n` : ''}`,
+          from: `${from}/tasks.md`,
+          number: task.number,
+        }),
+      );
     });
     const proposal = change.files['proposal.md'] ?? '';
     const criteria = checklist.length
       ? checklist.map((t, i) => checkbox(`${taskIds[i]}: ${oneLine(t.title || `Task ${i + 1}`)}`, t.done))
       : [checkbox(`The change ${change.name} is applied`)];
     result.counts.tickets++;
-    result.files.push({
-      path: `.omoi_os/tickets/${ticketId}.md`,
-      content:
-        frontmatter([
-          ['id', ticketId],
-          ['title', oneLine(firstTitle(proposal) ?? `Change ${change.name}`)],
-          ['status', checklist.length > 0 && checklist.every((t) => t.done) ? 'done' : 'backlog'],
-          ['priority', 'MEDIUM'],
-          ['estimate', 'M'],
-          ['created', date],
-          ['updated', date],
-          ['feature', slug],
-          ['design_ref', designRef],
-          ['requirements', itemIds.length ? itemIds : null],
-          ['tasks', taskIds.length ? taskIds : null],
-        ]) +
-        `\n# ${change.name}\n\n## Description\n\nThe OpenSpec change \`${change.name}\`, imported from \`${from}/\`.${removed.length ? `\n\nRemoves the requirements: ${removed.join('; ')}.` : ''}\n\n## Acceptance Criteria\n\n${criteria.join('\n')}\n\n${sourceSection('Proposal', withoutTitle(proposal))}`,
-    });
+    result.files.push(
+      ticketFile({
+        id: ticketId,
+        title: firstTitle(proposal) ?? `Change ${change.name}`,
+        done: checklist.length > 0 && checklist.every((t) => t.done),
+        date,
+        slug,
+        designRef,
+        requirements: itemIds.length ? itemIds : null,
+        tasks: taskIds.length ? taskIds : null,
+        heading: change.name,
+        description: `The OpenSpec change \`${change.name}\`, imported from \`${from}/\`.${removed.length ? `\n\nRemoves the requirements: ${removed.join('; ')}.` : ''}`,
+        criteria,
+        after: sourceSection('Proposal', withoutTitle(proposal)),
+      }),
+    );
   }
   return result;
 }

@@ -6,10 +6,11 @@
 import {
   checkbox,
   designBody,
+  designFile,
+  designRefOf,
   emptyCounts,
   featureWord,
   firstTitle,
-  frontmatter,
   type ImportOptions,
   type ImportResult,
   linesOf,
@@ -17,12 +18,13 @@ import {
   pad,
   plainText,
   readChecklist,
+  requirementsFile,
   type SourceFolder,
   shallStatement,
   slugOf,
-  sourceSection,
+  taskFile,
+  ticketFile,
   today,
-  withoutTitle,
 } from './common.js';
 
 export interface SpecKitRequirement {
@@ -90,47 +92,30 @@ export function importSpecKit(features: SourceFolder[], options: ImportOptions =
       result.counts.requirements += requirements.length;
       if (requirements.length === 0) result.notes.push(`${from}/spec.md has no FR-NNN requirement line`);
       const title = firstTitle(specText) ?? `${feature.name} specification`;
-      designRef = planText !== undefined && requirements.length ? `designs/${slug}.md` : null;
-      result.files.push({
-        path: `.omoi_os/requirements/${slug}.md`,
-        content:
-          frontmatter([
-            ['id', `REQ-${word}-001`],
-            ['title', oneLine(title)],
-            ['feature', slug],
-            ['status', 'draft'],
-            ['created', date],
-            ['updated', date],
-            ['category', 'functional'],
-            ['priority', 'MEDIUM'],
-            ['design_ref', designRef],
-          ]) +
-          `\n# ${title}\n\nImported from \`${from}/spec.md\`.\n\n${items.join('\n\n')}\n\n${sourceSection('From the source', withoutTitle(rest))}`,
-      });
+      designRef = designRefOf(slug, planText !== undefined, requirements.length);
+      result.files.push(
+        requirementsFile({
+          word,
+          slug,
+          title,
+          heading: title,
+          date,
+          designRef,
+          from: `${from}/spec.md`,
+          items,
+          rest,
+        }),
+      );
     }
 
     if (planText !== undefined) {
       const title = firstTitle(planText) ?? `${feature.name} plan`;
       const body = designBody(title, `${from}/plan.md`, planText);
-      if (designRef) {
-        result.counts.designs++;
-        result.files.push({
-          path: `.omoi_os/${designRef}`,
-          content:
-            frontmatter([
-              ['id', `DESIGN-${word}-001`],
-              ['title', oneLine(title)],
-              ['feature', slug],
-              ['status', 'draft'],
-              ['created', date],
-              ['updated', date],
-              ['requirements', [...itemOf.values()]],
-            ]) + body,
-        });
-      } else {
-        result.files.push({ path: `.omoi_os/docs/design-${slug}.md`, content: body.trimStart() });
-        result.notes.push(`${from}/plan.md has no requirements to cover; kept as docs/design-${slug}.md`);
-      }
+      result.files.push(
+        designFile({ designRef, word, slug, title, date, requirements: [...itemOf.values()], body }),
+      );
+      if (designRef) result.counts.designs++;
+      else result.notes.push(`${from}/plan.md has no requirements to cover; kept as docs/design-${slug}.md`);
     }
 
     if (tasksText !== undefined) {
@@ -152,47 +137,39 @@ export function importSpecKit(features: SourceFolder[], options: ImportOptions =
           ].filter((x): x is string => !!x);
           const tags = [...t.title.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1]!);
           result.counts.tasks++;
-          result.files.push({
-            path: `.omoi_os/tasks/${taskIds[i]}.md`,
-            content:
-              frontmatter([
-                ['id', taskIds[i]!],
-                ['title', oneLine(title)],
-                ['status', t.done ? 'done' : 'pending'],
-                ['parent_ticket', ticketIds[p]!],
-                ['estimate', 'S'],
-                ['created', date],
-                ['updated', date],
-                ['requirements', reqIds.length ? reqIds : null],
-              ]) +
-              `\n# ${oneLine(title)}\n\n## Objective\n\n${title}\n${tags.length ? `\nMarks in the source: ${tags.map((x) => `[${x}]`).join(' ')}${tags.includes('P') ? ' ([P]: can run in parallel)' : ''}.\n` : ''}${t.details.length ? `\n${t.details.join('\n')}\n` : ''}\n## Acceptance Criteria\n\n${checkbox(title, t.done)}\n\nImported from \`${from}/tasks.md\`${t.number ? `, task ${t.number}` : ''}.\n`,
-          });
+          result.files.push(
+            taskFile({
+              id: taskIds[i]!,
+              title,
+              done: t.done,
+              ticket: ticketIds[p]!,
+              date,
+              requirements: reqIds.length ? reqIds : null,
+              objective: `${title}\n${tags.length ? `\nMarks in the source: ${tags.map((x) => `[${x}]`).join(' ')}${tags.includes('P') ? ' ([P]: can run in parallel)' : ''}.\n` : ''}${t.details.length ? `\n${t.details.join('\n')}\n` : ''}`,
+              from: `${from}/tasks.md`,
+              number: t.number,
+            }),
+          );
         }
         result.counts.tickets++;
-        result.files.push({
-          path: `.omoi_os/tickets/${ticketIds[p]}.md`,
-          content:
-            frontmatter([
-              ['id', ticketIds[p]!],
-              ['title', oneLine(`${feature.name}: ${phase}`)],
-              ['status', mine.every(({ t }) => t.done) ? 'done' : 'backlog'],
-              ['priority', 'MEDIUM'],
-              ['estimate', 'M'],
-              ['created', date],
-              ['updated', date],
-              ['feature', slug],
-              ['design_ref', designRef],
-              ['tasks', mine.map(({ i }) => taskIds[i]!)],
-              [
-                'dependencies',
-                {
-                  blocked_by: p > 0 ? [ticketIds[p - 1]!] : [],
-                  blocks: p + 1 < phases.length ? [ticketIds[p + 1]!] : [],
-                },
-              ],
-            ]) +
-            `\n# ${phase}\n\n## Description\n\n${phase} of the Spec Kit feature \`${feature.name}\`, imported from \`${from}/tasks.md\`.\n\n## Acceptance Criteria\n\n${mine.map(({ t, i }) => checkbox(`${taskIds[i]}: ${oneLine(t.title)}`, t.done)).join('\n')}\n`,
-        });
+        result.files.push(
+          ticketFile({
+            id: ticketIds[p]!,
+            title: `${feature.name}: ${phase}`,
+            done: mine.every(({ t }) => t.done),
+            date,
+            slug,
+            designRef,
+            tasks: mine.map(({ i }) => taskIds[i]!),
+            dependencies: {
+              blocked_by: p > 0 ? [ticketIds[p - 1]!] : [],
+              blocks: p + 1 < phases.length ? [ticketIds[p + 1]!] : [],
+            },
+            heading: phase,
+            description: `${phase} of the Spec Kit feature \`${feature.name}\`, imported from \`${from}/tasks.md\`.`,
+            criteria: mine.map(({ t, i }) => checkbox(`${taskIds[i]}: ${oneLine(t.title)}`, t.done)),
+          }),
+        );
       });
     }
   }

@@ -1,0 +1,137 @@
+// The event log and its fan-out below the SSE route (src/core/events.ts), on a real database: what
+// the hub hands its subscribers when another process appends a large batch, when a subscriber
+// throws, when it unsubscribes and when it subscribes after a quiet spell; and the two queries the
+// SSE route replays from.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase } from '../../test/support/db.js';
+import { eventually } from '../../test/support/wait.js';
+import type { AppendEvent } from '../contracts/events.js';
+import { createEventsService, type Delivery, EventHub, type OmoiEvent } from './events.js';
+
+describeEachDatabase('event hub', (getDb) => {
+  // Two hubs on one database stand for two server processes: `ours` subscribes, `theirs` appends.
+  let ours: EventHub;
+  let theirs: EventHub;
+
+  beforeAll(async () => {
+    ours = new EventHub(getDb(), 60_000);
+    theirs = new EventHub(getDb(), 60_000);
+    await ours.start();
+    await theirs.start();
+  });
+  afterAll(async () => {
+    await ours?.stop();
+    await theirs?.stop();
+  });
+
+  const said = (taskId: string, n: number): AppendEvent => ({
+    type: 'agent.message',
+    projectId: randomUUID(),
+    taskId,
+    data: { text: `message ${n}` },
+  });
+
+  /** Collects every event of `taskId` a subscriber of `ours` receives. */
+  async function collect(taskId: string, handle?: (batch: readonly Delivery[]) => void) {
+    const seen: OmoiEvent[] = [];
+    const off = await ours.subscribe((batch) => {
+      for (const d of batch) if (d.event.task_id === taskId) seen.push(d.event);
+      handle?.(batch);
+    });
+    return { seen, off };
+  }
+
+  it('reads up everything its poll finds when notifications were lost, 1,200 events in id order', async () => {
+    // What the poll is for: a PostgreSQL LISTEN connection was down while another process appended,
+    // so no notification came; more events piled up than one read of the table returns.
+    const task = randomUUID();
+    const { seen, off } = await collect(task);
+    try {
+      const rows = await getDb().query<{ id: string }>(
+        `INSERT INTO events (type, task_id, data)
+         SELECT 'agent.message', $1, jsonb_build_object('text', 'message ' || n)
+         FROM generate_series(0, 1199) AS n ORDER BY n RETURNING id`,
+        [task],
+      );
+      ours.read();
+      await eventually(() => seen.length >= 1_200, 'the whole backlog');
+      expect(seen.map((e) => e.id)).toEqual(rows.map((r) => Number(r.id)));
+      expect(seen[1_199]!.data).toEqual({ text: 'message 1199' });
+    } finally {
+      off();
+    }
+  });
+
+  it('keeps delivering to every subscriber when one of them throws, and stops at unsubscribe', async () => {
+    const task = randomUUID();
+    const events = createEventsService(getDb(), theirs);
+    const broken = await collect(task, () => {
+      throw new Error('a broken subscriber');
+    });
+    const healthy = await collect(task);
+    try {
+      await events.append(said(task, 1));
+      await events.append(said(task, 2));
+      await eventually(() => healthy.seen.length >= 2 && broken.seen.length >= 2, 'both events, twice');
+      expect(healthy.seen.map((e) => e.data)).toEqual([{ text: 'message 1' }, { text: 'message 2' }]);
+
+      healthy.off();
+      await events.append(said(task, 3));
+      await eventually(() => broken.seen.length >= 3, 'the third event');
+      expect(healthy.seen).toHaveLength(2);
+    } finally {
+      broken.off();
+      healthy.off();
+    }
+  });
+
+  it('starts a subscriber after a quiet spell at the newest event, not at the backlog', async () => {
+    const task = randomUUID();
+    const events = createEventsService(getDb(), theirs);
+    // Nobody subscribed to `ours` while these were committed, and its poll came by meanwhile.
+    expect(ours.size).toBe(0);
+    await events.append(said(task, 1));
+    await events.append(said(task, 2));
+    ours.read();
+    const { seen, off } = await collect(task);
+    try {
+      await events.append(said(task, 3));
+      // A replayed backlog would come in the same read as the live event, before it.
+      await eventually(() => seen.length >= 1, 'the live event');
+      expect(seen.map((e) => e.data)).toEqual([{ text: 'message 3' }]);
+    } finally {
+      off();
+    }
+  });
+
+  it('lists after an id and the latest N, oldest first, by project, ticket or task', async () => {
+    const events = createEventsService(getDb(), theirs);
+    const project = randomUUID();
+    const ticket = randomUUID();
+    const task = randomUUID();
+    const message = (
+      text: string,
+      ids: { projectId: string; ticketId?: string; taskId?: string },
+    ): AppendEvent => ({ type: 'agent.message', ...ids, data: { text } });
+    const stored = await events.appendMany([
+      message('ticket', { projectId: project, ticketId: ticket }),
+      message('task', { projectId: project, ticketId: ticket, taskId: task }),
+      message('a', { projectId: project, ticketId: ticket, taskId: task }),
+      message('elsewhere', { projectId: randomUUID() }),
+      message('b', { projectId: project, ticketId: ticket, taskId: task }),
+    ]);
+    const ids = (list: OmoiEvent[]) => list.map((e) => e.id);
+    const [t1, t2, m1, , m2] = stored.map((e) => e.id);
+
+    expect(ids(await events.list({ project_id: project }, 0, 100))).toEqual([t1, t2, m1, m2]);
+    expect(ids(await events.list({ project_id: project }, t2!, 100))).toEqual([m1, m2]);
+    expect(ids(await events.list({ project_id: project }, 0, 2))).toEqual([t1, t2]);
+    expect(ids(await events.list({ ticket_id: ticket, task_id: task }, 0, 100))).toEqual([t2, m1, m2]);
+    expect(ids(await events.list({ project_id: project, task_id: randomUUID() }, 0, 100))).toEqual([]);
+
+    expect(ids(await events.latest({ project_id: project }, 2))).toEqual([m1, m2]);
+    expect(ids(await events.latest({ task_id: task }, 10))).toEqual([t2, m1, m2]);
+    expect(ids(await events.latest({ ticket_id: ticket }, 1))).toEqual([m2]);
+  });
+});
