@@ -20,6 +20,7 @@ import { registerEvents } from './routes/events.js';
 import { registerForecast } from './routes/forecast.js';
 import { registerKeys } from './routes/keys.js';
 import { registerProjects } from './routes/projects.js';
+import { registerQuestions } from './routes/questions.js';
 import { registerTasks } from './routes/tasks.js';
 import { registerTickets } from './routes/tickets.js';
 import { registerWebhooks } from './routes/webhooks.js';
@@ -68,7 +69,8 @@ export function createApp(deps: AppDeps & { mirrors?: Mirrors }): OpenAPIHono<Ap
   // size, then its text (NUL, surrogates, nesting), then who sent it (keys and roles).
   app.use('*', originGuard(config));
 
-  // Bounded bodies before any route reads one (spec sync may send more); JSON only (originGuard).
+  // Bounded bodies before any route reads one (spec sync and a question's conversation checkpoint
+  // may send more); JSON only (originGuard).
   const tooLarge = (limit: number) => () => {
     throw new AppError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
   };
@@ -77,7 +79,8 @@ export function createApp(deps: AppDeps & { mirrors?: Mirrors }): OpenAPIHono<Ap
   app.use('/api/*', async (c, next) => {
     const method = c.req.method;
     if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE') return next();
-    return (c.req.path.endsWith('/specs/sync') ? limitSync : limitBody)(c, next);
+    const large = c.req.path.endsWith('/specs/sync') || c.req.path.endsWith('/question');
+    return (large ? limitSync : limitBody)(c, next);
   });
   app.use('/api/*', inputGuard());
   app.use('/api/*', authMiddleware(services.keys, config));
@@ -85,6 +88,7 @@ export function createApp(deps: AppDeps & { mirrors?: Mirrors }): OpenAPIHono<Ap
   registerProjects(app, deps);
   registerTickets(app, deps);
   registerTasks(app, deps);
+  registerQuestions(app, deps);
   registerDelivery(app, deps, mirrors);
   registerEvents(app, deps);
   registerKeys(app, deps);

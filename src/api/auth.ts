@@ -25,6 +25,7 @@ export const SESSION_COOKIE = 'omoi_session';
 const WORKER_ROUTES: { method: string; pattern: RegExp; scope: 'taskId' | 'ticketId' | 'projectId' }[] = [
   { method: 'GET', pattern: /^\/api\/v1\/tasks\/([^/]+)$/, scope: 'taskId' },
   { method: 'POST', pattern: /^\/api\/v1\/tasks\/([^/]+)\/events$/, scope: 'taskId' },
+  { method: 'POST', pattern: /^\/api\/v1\/tasks\/([^/]+)\/question$/, scope: 'taskId' },
   { method: 'GET', pattern: /^\/api\/v1\/tickets\/([^/]+)$/, scope: 'ticketId' },
   { method: 'POST', pattern: /^\/api\/v1\/projects\/([^/]+)\/specs\/sync$/, scope: 'projectId' },
 ];
@@ -38,9 +39,8 @@ const SESSION_PATH = '/api/v1/session';
 /** Writes a `member` key may make; every other write needs `admin` (deny by default). */
 const MEMBER_WRITES: { method: string; pattern: RegExp }[] = [
   { method: 'POST', pattern: /^\/api\/v1\/tickets$/ },
-  { method: 'POST', pattern: /^\/api\/v1\/tickets\/[^/]+\/answers$/ },
   { method: 'POST', pattern: /^\/api\/v1\/tasks$/ },
-  { method: 'POST', pattern: /^\/api\/v1\/tasks\/[^/]+\/(cancel|retry|dependencies|events)$/ },
+  { method: 'POST', pattern: /^\/api\/v1\/tasks\/[^/]+\/(cancel|retry|dependencies|events|answer)$/ },
   { method: 'POST', pattern: /^\/api\/v1\/projects\/[^/]+\/specs\/sync$/ },
 ];
 

@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'UPSTREAM_FAILED'
   | 'BUDGET_REACHED'
   | 'BUDGET_CONFIRMATION_REQUIRED'
+  | 'NOT_AWAITING_INPUT'
+  | 'TASK_NOT_RUNNING'
   | 'INTERNAL';
 
 const DEFAULT_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -47,6 +49,8 @@ const DEFAULT_STATUS: Partial<Record<ErrorCode, number>> = {
   UPSTREAM_FAILED: 502,
   BUDGET_REACHED: 402,
   BUDGET_CONFIRMATION_REQUIRED: 409,
+  NOT_AWAITING_INPUT: 409,
+  TASK_NOT_RUNNING: 409,
 };
 
 export class AppError extends Error {

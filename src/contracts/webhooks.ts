@@ -11,7 +11,7 @@ import type { OmoiEvent } from './events.js';
 
 /** What a webhook can subscribe to (`events` omitted: all of them). */
 export const WEBHOOK_EVENTS = [
-  /** A person is needed: a spec waits for approval (and, later, an agent asks a question). */
+  /** A person is needed: a spec waits for approval, or an agent asks a question. */
   'ticket.needs_input',
   /** A ticket reached done. */
   'ticket.done',
@@ -71,6 +71,8 @@ export function webhookEventOf(event: Pick<OmoiEvent, 'type' | 'data'>): Webhook
       return 'pr.opened';
     case 'budget.threshold':
       return 'budget.threshold';
+    case 'agent.question':
+      return 'ticket.needs_input';
     default:
       return null;
   }
@@ -82,4 +84,5 @@ export const WATCHED_TYPES = [
   'task.failed',
   'pr.opened',
   'budget.threshold',
+  'agent.question',
 ] as const;

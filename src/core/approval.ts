@@ -305,7 +305,7 @@ export function createApprovalService(db: Db, deps: { events: EventsService; tas
         (last.issues ?? []).slice(0, 200),
       );
     const run = runs[0];
-    if (run && ['pending', 'claimed', 'running'].includes(run.status))
+    if (run && ['pending', 'claimed', 'running', 'awaiting_input'].includes(run.status))
       return conflict(
         `the spec run of ${ticket.ref} is still ${run.status}; approve when its spec is synced`,
       );
@@ -336,12 +336,12 @@ export function createApprovalService(db: Db, deps: { events: EventsService; tas
     if (ticket.workflow_mode !== 'spec_driven')
       throw conflict(`ticket ${ticket.ref} is a quick ticket: it has no spec to approve`);
     const runs = await tx.query<{ status: string }>(
-      `SELECT status FROM tasks WHERE ticket_id = $1 AND execution_mode = 'exploration' AND status IN ('pending', 'claimed', 'running')`,
+      `SELECT status FROM tasks WHERE ticket_id = $1 AND execution_mode = 'exploration' AND status IN ('pending', 'claimed', 'running', 'awaiting_input')`,
       [ticket.id],
     );
     if (runs[0])
       throw conflict(
-        `the spec run of ${ticket.ref} is still ${runs[0].status}; approve when it has finished`,
+        `the spec run of ${ticket.ref} is still ${runs[0].status.replace('_', ' ')}; approve when it has finished`,
       );
 
     const project = await tx.query<SpecDoc>(

@@ -19,7 +19,8 @@ export const BLOCKED_PREFIX = 'blocked: ';
 /** A task's status as the spec task status enum of docs/spec-format.md. */
 export function specTaskStatus(status: string): 'pending' | 'in_progress' | 'done' | 'blocked' {
   if (status === 'completed') return 'done';
-  if (status === 'claimed' || status === 'running') return 'in_progress';
+  // A task waiting for a person's answer is still under way.
+  if (status === 'claimed' || status === 'running' || status === 'awaiting_input') return 'in_progress';
   if (status === 'failed' || status === 'cancelled' || status === 'blocked') return 'blocked';
   return 'pending';
 }
@@ -64,7 +65,7 @@ export function ticketStatusFor(
     const last = spec.at(-1);
     if (!last) return null;
     if (stuck(last)) return 'blocked';
-    if (['pending', 'claimed', 'running'].includes(last.status)) return 'analyzing';
+    if (['pending', 'claimed', 'running', 'awaiting_input'].includes(last.status)) return 'analyzing';
     // a completed spec run has pushed and synced its spec (src/worker/run.ts): a person decides next
     if (!approved) return last.status === 'completed' && specSynced ? 'awaiting_approval' : 'analyzing';
     return null;

@@ -6,6 +6,7 @@ import { createFlowService } from './flow.js';
 import { createKeysService } from './keys.js';
 import { createProjectsService } from './projects.js';
 import { createPullRequestsService } from './pull-requests.js';
+import { createQuestionsService } from './questions.js';
 import { createSpecsService } from './specs.js';
 import { createTasksService } from './tasks.js';
 import { createTicketsService } from './tickets.js';
@@ -37,7 +38,8 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
   const projects = createProjectsService(db, events);
   const tasks = createTasksService(db, events);
   const specs = createSpecsService(db, events);
-  const tickets = createTicketsService(db, { events, tasks, specs });
+  const questions = createQuestionsService(db, events);
+  const tickets = createTicketsService(db, { events, tasks, specs, questions });
   const keys = createKeysService(db, options.envApiKey ? { envApiKey: options.envApiKey } : {});
   const credentials = createCredentialsService(db, {
     secretKey: options.secretKey,
@@ -52,6 +54,8 @@ export async function createServices(db: Db, options: ServicesOptions = {}) {
     credentials,
     tickets,
     tasks,
+    /** The question inbox: agents ask, people answer, tasks park and resume (src/core/questions.ts). */
+    questions,
     events,
     specs,
     keys,

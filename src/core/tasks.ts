@@ -273,10 +273,15 @@ export function createTasksService(db: Db, events: EventsService) {
         const rows = await tx.query(
           `UPDATE tasks SET status = 'cancelled', finished_at = now(), lease_until = NULL, error = $2,
                   updated_at = now()
-            WHERE id = $1 AND status IN ('pending', 'claimed', 'running', 'blocked') RETURNING id`,
+            WHERE id = $1 AND status IN ('pending', 'claimed', 'running', 'awaiting_input', 'blocked') RETURNING id`,
           [taskId, reason],
         );
         if (rows.length === 0) throw new AppError('CONFLICT', `task ${taskId} is already ${task.status}`);
+        // Its open question (if it waits for one) is not in anybody's inbox any more.
+        await tx.query(
+          `UPDATE task_questions SET status = 'cancelled' WHERE task_id = $1 AND status = 'open'`,
+          [taskId],
+        );
         await record(tx, task, 'task.cancelled', { previous_status: task.status, reason });
         await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, task.project_id]);
         return get(taskId, tx);

@@ -6,10 +6,12 @@ import type { Ticket as ApiTicket, ExecutionConfig } from '../contracts/api.js';
 import { type Priority, type TicketStatus, WORKFLOW_MODES, type WorkflowMode } from '../contracts/api.js';
 import { specBranch } from '../contracts/branches.js';
 import type { DeliveryResult } from '../contracts/delivery.js';
+import type { Question } from '../contracts/questions.js';
 import type { Db, Queryable } from '../db/client.js';
 import { createApprovalService } from './approval.js';
 import type { EventsService, OmoiEvent } from './events.js';
 import { isUuid } from './projects.js';
+import type { QuestionsService } from './questions.js';
 import { plain } from './rows.js';
 import type { SpecDocumentRow, SpecsService } from './specs.js';
 import type { Task, TasksService } from './tasks.js';
@@ -22,6 +24,7 @@ export interface TicketDetail extends Ticket {
   tasks: Task[];
   spec_documents: SpecDocumentRow[];
   events: OmoiEvent[];
+  questions: Question[];
 }
 
 export interface CreateTicket {
@@ -85,7 +88,7 @@ const COLUMNS = `id, project_id, number, ref, title, description, workflow_mode,
 
 export function createTicketsService(
   db: Db,
-  deps: { events: EventsService; tasks: TasksService; specs: SpecsService },
+  deps: { events: EventsService; tasks: TasksService; specs: SpecsService; questions: QuestionsService },
 ) {
   const { events, tasks } = deps;
   const approval = createApprovalService(db, { events, tasks });
@@ -222,12 +225,13 @@ export function createTicketsService(
     /** The ticket with its tasks, spec documents and latest events. */
     async detail(id: string): Promise<TicketDetail> {
       const ticket = await get(id);
-      const [ticketTasks, documents, latest] = await Promise.all([
+      const [ticketTasks, documents, latest, questions] = await Promise.all([
         tasks.list({ ticket_id: id }),
         deps.specs.listForTicket(id),
         events.latest({ ticket_id: id }, 200),
+        deps.questions.list({ ticket_id: id }),
       ]);
-      return { ...ticket, tasks: ticketTasks, spec_documents: documents, events: latest };
+      return { ...ticket, tasks: ticketTasks, spec_documents: documents, events: latest, questions };
     },
 
     /** Spec tasks -> executable tasks (src/core/approval.ts): idempotent, 409 with the reason. */

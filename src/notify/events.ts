@@ -1,7 +1,7 @@
 // The body a webhook gets. Which Omoi events it hears, under which name (contracts/webhooks.ts,
 // also in docs/design.md, "Webhooks"):
 //   ticket.status_changed to awaiting_approval  -> ticket.needs_input (a spec waits for a person)
-//   agent.question (issue 15's question inbox)  -> ticket.needs_input (once the catalogue has it)
+//   agent.question (the question inbox)         -> ticket.needs_input (an agent asks)
 //   ticket.status_changed to done               -> ticket.done
 //   task.failed                                 -> task.failed
 //   pr.opened                                   -> pr.opened
@@ -20,6 +20,12 @@ export interface PayloadContext {
   task: WebhookPayload['task'];
 }
 
+/** What a person is needed for: an agent's question, or a spec waiting for approval. */
+function needsWhat(type: string, data: Record<string, unknown>): string {
+  if (type === 'agent.question') return `an agent asks: ${String(data.question ?? '').slice(0, 300)}`;
+  return 'needs you (the spec waits for approval)';
+}
+
 /** A line a person reads in a chat channel. */
 export function summaryOf(context: Omit<PayloadContext, 'deliveryId'>): string {
   const { webhookEvent, event, ticket, task, project } = context;
@@ -29,7 +35,7 @@ export function summaryOf(context: Omit<PayloadContext, 'deliveryId'>): string {
     case 'ticket.done':
       return `${where}: done`;
     case 'ticket.needs_input':
-      return `${where}: needs you (the spec waits for approval)`;
+      return `${where}: ${needsWhat(event.type, data)}`;
     case 'task.failed':
       return `${where}: task "${task?.title ?? event.task_id}" failed: ${String(data.error ?? 'unknown error').slice(0, 300)}`;
     case 'pr.opened':

@@ -126,6 +126,11 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
+/** True when the worker ended because its agent asked a person (the task is parked, not failed). */
+function parked(outcome: WorkerOutcome | null): boolean {
+  return outcome !== null && !outcome.ok && outcome.awaiting_input === true;
+}
+
 /**
  * Creates an orchestrator. `start()` begins claiming; `stop()` hands running tasks back and waits.
  *
@@ -268,7 +273,14 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       await finish(run, exit, outcome, stderrTail);
       await changed(task.id);
       await store
-        .sandboxFinished(sandboxId, run.stopping ? 'cancelled' : exit.exitCode === 0 ? 'exited' : 'failed')
+        .sandboxFinished(
+          sandboxId,
+          run.stopping && !parked(outcome)
+            ? 'cancelled'
+            : exit.exitCode === 0 || parked(outcome)
+              ? 'exited'
+              : 'failed',
+        )
         .catch(() => {});
     } finally {
       clearInterval(heartbeat);
@@ -467,6 +479,9 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       return;
     }
     if (run.stopping === 'cancel' || run.stopping === 'lease-lost') return; // whoever took it reports
+    // The agent asked a question: the server parked the task (awaiting_input) when the worker posted
+    // it, in the same transaction as the question; nothing is held any more, nothing to record.
+    if (parked(outcome)) return;
     if (exit.exitCode === 0 && !exit.error) {
       const result = redactValue({ ...(outcome ?? {}), ok: true });
       if (await queue.complete(task.id, claimer, result, record(task, 'task.completed', result))) {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { AppError } from '../base/errors.js';
 import { SyncResult, TaskDetail, type Ticket } from '../contracts/api.js';
 import type { EventData, WorkerEventType } from '../contracts/events.js';
+import { type AskQuestion, Question } from '../contracts/questions.js';
 import type { SpecFile } from '../spec-format/types.js';
 
 /**
@@ -11,7 +12,16 @@ import type { SpecFile } from '../spec-format/types.js';
  */
 export type WorkerTask = Pick<TaskDetail, 'id' | 'title' | 'description' | 'project_id' | 'ticket_id'> &
   Partial<
-    Pick<TaskDetail, 'execution_mode' | 'spec_task_id' | 'execution_config' | 'task_type' | 'delivery'>
+    Pick<
+      TaskDetail,
+      | 'execution_mode'
+      | 'spec_task_id'
+      | 'execution_config'
+      | 'task_type'
+      | 'delivery'
+      | 'resume'
+      | 'clarifications'
+    >
   > & {
     ticket?: (Pick<Ticket, 'id' | 'ref' | 'title' | 'description'> & Partial<Ticket>) | null;
     project?: Partial<TaskDetail['project']> | null;
@@ -24,10 +34,12 @@ export interface WorkerApiClient {
   getTask(taskId: string): Promise<WorkerTask>;
   postEvent<K extends WorkerEventType>(taskId: string, type: K, data: EventData<K>): Promise<void>;
   syncSpecs(projectId: string, files: SpecFile[]): Promise<WorkerSyncResult>;
+  /** Parks the task on a question (the server ends this run's claim and token). */
+  askQuestion(taskId: string, question: AskQuestion): Promise<Question>;
 }
 
 /**
- * A small typed client for the worker's three calls. Network failures are retried a few times
+ * A small typed client for the worker's calls. Network failures are retried a few times
  * (a server restart must not kill a run that is nearly done); HTTP errors are not.
  *
  * @example
@@ -101,6 +113,9 @@ export function createWorkerApiClient(options: {
     },
     async postEvent(taskId, type, data) {
       await call(null, 'POST', `/tasks/${encodeURIComponent(taskId)}/events`, { type, data });
+    },
+    askQuestion(taskId, question) {
+      return call(Question, 'POST', `/tasks/${encodeURIComponent(taskId)}/question`, question);
     },
     syncSpecs(projectId, files) {
       const documents = files.map((f) => ({

@@ -66,6 +66,9 @@ async function runTask(input: RunInput) {
       events.push({ type, data: data as Record<string, unknown> });
     },
     syncSpecs: async () => ({ created: 0, updated: 0, unchanged: 0 }),
+    askQuestion: async () => {
+      throw new Error("this test's agent never asks");
+    },
   };
   const script = join(root, `script-${runs}.json`);
   await writeFile(script, JSON.stringify({ turns: input.turns ?? [{ message: 'nothing' }] }));

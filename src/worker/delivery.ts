@@ -26,6 +26,7 @@ import {
 import { authEnv, message, type RunContext, type TurnResult } from './context.js';
 import { buildConflictPrompt, buildUserPrompt, buildVerifyFeedbackPrompt, conflictHunks } from './prompt.js';
 import { publish } from './publish.js';
+import { recordClarifications } from './questions.js';
 import { parseTestCounts, resolveVerifyCommand, runVerifyCommand, verifyEnv } from './verify.js';
 
 export const PLAN_ONLY_ERROR = 'plan only (no model): the offline runtime cannot write code';
@@ -304,6 +305,14 @@ export async function deliver(ctx: RunContext): Promise<WorkerOutcome> {
   if (!merging.ok) return ctx.fail(merging.error, { ...evidence, commit: null });
   const base = brief.kind === 'integration' ? start : await headCommit(ctx.workspace);
   evidence.base_commit = base;
+  if (brief.kind === 'integration') {
+    // What the tasks' agents were told by a person goes into the spec, with the integration commit.
+    const recorded = await recordClarifications(ctx.workspace, ctx.task.clarifications ?? [], {
+      ref: ctx.task.ticket?.ref ?? null,
+      requirements: brief.requirements,
+    });
+    if (recorded) ctx.log(`clarifications recorded in ${recorded}`);
+  }
 
   if (brief.kind === 'task') {
     const result = await ctx.turn(buildUserPrompt(ctx.task, 'implementation'));

@@ -72,6 +72,9 @@ async function run(branch: string, results: Result[], extra: Record<string, stri
       events.push({ type, data });
     },
     syncSpecs: async () => ({ created: 0, updated: 0, unchanged: 0 }),
+    askQuestion: async () => {
+      throw new Error("this test's agent never asks");
+    },
   };
   const { runtime, prompts } = standIn(results);
   const result = await runWorker(parsed.config, {

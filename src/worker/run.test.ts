@@ -34,6 +34,9 @@ function recordingApi(task: WorkerTask) {
     async postEvent(_taskId, type, data) {
       events.push({ type, data });
     },
+    async askQuestion() {
+      throw new Error("this test's agent never asks");
+    },
     async syncSpecs(_projectId, files) {
       synced.push(files);
       expect(validateSpecFiles(files).valid).toBe(true);

@@ -16,6 +16,14 @@ import { authEnv, type Emit, message, type RunContext, runTurn } from './context
 import { deliver } from './delivery.js';
 import { agentBrief, buildFeedbackPrompt, buildUserPrompt } from './prompt.js';
 import { publish } from './publish.js';
+import {
+  answerTurn,
+  asked,
+  park,
+  QuestionAsked,
+  recordClarifications,
+  restoreCheckpoint,
+} from './questions.js';
 import { loadSkill } from './skill.js';
 
 export type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
@@ -124,14 +132,22 @@ async function runJob(
   const systemPrompt = await buildSystemPrompt(config, workspace.value, emit, log);
   if (!systemPrompt.ok) return fail(systemPrompt.error);
 
+  // Resuming after a person answered: the files as the agent left them, its conversation restored.
+  const resume = task.resume ?? null;
+  if (resume) await restoreCheckpoint(workspace.value, log);
   const session = runtime.value.start({
     workspace: workspace.value,
     systemPrompt: systemPrompt.value,
     maxTurns: config.MAX_TURNS,
     mode: config.EXECUTION_MODE,
     brief: agentBrief(task, config.EXECUTION_MODE),
+    canAsk: true,
+    ...(resume?.checkpoint ? { resume: resume.checkpoint } : {}),
     ...(config.OMOI_MODEL ? { model: config.OMOI_MODEL } : {}),
   });
+  // The answer goes into the first turn, whichever loop sends it.
+  let pendingAnswer = resume;
+  const restored = resume?.checkpoint?.runtime === runtime.value.name;
   const ctx: RunContext = {
     config,
     api,
@@ -143,14 +159,22 @@ async function runJob(
     emit,
     fail,
     async turn(prompt, feedback) {
+      if (pendingAnswer) {
+        ({ prompt, feedback } = answerTurn(pendingAnswer, restored, prompt));
+        pendingAnswer = null;
+      }
       const result = await runTurn(session, prompt, deps.signal, emit, feedback);
       meter.add(result);
+      if (asked(result) && result.question) throw new QuestionAsked(result.question);
       return result;
     },
   };
   try {
     const specRun = config.REQUIRE_SPEC_SKILL || config.EXECUTION_MODE === 'exploration';
     return specRun ? await specLoop(ctx) : await deliver(ctx);
+  } catch (error) {
+    if (!(error instanceof QuestionAsked)) throw error;
+    return park(ctx, error.question, (await session.checkpoint?.()) ?? null);
   } finally {
     await session.close();
   }
@@ -225,6 +249,12 @@ async function specLoop(ctx: RunContext): Promise<WorkerResult> {
     if (!result.ok && result.error !== 'max_turns')
       return fail(`agent stopped: ${result.error ?? 'unknown reason'}`);
     if (!result.ok) log(`agent ended attempt ${attempt} with: ${result.error}`);
+    // Answers the agent got are part of the spec: recorded before the validator reads the tree.
+    const recorded = await recordClarifications(workspace, task.clarifications ?? [], {
+      ref: task.ticket?.ref ?? null,
+      requirements: [],
+    });
+    if (recorded) log(`clarifications recorded in ${recorded}`);
     report = await validateSpecDir(workspace);
     const passed = report.valid;
     const line = `Spec validation ${passed ? 'PASSED' : 'FAILED'} (attempt ${attempt} of ${config.SPEC_MAX_ATTEMPTS}): ${report.summary.files} files, ${report.summary.errors} errors, ${report.summary.warnings} warnings`;

@@ -76,6 +76,9 @@ function recordingApi(current: WorkerTask) {
     postEvent: async (_id, type, data) => {
       events.push({ type, data });
     },
+    askQuestion: async () => {
+      throw new Error("this test's agent never asks");
+    },
     syncSpecs: async (_project, files) => {
       expect(validateSpecFiles(files).valid).toBe(true);
       synced.push(files.map((f) => f.path));

@@ -99,7 +99,11 @@ export function registerTasks(app: App, { services }: AppDeps): void {
         services.projects.get(task.project_id),
       ]);
       const { id, name, repo_url, default_branch } = project;
-      const delivery = await deliveryBrief(services.db, task, project.settings?.verify_command ?? null);
+      const [delivery, resume, clarifications] = await Promise.all([
+        deliveryBrief(services.db, task, project.settings?.verify_command ?? null),
+        services.questions.resumeOf(task.id),
+        task.ticket_id ? services.questions.clarifications(task.ticket_id) : [],
+      ]);
       // A sandbox knows its repository only as the git broker (REPO_URL): never the remote's address.
       const worker = c.get('principal').kind === 'worker';
       return c.json(
@@ -108,6 +112,8 @@ export function registerTasks(app: App, { services }: AppDeps): void {
           ticket,
           project: { id, name, ...(worker ? {} : { repo_url }), default_branch },
           delivery,
+          resume,
+          clarifications,
         },
         200,
       );
