@@ -5,7 +5,7 @@
 // from outside (a global ~/.gitconfig, the remote's own config) applies.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppError } from '../base/errors.js';
 import type { Credential } from '../core/credentials.js';
@@ -267,10 +267,17 @@ export function createMirrors(options: MirrorsOptions) {
     });
   }
 
-  async function ensureDirs(): Promise<void> {
-    await mkdir(home, { recursive: true, mode: 0o700 });
-    await mkdir(noHooks, { recursive: true, mode: 0o700 });
-    await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
+  let dirsMade: Promise<void> | null = null;
+  function ensureDirs(): Promise<void> {
+    dirsMade ??= (async () => {
+      await mkdir(home, { recursive: true, mode: 0o700 });
+      await mkdir(noHooks, { recursive: true, mode: 0o700 });
+      await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
+    })().catch((error) => {
+      dirsMade = null;
+      throw error;
+    });
+    return dirsMade;
   }
 
   /** Creates the mirror when missing. */
@@ -288,7 +295,11 @@ export function createMirrors(options: MirrorsOptions) {
       ] as const)
         await run(['config', key, value], { cwd: dir });
     }
-    if (defaultBranch) await run(['symbolic-ref', 'HEAD', `refs/heads/${defaultBranch}`], { cwd: dir });
+    // HEAD is a one-line file; rewriting it only when it names another branch spares a git process
+    // on every fetch before a run.
+    const head = `ref: refs/heads/${defaultBranch}`;
+    if (defaultBranch && (await readFile(join(dir, 'HEAD'), 'utf8').catch(() => '')).trim() !== head)
+      await run(['symbolic-ref', 'HEAD', `refs/heads/${defaultBranch}`], { cwd: dir });
     return dir;
   }
 

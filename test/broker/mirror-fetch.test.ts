@@ -82,3 +82,20 @@ it('a run that asks while a fetch is under way gets a later fetch, which sees a 
   // The two that asked during the first share the one after it.
   expect(fetches()).toBe(2);
 });
+
+it('the mirror\'s HEAD follows the project\'s default branch, and is not rewritten while it stays', async () => {
+  git(remote, 'branch', 'develop', 'main');
+  await mirrors.fetch(projectId, remote, 'main');
+  await mirrors.fetch(projectId, remote, 'main');
+  const head = () => readFileSync(join(mirrors.path(projectId), 'HEAD'), 'utf8').trim();
+  expect(head()).toBe('ref: refs/heads/main');
+  const rewrites = () =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(' symbolic-ref ')).length;
+  // Once when the mirror was made (git init names its own default), not on the second fetch.
+  expect(rewrites()).toBe(1);
+  await mirrors.fetch(projectId, remote, 'develop');
+  expect(head()).toBe('ref: refs/heads/develop');
+  expect(rewrites()).toBe(2);
+});
