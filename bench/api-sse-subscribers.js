@@ -10,7 +10,8 @@ const EVENTS = Number(expected);
 const now = () => performance.timeOrigin + performance.now();
 
 const received = Array.from({ length: SUBSCRIBERS }, () => []);
-const delays = new Float64Array(SUBSCRIBERS * EVENTS);
+/** post -> receipt delays, by the phase the poster named ('load', 'paced'). */
+const delays = { load: [], paced: [] };
 let delayCount = 0;
 let lastReceipt = 0;
 const controllers = [];
@@ -41,7 +42,8 @@ function subscribe(list) {
               const event = JSON.parse(data.slice(5));
               const at = now();
               list.push(event.id);
-              delays[delayCount++] = at - event.data.sent;
+              delays[event.data.phase].push(at - event.data.sent);
+              delayCount += 1;
               lastReceipt = at;
             }
             cut = buffer.indexOf('\n\n');
@@ -58,17 +60,19 @@ function subscribe(list) {
 
 function report() {
   for (const c of controllers) c.abort();
-  const sorted = Array.from(delays.subarray(0, delayCount)).sort((a, b) => a - b);
-  const pick = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  const figures = (values) => {
+    const sorted = Float64Array.from(values).sort();
+    const pick = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+    return { p50: pick(50), p99: pick(99), max: sorted.at(-1) ?? NaN };
+  };
   process.send(
     {
       type: 'result',
       frames: delayCount,
       complete: received.filter((l) => l.length === EVENTS && new Set(l).size === EVENTS).length,
       ordered: received.every((l) => l.every((id, i) => i === 0 || id > l[i - 1])),
-      p50: pick(50),
-      p99: pick(99),
-      max: sorted.at(-1) ?? NaN,
+      load: figures(delays.load),
+      paced: figures(delays.paced),
       lastReceipt,
     },
     () => process.exit(0),
