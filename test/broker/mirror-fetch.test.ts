@@ -83,7 +83,7 @@ it('a run that asks while a fetch is under way gets a later fetch, which sees a 
   expect(fetches()).toBe(2);
 });
 
-it('the mirror\'s HEAD follows the project\'s default branch, and is not rewritten while it stays', async () => {
+it("the mirror's HEAD follows the project's default branch, and is not rewritten while it stays", async () => {
   git(remote, 'branch', 'develop', 'main');
   await mirrors.fetch(projectId, remote, 'main');
   await mirrors.fetch(projectId, remote, 'main');
