@@ -81,6 +81,7 @@ export async function startOmoi(tmp, name, env = {}) {
   return {
     url,
     api,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

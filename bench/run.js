@@ -98,7 +98,7 @@ export const GOALS = [
     bench: 'run-scale',
     goal: '≥ 0.8 of linear per added process, each task completed once',
     show: (m) =>
-      `${m.results.map((r) => `${r.size}: ${(r.total / (r.ms / 1000)).toFixed(0)}/s`).join(', ')}; worst ${m.worstEfficiency.toFixed(2)} of linear; database limit ≈ ${m.limit.toFixed(0)}/s${m.exactlyOnce ? '' : '; NOT exactly once'}`,
+      `${m.results.map((r) => `${r.size}: ${(r.total / (r.ms / 1000)).toFixed(0)}/s`).join(', ')}; worst ${m.worstEfficiency.toFixed(2)} of linear; database limit ≈ ${m.limit.toFixed(0)}/s; machine ${m.results.map((r) => `${(r.machineBusy * 100).toFixed(0)}%`).join('/')} busy${m.exactlyOnce ? '' : '; NOT exactly once'}`,
     holds: (m) => m.worstEfficiency >= 0.8 && m.exactlyOnce,
   },
 ];
