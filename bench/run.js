@@ -101,6 +101,14 @@ export const GOALS = [
       `${m.results.map((r) => `${r.size}: ${(r.total / (r.ms / 1000)).toFixed(0)}/s`).join(', ')}; worst ${m.worstEfficiency.toFixed(2)} of linear; database limit ≈ ${m.limit.toFixed(0)}/s; machine ${m.results.map((r) => `${(r.machineBusy * 100).toFixed(0)}%`).join('/')} busy${m.exactlyOnce ? '' : '; NOT exactly once'}`,
     holds: (m) => m.worstEfficiency >= 0.8 && m.exactlyOnce,
   },
+  {
+    what: 'answer POST → the agent’s next model request (local)',
+    bench: 'run-answer',
+    goal: 'p50 ≤ 500 ms; parked tasks hold no sandbox, no process',
+    show: (m) =>
+      `p50 ${ms(m.p50)}, ${x(m.ratio)} a fresh ticket's first request (${ms(m.baseMs)}); ${m.parked} parked: ${m.sandboxes} sandboxes, ${m.processes} processes`,
+    holds: (m) => m.p50 <= 500 && m.sandboxes === 0 && m.processes === 0,
+  },
 ];
 
 /**

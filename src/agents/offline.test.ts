@@ -93,9 +93,14 @@ describe('offline runtime', () => {
       systemPrompt: 'skill',
       maxTurns: 5,
       mode: 'exploration',
+      // The offline runtime never asks and keeps no conversation to resume: both are ignored.
+      canAsk: true,
+      resume: { runtime: 'openai', data: { version: 1, messages: [], pending_call_id: null } },
     });
     const first = await collect(session.send(PROMPT));
     expect(first.at(-1)).toMatchObject({ type: 'result', ok: true });
+    expect(first.some((e) => e.type === 'question')).toBe(false);
+    expect(session.checkpoint).toBeUndefined();
     const writes = first.filter((e) => e.type === 'tool_use');
     expect(writes.length).toBeGreaterThanOrEqual(6);
 

@@ -5,12 +5,22 @@ import type {
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
+import { z } from 'zod';
+import { AWAITING_INPUT, type SessionCheckpoint } from '../contracts/questions.js';
 /** Used when OMOI_MODEL is not set and the endpoint is OpenAI's own. */
 import { DEFAULT_OPENAI_MODEL } from '../contracts/runtime-badge.js';
 import type { RuntimeEnv } from '../contracts/runtime-env.js';
 import type { RunBudgetEnv } from '../contracts/worker-env.js';
+import { checkpointWithin } from './checkpoint.js';
 import { RunMeter } from './prices.js';
-import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions } from './runtime.js';
+import type {
+  AgentEvent,
+  AgentQuestion,
+  AgentRuntime,
+  AgentSession,
+  AgentSessionOptions,
+  TurnFeedback,
+} from './runtime.js';
 import { EVENT_OUTPUT_CHARS, eventInput, eventText } from './tools/event-text.js';
 import { systemEnv } from './tools/system-env.js';
 import { createWorkspaceTools, type WorkspaceTools } from './tools/workspace-tools.js';
@@ -95,9 +105,39 @@ interface TurnResponse {
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
+/**
+ * The conversation as a checkpoint stores it: every message (the system message first) and the id of
+ * the `ask_user` call the conversation ended on, which the first send after a resume answers.
+ */
+const OpenAiCheckpointData = z.object({
+  version: z.literal(1),
+  messages: z
+    .array(z.looseObject({ role: z.enum(['system', 'user', 'assistant', 'tool']) }))
+    .min(1)
+    .refine((messages) => messages[0]?.role === 'system', 'the first message is the system message'),
+  pending_call_id: z.string().min(1).nullable(),
+});
+type OpenAiCheckpointData = z.infer<typeof OpenAiCheckpointData>;
+
+/** The stored conversation, if the checkpoint is this runtime's and still makes sense; else null. */
+function readCheckpoint(checkpoint: SessionCheckpoint | undefined): OpenAiCheckpointData | null {
+  if (checkpoint?.runtime !== 'openai') return null;
+  const parsed = OpenAiCheckpointData.safeParse(checkpoint.data);
+  if (!parsed.success) return null;
+  const { messages, pending_call_id: pending } = parsed.data;
+  if (pending === null) return parsed.data;
+  // The pending call must be one the last assistant message made, or the endpoint rejects the history.
+  const last = messages.findLast((message) => message.role === 'assistant') as
+    | { tool_calls?: { id?: unknown }[] }
+    | undefined;
+  return last?.tool_calls?.some((call) => call.id === pending) ? parsed.data : null;
+}
+
 class OpenAiSession implements AgentSession {
   private readonly messages: ChatCompletionMessageParam[];
   private readonly tools: WorkspaceTools;
+  /** The `ask_user` call the last send ended on: the next send answers it. */
+  private pendingCallId: string | null = null;
   private closed = false;
 
   constructor(
@@ -114,15 +154,29 @@ class OpenAiSession implements AgentSession {
       .filter((part) => part !== '')
       .join('\n\n');
     this.messages = [{ role: 'system', content: system }];
-    this.tools = createWorkspaceTools(options.workspace, toolOptions);
+    // A resumed conversation runs under this run's system message (the same worker builds the same
+    // one); the rest is restored as it was. Anything unreadable starts over: the prompt has the answer.
+    const restored = readCheckpoint(options.resume);
+    if (restored) {
+      this.messages.push(...(restored.messages.slice(1) as unknown as ChatCompletionMessageParam[]));
+      this.pendingCallId = restored.pending_call_id;
+    }
+    this.tools = createWorkspaceTools(options.workspace, { ...toolOptions, canAsk: options.canAsk === true });
   }
 
-  async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
+  async *send(prompt: string, signal?: AbortSignal, feedback?: TurnFeedback): AsyncIterable<AgentEvent> {
     if (this.closed) {
       yield { type: 'result', ok: false, error: 'session closed', turns: 0 };
       return;
     }
-    this.messages.push({ role: 'user', content: prompt });
+    if (this.pendingCallId !== null) {
+      // The person's answer is the result of the ask_user call the conversation ended on.
+      const answer = feedback?.kind === 'answer' ? feedback.answer : prompt;
+      this.messages.push({ role: 'tool', tool_call_id: this.pendingCallId, content: answer });
+      this.pendingCallId = null;
+    } else {
+      this.messages.push({ role: 'user', content: prompt });
+    }
     const usage = { inputTokens: 0, outputTokens: 0 };
     let turns = 0;
     const end = (ok: boolean, error?: string): AgentEvent => ({
@@ -167,6 +221,7 @@ class OpenAiSession implements AgentSession {
       }
 
       let finished: string | undefined;
+      let asked: { callId: string; question: AgentQuestion } | undefined;
       for (const call of response.toolCalls) {
         // Every tool call gets an answer, also after a cancel, so the conversation stays valid.
         if (signal?.aborted || finished !== undefined) {
@@ -174,18 +229,48 @@ class OpenAiSession implements AgentSession {
           continue;
         }
         const { name, arguments: rawArguments } = call.function;
-        yield { type: 'tool_use', name, input: eventInput(parseOrRaw(rawArguments), this.secrets) };
+        const use: AgentEvent = {
+          type: 'tool_use',
+          name,
+          input: eventInput(parseOrRaw(rawArguments), this.secrets),
+        };
+        // A question shows as its own event; any other call shows before it runs (it may take long).
+        const asking = name === 'ask_user' && this.options.canAsk === true;
+        if (!asking) yield use;
         const outcome = await this.tools.execute(name, rawArguments, signal);
-        this.messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.output });
+        if (outcome.asked && asked === undefined) {
+          // Left unanswered on purpose: the person's reply becomes its result (see the next send).
+          asked = { callId: call.id, question: outcome.asked };
+          continue;
+        }
+        // A malformed question, or a second one, is answered like any failed call.
+        if (asking) yield use;
+        const output = outcome.asked
+          ? 'Not asked: one question at a time. Ask it again after the answer if it still matters.'
+          : outcome.output;
+        this.messages.push({ role: 'tool', tool_call_id: call.id, content: output });
         yield {
           type: 'tool_result',
           name,
-          ok: outcome.ok,
-          output: eventText(outcome.output, this.secrets, EVENT_OUTPUT_CHARS),
+          ok: outcome.ok && !outcome.asked,
+          output: eventText(output, this.secrets, EVENT_OUTPUT_CHARS),
         };
         if (outcome.finished) finished = outcome.finished.summary;
       }
+      if (asked !== undefined && (signal?.aborted || finished !== undefined)) {
+        // A cancel (or a finish in the same reply) wins over the question; the call still gets its answer.
+        this.messages.push({ role: 'tool', tool_call_id: asked.callId, content: 'Not run: the turn ended.' });
+        asked = undefined;
+      }
       if (signal?.aborted) return yield end(false, 'cancelled');
+      if (asked !== undefined) {
+        this.pendingCallId = asked.callId;
+        yield {
+          type: 'question',
+          question: eventInput(asked.question, this.secrets, Infinity) as AgentQuestion,
+        };
+        return yield end(false, AWAITING_INPUT);
+      }
       if (finished !== undefined) {
         if (finished.trim() !== '') yield { type: 'message', text: eventText(finished, this.secrets) };
         return yield end(true);
@@ -284,6 +369,20 @@ class OpenAiSession implements AgentSession {
       finishReason: choice.finish_reason,
       usage: completion.usage,
     };
+  }
+
+  /**
+   * The whole transcript (system message included) and the pending `ask_user` call, with the
+   * runtime's key redacted; null when it would exceed what the server stores (the next run then
+   * starts over with the answer in its prompt).
+   */
+  async checkpoint(): Promise<SessionCheckpoint | null> {
+    const data: OpenAiCheckpointData = {
+      version: 1,
+      messages: eventInput(this.messages, this.secrets, Infinity) as OpenAiCheckpointData['messages'],
+      pending_call_id: this.pendingCallId,
+    };
+    return checkpointWithin({ runtime: 'openai', data });
   }
 
   async close(): Promise<void> {

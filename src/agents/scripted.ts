@@ -6,6 +6,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../base/errors.js';
+import { AWAITING_INPUT, type SessionCheckpoint } from '../contracts/questions.js';
 import type { RuntimeEnv } from '../contracts/runtime-env.js';
 import { createOfflineRuntime } from './offline.js';
 import type { AgentEvent, AgentRuntime, AgentSession, AgentSessionOptions, TurnFeedback } from './runtime.js';
@@ -28,9 +29,25 @@ const turnSchema = z.object({
   match: z.string().optional(),
   /** The turn fails unless its prompt contains this text (proves what reached the agent). */
   expect: z.string().optional(),
+  /** The turn fails unless it carries the person's answer as feedback (`kind: 'answer'`) with this text. */
+  expectAnswer: z.string().optional(),
+  /**
+   * After its writes, the turn asks a person: a `question` event and a result AWAITING_INPUT (a
+   * failure if the session may not ask). A session resumed from its checkpoint plays the next turn.
+   */
+  ask: z
+    .object({ question: z.string(), options: z.array(z.string()).optional(), why: z.string().optional() })
+    .optional(),
 });
 const scriptSchema = z.object({ turns: z.array(turnSchema).min(1) });
 export type RuntimeScript = z.infer<typeof scriptSchema>;
+
+/** Where a scripted session stood: the script turns it plays (indices) and how many it played. */
+const checkpointSchema = z.object({
+  version: z.literal(1),
+  picked: z.array(z.number().int().min(0)),
+  turn: z.number().int().min(0),
+});
 
 function inside(workspace: string, path: string): string {
   const target = resolve(workspace, path);
@@ -43,12 +60,22 @@ class ScriptedSession implements AgentSession {
   private readonly offline: AgentSession;
   /** The turns this session plays, chosen by mode and by its first prompt. */
   private turns: RuntimeScript['turns'] | null = null;
+  /** Indices into the script of `turns`, for the checkpoint. */
+  private picked: number[] = [];
 
   constructor(
     private readonly script: RuntimeScript,
     private readonly options: AgentSessionOptions,
   ) {
     this.offline = createOfflineRuntime().start(options);
+    // Resumed: play on after the turn that asked (anything unreadable starts at the first turn).
+    const resumed =
+      options.resume?.runtime === 'scripted' ? checkpointSchema.safeParse(options.resume.data) : undefined;
+    if (resumed?.success && resumed.data.picked.every((i) => i < script.turns.length)) {
+      this.picked = resumed.data.picked;
+      this.turns = this.picked.map((i) => script.turns[i]!);
+      this.turn = resumed.data.turn;
+    }
   }
 
   /** `{{spec_task_id}}` and `{{task_id}}` in paths and contents become the brief's ids, so one script writes per task. */
@@ -61,9 +88,12 @@ class ScriptedSession implements AgentSession {
 
   async *send(prompt: string, signal?: AbortSignal, feedback?: TurnFeedback): AsyncIterable<AgentEvent> {
     // After the last scripted turn, the last turn repeats.
-    this.turns ??= this.script.turns.filter(
-      (t) => (!t.mode || t.mode === this.options.mode) && (!t.match || prompt.includes(t.match)),
-    );
+    if (this.turns === null) {
+      this.picked = this.script.turns.flatMap((t, i) =>
+        (!t.mode || t.mode === this.options.mode) && (!t.match || prompt.includes(t.match)) ? [i] : [],
+      );
+      this.turns = this.picked.map((i) => this.script.turns[i]!);
+    }
     const step = this.turns[Math.min(this.turn, this.turns.length - 1)] ?? {
       fail: 'no scripted turn matches',
     };
@@ -73,6 +103,18 @@ class ScriptedSession implements AgentSession {
         type: 'result',
         ok: false,
         error: `the prompt lacks ${JSON.stringify(step.expect)}`,
+        turns: this.turn,
+      };
+      return;
+    }
+    if (
+      step.expectAnswer !== undefined &&
+      !(feedback?.kind === 'answer' && feedback.answer.includes(step.expectAnswer))
+    ) {
+      yield {
+        type: 'result',
+        ok: false,
+        error: `the turn lacks the answer ${JSON.stringify(step.expectAnswer)}`,
         turns: this.turn,
       };
       return;
@@ -109,9 +151,28 @@ class ScriptedSession implements AgentSession {
         if (event.type !== 'result') yield event;
       }
     }
+    if (step.ask) {
+      if (!this.options.canAsk) {
+        yield {
+          type: 'result',
+          ok: false,
+          error: 'the turn asks, but the session may not',
+          turns: this.turn,
+        };
+        return;
+      }
+      yield { type: 'question', question: step.ask };
+      yield { type: 'result', ok: false, error: AWAITING_INPUT, turns: this.turn };
+      return;
+    }
     yield step.fail
       ? { type: 'result', ok: false, error: step.fail, turns: this.turn }
       : { type: 'result', ok: true, turns: this.turn };
+  }
+
+  async checkpoint(): Promise<SessionCheckpoint | null> {
+    if (this.turns === null) return null;
+    return { runtime: 'scripted', data: { version: 1, picked: this.picked, turn: this.turn } };
   }
 
   async close(): Promise<void> {

@@ -204,6 +204,48 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
     }
   }
 
+  /**
+   * Past a soft threshold of the ticket, project or daily cap, a run asks the person whether to go
+   * on before it starts (a budget question in the inbox), once per threshold: a `continue` answer
+   * to a question of that key lets every later run start without asking. Null: nothing to ask.
+   */
+  async function thresholdQuestion(
+    task: TaskRef,
+    budget: TaskBudget,
+    now = new Date(),
+  ): Promise<{ key: string; question: string } | null> {
+    const threshold = budget.caps.soft_threshold ?? DEFAULT_SOFT_THRESHOLD;
+    for (const scope of ['ticket', 'project', 'daily'] as const) {
+      const used = budget.spent[scope];
+      if (!used) continue;
+      for (const unit of ['usd', 'tokens'] as const) {
+        const cap = budget.caps[`${scope}_${unit}`];
+        if (cap === undefined || used[unit] <= 0 || used[unit] < threshold * cap) continue;
+        const id =
+          scope === 'ticket'
+            ? task.ticket_id
+            : scope === 'daily'
+              ? `${task.project_id}:${dayStart(now).toISOString().slice(0, 10)}`
+              : task.project_id;
+        const key = `${scope}:${id}:${unit}`;
+        const answered = await db.query(
+          `SELECT 1 FROM task_questions WHERE budget_key = $1 AND status = 'answered' LIMIT 1`,
+          [key],
+        );
+        if (answered.length > 0) continue;
+        const amount = (n: number) =>
+          unit === 'usd' ? `$${Number(n.toFixed(4))}` : `${Math.round(n)} tokens`;
+        return {
+          key,
+          question:
+            `The ${scope === 'daily' ? "project's daily" : scope} budget is ${Math.round((used[unit] / cap) * 100)}% spent ` +
+            `(${amount(used[unit])} of ${amount(cap)}). Start this task anyway? Answer "continue" to go on, "stop" to cancel it.`,
+        };
+      }
+    }
+    return null;
+  }
+
   /** What is left for the ticket as a whole (its ticket, project and daily caps). */
   async function ticketBudget(ticket: { id: string; project_id: string }): Promise<TaskBudget> {
     return forTask({ id: '', project_id: ticket.project_id, ticket_id: ticket.id }, [
@@ -222,10 +264,16 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
      */
     async beforeStart(
       task: TaskRef,
-    ): Promise<{ ok: true; budget: RunBudget } | { ok: false; reason: string }> {
+    ): Promise<
+      | { ok: true; budget: RunBudget }
+      | { ok: false; reason: string }
+      | { ok: false; ask: { key: string; question: string } }
+    > {
       const budget = await forTask(task, BUDGET_SCOPES, true);
       await crossThresholds(task, budget);
       if (budget.reached) return { ok: false, reason: budget.reached };
+      const ask = await thresholdQuestion(task, budget);
+      if (ask) return { ok: false, ask };
       return {
         ok: true,
         budget: { usd: budget.remaining.usd, tokens: budget.remaining.tokens, prices: budget.prices },

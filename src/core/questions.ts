@@ -20,6 +20,9 @@ import { type EventsService, TASKS_CHANNEL } from './events.js';
 import { isUuid } from './projects.js';
 import { plain } from './rows.js';
 
+/** How a person says no to a budget question. */
+const STOP = /^\s*(stop|no|cancel|don'?t)\b/i;
+
 const COLUMNS = `q.id, q.project_id, q.ticket_id, q.task_id, tk.ref AS ticket_ref, t.title AS task_title,
   q.kind, q.question, q.options, q.why, q.status, q.answer, q.answered_by, q.asked_at, q.answered_at`;
 const FROM = `task_questions q JOIN tasks t ON t.id = q.task_id LEFT JOIN tickets tk ON tk.id = q.ticket_id`;
@@ -88,7 +91,12 @@ export function createQuestionsService(db: Db, events: EventsService) {
      * Parks a running task on a question (the worker's POST /tasks/:id/question). 409
      * TASK_NOT_RUNNING when the task is not running (cancelled meanwhile, or already parked).
      */
-    async ask(taskId: string, input: AskQuestion, kind: QuestionKind = 'agent'): Promise<Question> {
+    async ask(
+      taskId: string,
+      input: AskQuestion,
+      kind: QuestionKind = 'agent',
+      budgetKey: string | null = null,
+    ): Promise<Question> {
       return db.transaction(async (tx) => {
         const task = await lockTask(tx, taskId);
         if (task.status !== 'running' && task.status !== 'claimed')
@@ -97,8 +105,8 @@ export function createQuestionsService(db: Db, events: EventsService) {
             `task ${taskId} is ${task.status}; only a running task can ask`,
           );
         const rows = await tx.query<{ id: string }>(
-          `INSERT INTO task_questions (project_id, ticket_id, task_id, kind, question, options, why, checkpoint)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb) RETURNING id`,
+          `INSERT INTO task_questions (project_id, ticket_id, task_id, kind, question, options, why, checkpoint, budget_key)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9) RETURNING id`,
           [
             task.project_id,
             task.ticket_id,
@@ -108,6 +116,7 @@ export function createQuestionsService(db: Db, events: EventsService) {
             JSON.stringify(input.options ?? []),
             input.why?.trim() ? input.why.trim() : null,
             input.checkpoint ? JSON.stringify(input.checkpoint) : null,
+            budgetKey,
           ],
         );
         await tx.query(
@@ -144,8 +153,8 @@ export function createQuestionsService(db: Db, events: EventsService) {
     async answer(taskId: string, answer: string, by: string): Promise<Question> {
       return db.transaction(async (tx) => {
         const task = await lockTask(tx, taskId);
-        const open = await tx.query<{ id: string }>(
-          `SELECT id FROM task_questions WHERE task_id = $1 AND status = 'open' FOR UPDATE`,
+        const open = await tx.query<{ id: string; kind: QuestionKind }>(
+          `SELECT id, kind FROM task_questions WHERE task_id = $1 AND status = 'open' FOR UPDATE`,
           [task.id],
         );
         if (!open[0] || task.status !== 'awaiting_input')
@@ -158,9 +167,13 @@ export function createQuestionsService(db: Db, events: EventsService) {
             WHERE id = $1`,
           [open[0].id, answer, by],
         );
+        // A budget question answered "stop" ends the task; any other answer lets it start.
+        const stop = open[0].kind === 'budget' && STOP.test(answer);
         await tx.query(
-          `UPDATE tasks SET status = 'pending', run_after = NULL, updated_at = now() WHERE id = $1`,
-          [task.id],
+          stop
+            ? `UPDATE tasks SET status = 'cancelled', finished_at = now(), error = $2, updated_at = now() WHERE id = $1`
+            : `UPDATE tasks SET status = 'pending', run_after = NULL, updated_at = now() WHERE id = $1`,
+          stop ? [task.id, `stopped at the budget threshold by ${by}`] : [task.id],
         );
         await events.append(
           {
@@ -172,6 +185,44 @@ export function createQuestionsService(db: Db, events: EventsService) {
           },
           tx,
         );
+        if (stop)
+          await events.append(
+            {
+              type: 'task.cancelled',
+              projectId: task.project_id,
+              ticketId: task.ticket_id,
+              taskId: task.id,
+              data: { previous_status: 'awaiting_input', reason: `stopped at the budget threshold by ${by}` },
+            },
+            tx,
+          );
+        else if (open[0].kind === 'budget') {
+          // One "continue" answers the same threshold's question for every task waiting on it.
+          const others = await tx.query<{ id: string; task_id: string; ticket_id: string | null }>(
+            `UPDATE task_questions q SET status = 'answered', answer = $2, answered_by = $3, answered_at = now()
+              WHERE q.status = 'open' AND q.id <> $1
+                AND q.budget_key = (SELECT budget_key FROM task_questions WHERE id = $1)
+             RETURNING q.id, q.task_id, q.ticket_id`,
+            [open[0].id, answer, by],
+          );
+          for (const other of others) {
+            await tx.query(
+              `UPDATE tasks SET status = 'pending', run_after = NULL, updated_at = now()
+                WHERE id = $1 AND status = 'awaiting_input'`,
+              [other.task_id],
+            );
+            await events.append(
+              {
+                type: 'question.answered',
+                projectId: task.project_id,
+                ticketId: other.ticket_id,
+                taskId: other.task_id,
+                data: { question_id: other.id, answer, by },
+              },
+              tx,
+            );
+          }
+        }
         // Orchestrators wake on commit and claim it again.
         await tx.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, task.project_id]);
         return one(open[0].id, tx);
@@ -179,14 +230,15 @@ export function createQuestionsService(db: Db, events: EventsService) {
     },
 
     /**
-     * What a run of the task resumes from: its latest question, when answered, with the checkpoint,
-     * as long as the task has not finished since (a completed task starts nothing again).
+     * What a run of the task resumes from: its agent's latest question, when answered, with the
+     * checkpoint, as long as the task has not finished since (a completed task starts nothing
+     * again). Budget questions are asked before a run starts: they resume no conversation.
      */
     async resumeOf(taskId: string, q: Queryable = db): Promise<ResumeBrief | null> {
       if (!isUuid(taskId)) return null;
       const rows = await q.query<Record<string, unknown> & { checkpoint: unknown }>(
         `SELECT ${COLUMNS}, q.checkpoint FROM ${FROM}
-          WHERE q.task_id = $1 AND t.finished_at IS NULL
+          WHERE q.task_id = $1 AND q.kind = 'agent' AND t.finished_at IS NULL
           ORDER BY q.asked_at DESC, q.id DESC LIMIT 1`,
         [taskId],
       );

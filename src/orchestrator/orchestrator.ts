@@ -95,7 +95,12 @@ export interface OrchestratorDeps {
    * Budget caps before a run (src/core/budgets.ts `beforeStart`): a used-up cap fails the task with
    * its reason; otherwise what the run may spend goes into its environment (BUDGET_USD/BUDGET_TOKENS).
    */
-  budget?: (task: ClaimedTask) => Promise<{ ok: true; budget: RunBudget } | { ok: false; reason: string }>;
+  budget?: (task: ClaimedTask) => Promise<
+    | { ok: true; budget: RunBudget }
+    | { ok: false; reason: string }
+    /** Past a soft threshold the hook parked the task on a budget question: nothing runs now. */
+    | { ok: false; parked: true }
+  >;
   /** Called on every heartbeat that still holds the task: keeps its short-lived token alive. */
   renewToken?: (taskId: string, ttlMs: number) => Promise<void>;
   /** Subscribes to NOTIFY omoi_tasks; returns the unsubscribe. */
@@ -255,7 +260,10 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     if (!context) return failRun(task, 'the task, its project or its ticket no longer exists');
     // A used-up budget cap fails the run before any repository or sandbox work.
     const budget = await deps.budget?.(task);
-    if (budget && !budget.ok) return failRun(task, budget.reason);
+    if (budget && !budget.ok) {
+      if ('parked' in budget) return changed(task.id);
+      return failRun(task, budget.reason);
+    }
     const plan = planRun(task, context);
     const repo = await prepareRepository(task, context);
     if (typeof repo === 'string') return failRun(task, repo);

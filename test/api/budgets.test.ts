@@ -6,6 +6,7 @@ import { webhookEventOf } from '../../src/contracts/webhooks.js';
 import { createBudgetService } from '../../src/core/budgets.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import type { Db } from '../../src/db/client.js';
+import { createQueue } from '../../src/queue/queue.js';
 import { describeEachDatabase } from '../support/db.js';
 import { exampleFiles, makeApi, TEST_REPO, type TestApi, uniqueName } from './support.js';
 
@@ -142,9 +143,34 @@ describeEachDatabase('budgets', (getDb) => {
     expect(fresh).toEqual({ ok: true, budget: { usd: 100, tokens: 1000, prices: {} } });
 
     await call(task.id, 400, 200, 0.01); // 600 of 1000 ticket tokens: past the 0.5 threshold
+    // Past the soft threshold the person is asked before the run starts (start.ts parks the task).
+    const key = `ticket:${ticket.id}:tokens`;
     const midway = await budgets.beforeStart(task);
-    expect(midway).toMatchObject({ ok: true, budget: { tokens: 400 } });
-    await budgets.beforeStart(task); // a second look does not fire again
+    expect(midway).toEqual({
+      ok: false,
+      ask: {
+        key,
+        question:
+          'The ticket budget is 60% spent (600 tokens of 1000 tokens). Start this task anyway? Answer "continue" to go on, "stop" to cancel it.',
+      },
+    });
+    await budgets.beforeStart(task); // a second look does not fire the event again
+    // A claimed task parks on the budget question; "continue" lets it (and every later run) start.
+    // (the suite's other tickets are pending too: claimed until this one is)
+    const queue = createQueue(db);
+    let claimed = await queue.claim('budget-claimer');
+    while (claimed && claimed.id !== task.id) claimed = await queue.claim('budget-claimer');
+    expect(claimed?.id).toBe(task.id);
+    const asked = await api.services.questions.ask(
+      task.id,
+      { question: (midway as { ask: { question: string } }).ask.question, options: ['Continue', 'Stop'] },
+      'budget',
+      key,
+    );
+    expect(asked).toMatchObject({ kind: 'budget', status: 'open' });
+    await api.services.questions.answer(task.id, 'Continue', 'ana');
+    expect((await api.services.tasks.get(task.id)).status).toBe('pending');
+    expect(await budgets.beforeStart(task)).toMatchObject({ ok: true, budget: { tokens: 400 } });
     await call(task.id, 300, 200, 0.01); // 1100 of 1000
     const over = await budgets.beforeStart(task);
     expect(over).toEqual({ ok: false, reason: 'budget reached: ticket_tokens (1100 tokens of 1000 tokens)' });

@@ -212,4 +212,50 @@ describeEachDatabase('question inbox', (getDb) => {
     const late = await api.request('POST', `/api/v1/tasks/${run.task.id}/answer`, { answer: 'yes' });
     expect(late.status).toBe(409);
   });
+
+  it('a budget question answered "stop" cancels its task and blocks nothing else', async () => {
+    const run = await running();
+    await api.services.questions.ask(
+      run.task.id,
+      { question: 'The ticket budget is 85% spent. Start this task anyway?', options: ['Continue', 'Stop'] },
+      'budget',
+      `ticket:${run.ticket.id}:usd`,
+    );
+    const stopped = await api.request('POST', `/api/v1/tasks/${run.task.id}/answer`, { answer: 'Stop' });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.task).toMatchObject({
+      status: 'cancelled',
+      error: 'stopped at the budget threshold by local user',
+    });
+    // A budget answer is no clarification of the spec.
+    expect(await api.services.questions.clarifications(run.ticket.id)).toEqual([]);
+  });
+
+  it('"continue" to a budget question lets every task waiting on the same threshold start', async () => {
+    const first = await running('orch-b1');
+    const second = await running('orch-b2');
+    const key = `project:${first.project.id}:usd`;
+    for (const run of [first, second])
+      await api.services.questions.ask(
+        run.task.id,
+        {
+          question: 'The project budget is 90% spent. Start this task anyway?',
+          options: ['Continue', 'Stop'],
+        },
+        'budget',
+        key,
+      );
+    // Another threshold's question stays open.
+    const third = await running('orch-b3');
+    await api.services.questions.ask(third.task.id, { question: 'Daily budget?' }, 'budget', 'daily:x:usd');
+    const answered = await api.request('POST', `/api/v1/tasks/${first.task.id}/answer`, {
+      answer: 'Continue',
+    });
+    expect(answered.status).toBe(200);
+    expect((await api.services.tasks.get(first.task.id)).status).toBe('pending');
+    expect((await api.services.tasks.get(second.task.id)).status).toBe('pending');
+    expect((await api.services.tasks.get(third.task.id)).status).toBe('awaiting_input');
+    // A budget question resumes no conversation.
+    expect(await api.services.questions.resumeOf(second.task.id)).toBeNull();
+  });
 });

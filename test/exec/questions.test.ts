@@ -4,9 +4,11 @@
 // meanwhile, the server is killed with SIGKILL and started again, the answer over the API resumes
 // the run with its conversation restored (the model receives the earlier ask_user call and the
 // answer as its result), and the clarification is committed with the spec.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRemote,
@@ -126,10 +128,16 @@ describe.each(databases)('an agent asks a person, on %s', (database) => {
       120_000,
     );
 
-    // Waiting holds no sandbox and calls no model.
-    const workspaces = join(root, 'data', 'workspaces');
+    // Waiting holds no sandbox and calls no model. (Workspaces live in <data>/workspaces, or in the
+    // local provider's fallback under /var/tmp when the data folder is closed to the sandbox user.)
+    const data = join(root, 'data');
+    const digest = createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12);
+    const roots = [join(data, 'workspaces'), join('/var/tmp', `omoi-sandboxes-${digest}`)].filter((d) =>
+      existsSync(d),
+    );
+    expect(roots.length).toBeGreaterThan(0);
     await eventually(
-      async () => (await readdir(workspaces).catch(() => [])).length === 0,
+      async () => (await Promise.all(roots.map((r) => readdir(r)))).every((entries) => entries.length === 0),
       'every sandbox workspace to be removed',
     );
     const calls = model.modelRequests().length;

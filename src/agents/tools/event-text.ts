@@ -23,16 +23,23 @@ export function eventText(
 
 /**
  * The same for a tool call's input: every string inside is redacted and trimmed (a `write_file`
- * input holds a whole file; the event needs only its start).
+ * input holds a whole file; the event needs only its start). With `limit` Infinity it only redacts
+ * (a question, a checkpoint's transcript).
  *
  * @example
  * eventInput({ path: 'a.md', content: longText }, [key]); // { path: 'a.md', content: 'first 2000 characters… [n characters]' }
  */
-export function eventInput(input: unknown, secrets: readonly (string | undefined)[] = []): unknown {
-  if (typeof input === 'string') return eventText(input, secrets, EVENT_OUTPUT_CHARS);
-  if (Array.isArray(input)) return input.map((item) => eventInput(item, secrets));
+export function eventInput(
+  input: unknown,
+  secrets: readonly (string | undefined)[] = [],
+  limit = EVENT_OUTPUT_CHARS,
+): unknown {
+  if (typeof input === 'string') return eventText(input, secrets, limit);
+  if (Array.isArray(input)) return input.map((item) => eventInput(item, secrets, limit));
   if (input && typeof input === 'object') {
-    return Object.fromEntries(Object.entries(input).map(([key, value]) => [key, eventInput(value, secrets)]));
+    return Object.fromEntries(
+      Object.entries(input).map(([key, value]) => [key, eventInput(value, secrets, limit)]),
+    );
   }
   return input;
 }

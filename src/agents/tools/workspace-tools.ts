@@ -1,6 +1,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { QUESTION_LIMITS } from '../../contracts/questions.js';
+import type { AgentQuestion } from '../runtime.js';
 import { runCommand } from './run-command.js';
 import { PathRefusedError, resolveInWorkspace, toWorkspaceRelative } from './workspace-path.js';
 
@@ -16,6 +18,8 @@ export interface ToolOutcome {
   output: string;
   /** Set by `finish`: the agent says it is done. */
   finished?: { summary: string };
+  /** Set by `ask_user`: the agent asks a person; the call stays unanswered until the answer comes. */
+  asked?: AgentQuestion;
 }
 
 export interface WorkspaceToolsOptions {
@@ -25,6 +29,8 @@ export interface WorkspaceToolsOptions {
   outputCap?: number;
   /** Environment for run_command; credentials are never passed (see `commandEnv`). */
   env?: Record<string, string | undefined>;
+  /** Offer `ask_user` (AgentSessionOptions.canAsk). Without it, a call to it is an unknown tool. */
+  canAsk?: boolean;
 }
 
 const MAX_READ_CHARS = 200_000;
@@ -56,9 +62,32 @@ const schemas = {
   finish: z.object({
     summary: z.string().describe('What you did, in a few sentences'),
   }),
+  // The same limits the server applies to a parked question, so a call that passes here is never refused there.
+  ask_user: z.object({
+    question: z
+      .string()
+      .trim()
+      .min(1)
+      .max(QUESTION_LIMITS.question)
+      .describe('The question, complete and specific, as the person will read it'),
+    options: z
+      .array(z.string().trim().min(1).max(QUESTION_LIMITS.option))
+      .max(QUESTION_LIMITS.options)
+      .optional()
+      .describe('Choices to offer, if there are a few clear ones; the person may still answer freely'),
+    why: z
+      .string()
+      .trim()
+      .min(1)
+      .max(QUESTION_LIMITS.why)
+      .describe('What you would otherwise have to guess, and how the answer changes the result'),
+  }),
 } as const;
 
 export type ToolName = keyof typeof schemas;
+
+/** The tools every session gets; `ask_user` is added only where a person can answer. */
+const WORKSPACE_TOOLS = (Object.keys(schemas) as ToolName[]).filter((name) => name !== 'ask_user');
 
 const descriptions: Record<ToolName, string> = {
   read_file: 'Read a UTF-8 text file from the workspace.',
@@ -67,13 +96,22 @@ const descriptions: Record<ToolName, string> = {
   list_files: 'List files and folders of the workspace (.git and node_modules are skipped).',
   run_command: 'Run a shell command in the workspace root. Output is capped; long commands are stopped.',
   finish: 'Call when the work is complete, with a short summary. Nothing after it runs.',
+  ask_user:
+    'Ask the person who requested this work one question, and stop until they answer (the answer comes back ' +
+    'as the result of this call). Ask only when the request is ambiguous in a way that changes the result ' +
+    'and no sensible default exists. Never ask what the repository, the code, the specs or a command can ' +
+    'tell you: look first. One question per call; gather what you need into it.',
 };
 
-/** The tool definitions offered to the model, generated from the same schemas that check the arguments. */
-export const toolDefinitions: ToolDefinition[] = (Object.keys(schemas) as ToolName[]).map((name) => {
+function definitionOf(name: ToolName): ToolDefinition {
   const { $schema: _ignored, ...parameters } = z.toJSONSchema(schemas[name]) as Record<string, unknown>;
   return { type: 'function', function: { name, description: descriptions[name], parameters } };
-});
+}
+
+/** The tool definitions offered to the model, generated from the same schemas that check the arguments. */
+export const toolDefinitions: ToolDefinition[] = WORKSPACE_TOOLS.map(definitionOf);
+/** `ask_user`, offered besides `toolDefinitions` when the session may ask. */
+export const askUserDefinition: ToolDefinition = definitionOf('ask_user');
 
 /**
  * The file and command tools of the `openai` runtime, confined to one workspace. Every failure
@@ -89,6 +127,7 @@ export function createWorkspaceTools(workspace: string, options: WorkspaceToolsO
   const commandTimeoutMs = options.commandTimeoutMs ?? 120_000;
   const outputCap = options.outputCap ?? 20_000;
   const env = commandEnv(options.env ?? {});
+  const offered: readonly string[] = options.canAsk ? [...WORKSPACE_TOOLS, 'ask_user'] : WORKSPACE_TOOLS;
 
   const handlers: {
     [K in ToolName]: (args: z.infer<(typeof schemas)[K]>, signal?: AbortSignal) => Promise<ToolOutcome>;
@@ -162,17 +201,22 @@ export function createWorkspaceTools(workspace: string, options: WorkspaceToolsO
     async finish({ summary }) {
       return { ok: true, output: 'Finished.', finished: { summary } };
     },
+    // Nothing runs: the session parks on the question and answers this call with the person's reply.
+    async ask_user({ question, options, why }) {
+      return {
+        ok: true,
+        output: 'Asked; waiting for the answer.',
+        asked: { question, ...(options && options.length > 0 ? { options } : {}), why },
+      };
+    },
   };
 
   return {
-    definitions: toolDefinitions,
+    definitions: options.canAsk ? [...toolDefinitions, askUserDefinition] : toolDefinitions,
     /** Runs one tool call; `rawArguments` is the JSON string the model produced. */
     async execute(name: string, rawArguments: string, signal?: AbortSignal): Promise<ToolOutcome> {
-      if (!(name in schemas)) {
-        return {
-          ok: false,
-          output: `Unknown tool "${name}". Available: ${Object.keys(schemas).join(', ')}.`,
-        };
+      if (!offered.includes(name)) {
+        return { ok: false, output: `Unknown tool "${name}". Available: ${offered.join(', ')}.` };
       }
       const toolName = name as ToolName;
       let parsedJson: unknown;

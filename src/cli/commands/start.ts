@@ -149,7 +149,19 @@ export function register(program: Command): void {
               repoUrl: brokerRepoUrl(apiUrl, projectId),
             }),
             modelEnv: (runtimeName, token) => brokeredModelEnv(runtimeName, apiUrl, token),
-            budget: (task) => budgets.beforeStart(task),
+            // Past a soft threshold the person decides (a budget question in the inbox).
+            budget: async (task) => {
+              const checked = await budgets.beforeStart(task);
+              if (checked.ok || !('ask' in checked)) return checked;
+              const { key, question } = checked.ask;
+              await services.questions.ask(
+                task.id,
+                { question, options: ['Continue', 'Stop'] },
+                'budget',
+                key,
+              );
+              return { ok: false, parked: true };
+            },
             db,
             services,
             env,

@@ -62,7 +62,10 @@ export function register(program: Command): void {
         log: (line) => process.stdout.write(`${line}\n`),
         signal: controller.signal,
       });
-      process.stdout.write(formatOutcomeLine(result));
-      process.exitCode = result.ok ? 0 : 1;
+      // The outcome is final and every call it depended on was awaited: exit now rather than when
+      // idle keep-alive sockets (model client, API client) time out, which held a finished worker,
+      // and its sandbox, about 3 s longer.
+      const code = result.ok ? 0 : 1;
+      process.stdout.write(formatOutcomeLine(result), () => process.exit(code));
     });
 }

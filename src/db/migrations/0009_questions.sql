@@ -18,6 +18,9 @@ CREATE TABLE task_questions (
   answer text,
   answered_by text,
   checkpoint jsonb,
+  -- A budget question's threshold (`ticket:<id>:usd`, as budget.threshold's key): once a person
+  -- said continue for it, runs past that threshold start without asking again.
+  budget_key text,
   asked_at timestamptz NOT NULL DEFAULT now(),
   answered_at timestamptz
 );
