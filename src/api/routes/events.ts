@@ -24,27 +24,42 @@ const PAGE = 1000;
 const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** The shortest time between two flushes of the live streams (see `flushTurn`). */
 const FLUSH_MS = 20;
+/** The flushes may take at most 1/FLUSH_SHARE of the event loop: the window grows with their cost. */
+const FLUSH_SHARE = 5;
 
 let lastFlush = Number.NEGATIVE_INFINITY;
+/** How long the last flush kept the event loop (its writes to every subscriber's socket). */
+let flushCost = 0;
 let nextFlush: Promise<void> | null = null;
 
 /**
  * Paces the writes of every live stream in the process. A stream with news waits for the next
  * flush: on the next turn of the event loop when the last one is at least FLUSH_MS old (so a quiet
  * stream adds no delay), else FLUSH_MS after the last one. Every waiting stream writes in that same
- * turn, everything it has queued in one write. Why: a socket write is a system call (on loopback
+ * turn, everything it has queued in one write; when those writes take long (hundreds of
+ * subscribers on a busy machine), the window grows so that they keep at most a fifth of the event
+ * loop from the requests that post events. Why: a socket write is a system call (on loopback
  * it also runs the receiver's side), and one per subscriber per event was most of the server's
  * time at 200 subscribers (writev 24% of the samples, the posts slowed to a third); under a burst
  * a subscriber now gets one write per window, however many events the window holds.
  */
 function flushTurn(): Promise<void> {
   if (!nextFlush) {
-    const wait = lastFlush + FLUSH_MS - performance.now();
+    const wait = lastFlush + Math.max(FLUSH_MS, flushCost * FLUSH_SHARE) - performance.now();
     nextFlush = new Promise<void>((resolve) => {
       const go = () => {
-        lastFlush = performance.now();
+        const started = performance.now();
+        lastFlush = started;
         nextFlush = null;
         resolve();
+        // Each waiting stream writes in the microtask its await resumes in (queued by resolve,
+        // before this one), and its socket sends the data in a tick queued then (the cork's): a
+        // tick queued from here runs after all of them.
+        queueMicrotask(() =>
+          process.nextTick(() => {
+            flushCost = performance.now() - started;
+          }),
+        );
       };
       if (wait > 0) setTimeout(go, wait);
       else setImmediate(go);
