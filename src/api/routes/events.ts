@@ -26,9 +26,11 @@ const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 const FLUSH_MS = 20;
 /** The flushes may take at most 1/FLUSH_SHARE of the event loop: the window grows with their cost. */
 const FLUSH_SHARE = 5;
+/** …up to this: the delay it adds stays bounded when the process is starved of CPU. */
+const MAX_FLUSH_MS = 40;
 
 let lastFlush = Number.NEGATIVE_INFINITY;
-/** How long the last flush kept the event loop (its writes to every subscriber's socket). */
+/** How long the flushes keep the event loop (their writes to every subscriber's socket), smoothed. */
 let flushCost = 0;
 let nextFlush: Promise<void> | null = null;
 
@@ -37,15 +39,16 @@ let nextFlush: Promise<void> | null = null;
  * flush: on the next turn of the event loop when the last one is at least FLUSH_MS old (so a quiet
  * stream adds no delay), else FLUSH_MS after the last one. Every waiting stream writes in that same
  * turn, everything it has queued in one write; when those writes take long (hundreds of
- * subscribers on a busy machine), the window grows so that they keep at most a fifth of the event
- * loop from the requests that post events. Why: a socket write is a system call (on loopback
+ * subscribers on a busy machine), the window grows (up to MAX_FLUSH_MS) so that they keep at most
+ * a fifth of the event loop from the requests that post events. Why: a socket write is a system call (on loopback
  * it also runs the receiver's side), and one per subscriber per event was most of the server's
  * time at 200 subscribers (writev 24% of the samples, the posts slowed to a third); under a burst
  * a subscriber now gets one write per window, however many events the window holds.
  */
 function flushTurn(): Promise<void> {
   if (!nextFlush) {
-    const wait = lastFlush + Math.max(FLUSH_MS, flushCost * FLUSH_SHARE) - performance.now();
+    const window = Math.min(MAX_FLUSH_MS, Math.max(FLUSH_MS, flushCost * FLUSH_SHARE));
+    const wait = lastFlush + window - performance.now();
     nextFlush = new Promise<void>((resolve) => {
       const go = () => {
         const started = performance.now();
@@ -57,7 +60,7 @@ function flushTurn(): Promise<void> {
         // tick queued from here runs after all of them.
         queueMicrotask(() =>
           process.nextTick(() => {
-            flushCost = performance.now() - started;
+            flushCost = 0.8 * flushCost + 0.2 * (performance.now() - started);
           }),
         );
       };
