@@ -1,7 +1,7 @@
 // The `claude` runtime: the Claude Agent SDK's `query()`, which runs the bundled Claude Code CLI as
 // a child process. One AgentSession is one Claude Code session; a second `send` resumes it.
-import { realpathSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import {
@@ -116,8 +116,7 @@ class ClaudeSession implements AgentSession {
   private costBefore = 0;
   private current: Query | undefined;
   private closed = false;
-  /** A checkpoint's session, written back into the CLI's config dir by the first send. */
-  private toRestore: ClaudeCheckpointData | undefined;
+  readonly resumed: boolean = false;
 
   constructor(
     private readonly options: AgentSessionOptions,
@@ -129,8 +128,8 @@ class ClaudeSession implements AgentSession {
   ) {
     if (options.resume?.runtime === 'claude') {
       const parsed = ClaudeCheckpointData.safeParse(options.resume.data);
-      // Unreadable: a new conversation, whose prompt carries the answer.
-      if (parsed.success) this.toRestore = parsed.data;
+      // Unreadable: a new conversation, whose prompt carries the task and the answer.
+      if (parsed.success) this.resumed = this.restore(parsed.data);
     }
   }
 
@@ -149,28 +148,28 @@ class ClaudeSession implements AgentSession {
     );
   }
 
-  /** Puts a checkpoint's transcript where the CLI looks for it; a failure means a new conversation. */
-  private async restore(data: ClaudeCheckpointData): Promise<void> {
+  /**
+   * Puts a checkpoint's transcript where the CLI looks for it. Synchronous, so `resumed` is known
+   * when `start` returns (the worker words the first prompt by it); a failure means a new conversation.
+   */
+  private restore(data: ClaudeCheckpointData): boolean {
     try {
       const file = this.transcriptPath(data.session_id);
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      await writeFile(file, data.transcript, { mode: 0o600 });
-      this.sessionId = data.session_id;
-      // The CLI restores the session's total cost from the transcript and reports on top of it.
-      this.costBefore = this.costSoFar = restoredCost(data.transcript);
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, data.transcript, { mode: 0o600 });
     } catch {
-      this.sessionId = undefined;
+      return false;
     }
+    this.sessionId = data.session_id;
+    // The CLI restores the session's total cost from the transcript and reports on top of it.
+    this.costBefore = this.costSoFar = restoredCost(data.transcript);
+    return true;
   }
 
   async *send(prompt: string, signal?: AbortSignal): AsyncIterable<AgentEvent> {
     if (this.closed) {
       yield { type: 'result', ok: false, error: 'session closed', turns: 0 };
       return;
-    }
-    if (this.toRestore) {
-      await this.restore(this.toRestore);
-      this.toRestore = undefined;
     }
     // The SDK counts its budget per query() call; a resumed session gets what earlier sends left.
     const budgetLeft = this.budgetUsd === undefined ? undefined : this.budgetUsd - this.runCost();
@@ -444,13 +443,13 @@ export function questionFromAskUserQuestion(input: unknown): AgentQuestion | nul
   const parsed = AskUserQuestionInput.safeParse(input);
   if (!parsed.success) return null;
   const questions = parsed.data.questions
+    .filter((q) => q.question.trim() !== '')
     .map((q) => ({
       text: q.question.trim() + (q.multiSelect ? ' (one or more)' : ''),
       labels: (q.options ?? [])
         .map((option) => option.label.trim().slice(0, QUESTION_LIMITS.option))
         .filter((label) => label !== ''),
-    }))
-    .filter((q) => q.text !== '');
+    }));
   const [only] = questions;
   if (!only) return null;
   if (questions.length === 1) {

@@ -138,6 +138,7 @@ class OpenAiSession implements AgentSession {
   private readonly tools: WorkspaceTools;
   /** The `ask_user` call the last send ended on: the next send answers it. */
   private pendingCallId: string | null = null;
+  readonly resumed: boolean = false;
   private closed = false;
 
   constructor(
@@ -160,6 +161,7 @@ class OpenAiSession implements AgentSession {
     if (restored) {
       this.messages.push(...(restored.messages.slice(1) as unknown as ChatCompletionMessageParam[]));
       this.pendingCallId = restored.pending_call_id;
+      this.resumed = true;
     }
     this.tools = createWorkspaceTools(options.workspace, { ...toolOptions, canAsk: options.canAsk === true });
   }

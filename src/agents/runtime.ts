@@ -97,6 +97,11 @@ export interface AgentSession {
    * starts over with the answer in its prompt).
    */
   checkpoint?(): Promise<SessionCheckpoint | null>;
+  /**
+   * True when `start` restored `AgentSessionOptions.resume`: the first `send` then needs only the
+   * answer. False or absent: a new conversation, whose first prompt must carry the whole task.
+   */
+  readonly resumed?: boolean;
   /** Frees whatever the session holds (child processes, sockets). Safe to call twice. */
   close(): Promise<void>;
 }

@@ -53,6 +53,7 @@ describe('scripted runtime questions', () => {
     const checkpoint = await first.checkpoint!();
 
     const resumed = runtime.start({ ...base(), canAsk: true, resume: checkpoint! });
+    expect(resumed.resumed).toBe(true);
     expect((await send(resumed, 'Answered: Postgres.', answer)).at(-1)).toMatchObject({ ok: true });
     expect(await readFile(join(dir, 'notes/db.md'), 'utf8')).toBe('Postgres');
 
@@ -66,6 +67,7 @@ describe('scripted runtime questions', () => {
 
   it('starts at the first turn from a checkpoint of another runtime, and fails a question it may not ask', async () => {
     const foreign = runtime.start({ ...base(), canAsk: true, resume: { runtime: 'openai', data: {} } });
+    expect(foreign.resumed).toBe(false);
     expect((await send(foreign, 'Add the audit log.')).some((e) => e.type === 'question')).toBe(true);
     const mute = runtime.start(base());
     expect((await send(mute, 'Add the audit log.')).at(-1)).toMatchObject({

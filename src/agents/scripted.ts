@@ -62,6 +62,7 @@ class ScriptedSession implements AgentSession {
   private turns: RuntimeScript['turns'] | null = null;
   /** Indices into the script of `turns`, for the checkpoint. */
   private picked: number[] = [];
+  readonly resumed: boolean = false;
 
   constructor(
     private readonly script: RuntimeScript,
@@ -75,6 +76,7 @@ class ScriptedSession implements AgentSession {
       this.picked = resumed.data.picked;
       this.turns = this.picked.map((i) => script.turns[i]!);
       this.turn = resumed.data.turn;
+      this.resumed = true;
     }
   }
 

@@ -137,4 +137,38 @@ describe('ticket --wait progress', () => {
     expect(failed.ok).toBe(false);
     expect(failed.lines.at(-1)).toBe('pull request failed: 403 no scope');
   });
+
+  it('ends when a task asks a question, printing the question, why and the options', async () => {
+    const question = {
+      question_id: 'q1',
+      kind: 'agent',
+      question: 'Should large reports stream or be paginated?',
+      options: ['stream', 'paginate'],
+      why: 'The ticket says "large" but gives no size.',
+    };
+    const asked = await followAll([
+      event(1, 'task.claimed', { attempt: 1, max_attempts: 3 }),
+      event(2, 'agent.question', question),
+      event(3, 'agent.message', { text: 'never printed: the wait ended' }),
+    ]);
+    expect(asked.ok).toBe(true);
+    expect(asked.lines).toEqual([
+      'claimed (attempt 1 of 3)',
+      'the agent asks: Should large reports stream or be paginated?\n' +
+        '    why: The ticket says "large" but gives no size.\n' +
+        '    options: stream | paginate\n' +
+        '    (the task waits for your answer)',
+    ]);
+    // after approval, any task of the ticket that asks ends the wait too
+    const later = await followAll([
+      event(1, 'task.completed'),
+      event(2, 'ticket.approved', { by: 'auto', tasks: ['A'] }, null as never),
+      event(3, 'task.created', { title: 'TSK-X-001: Step A', task_type: 'implementation' }, 'A'),
+      event(4, 'agent.question', { ...question, kind: 'budget', options: [], why: null }, 'A'),
+    ]);
+    expect(later.ok).toBe(true);
+    expect(later.lines.at(-1)).toBe(
+      'TSK-X-001  budget question: Should large reports stream or be paginated?\n    (the task waits for your answer)',
+    );
+  });
 });

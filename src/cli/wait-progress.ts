@@ -2,7 +2,8 @@
 // until its task completes or fails. Reconnects with Last-Event-ID when the stream drops. With
 // `through` (spec-driven tickets), a completed spec run that the project approves by itself
 // (`auto_approve`) is followed on: every task of the ticket, the integration run, then the pull
-// request's URL (or the ticket done when the project wants none).
+// request's URL (or the ticket done when the project wants none). A task that asks a question
+// ends the wait like an approval does: a person is needed, and the next step says how to answer.
 
 export interface ProgressEvent {
   id: number;
@@ -75,6 +76,15 @@ export function describeEvent(event: ProgressEvent): string | null {
       return `pull request failed: ${oneLine(d.error, 400)}`;
     case 'sandbox.log':
       return d.stream === 'system' ? `sandbox: ${oneLine(d.text)}` : null;
+    case 'agent.question': {
+      const options =
+        Array.isArray(d.options) && d.options.length ? `\n    options: ${d.options.join(' | ')}` : '';
+      const why = d.why ? `\n    why: ${oneLine(d.why, 400)}` : '';
+      const who = d.kind === 'budget' ? 'budget question' : 'the agent asks';
+      return `${who}: ${String(d.question ?? '').trim()}${why}${options}\n    (the task waits for your answer)`;
+    }
+    case 'question.answered':
+      return `answered by ${d.by}: ${oneLine(d.answer)}`;
     default:
       return null;
   }
@@ -140,6 +150,8 @@ function createFollower(taskId: string, through: boolean) {
           phase = 'deciding';
         }
         if (event.type === 'task.failed' || event.type === 'task.cancelled') return 'failed';
+        // the task is parked until a person answers: the wait ends, the next step is the answer
+        if (event.type === 'agent.question') return 'ok';
         return 'continue';
       }
       if (phase === 'deciding') {
@@ -153,6 +165,7 @@ function createFollower(taskId: string, through: boolean) {
       }
       if (event.type === 'pr.opened') return 'ok';
       if (event.type === 'pr.failed') return 'failed';
+      if (event.type === 'agent.question') return 'ok';
       if (event.type === 'ticket.status_changed') {
         if (event.data.to === 'done') return 'ok';
         if (event.data.to === 'blocked') return 'failed';
@@ -182,7 +195,8 @@ async function readUntil(
 /**
  * Prints the progress of `taskId` (a task of `ticketId`) until it ends; resolves true when it
  * completed. With `through`, goes on through approval to the pull request (true when it opened, or
- * when the ticket waits for a person's approval).
+ * when the ticket waits for a person's approval). A task that asks a question ends it too (true):
+ * the task waits for a person's answer.
  *
  * @example
  * const ok = await followTicket({ baseUrl: 'http://127.0.0.1:7878', ticketId, taskId, write: (l) => console.log(l) });

@@ -208,6 +208,14 @@ export function createKeysService(db: Db, options: KeysOptions = {}) {
     },
 
     /** Revokes every token of a task (its run is over). */
+    /** Revokes one worker token (a run's, when it ends); other runs' tokens of the task stay. */
+    async revokeWorkerToken(token: string): Promise<void> {
+      await db.query(
+        'UPDATE worker_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL',
+        [hashSecret(token)],
+      );
+    },
+
     async revokeWorkerTokens(taskId: string): Promise<void> {
       await db.query(
         'UPDATE worker_tokens SET revoked_at = now() WHERE task_id = $1 AND revoked_at IS NULL',

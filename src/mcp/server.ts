@@ -1,7 +1,8 @@
 // `omoi mcp`: Omoi as an MCP server over stdio, for agents and editors. A small tool set (a large
-// one costs every agent context): list and show tickets, validate a spec folder (locally, the one
-// validator), create a ticket, approve one (the API refuses a key whose role may not: 403, passed on
-// as a tool error), and a ticket's trace; the spec documents of tickets as resources. It calls a
+// one costs every agent context): list and show tickets (with the questions their agents ask),
+// validate a spec folder (locally, the one validator), create a ticket, answer an agent's question,
+// approve one (the API refuses a key whose role may not: 403, passed on as a tool error), and a
+// ticket's trace; the spec documents of tickets as resources. It calls a
 // running server over the HTTP API with the CLI's client, so a key's role holds here as everywhere.
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -12,7 +13,9 @@ import { type ApiClient, ApiRequestError } from '../api/client.js';
 import { VERSION } from '../base/version.js';
 import type { SpecDocument, Ticket, TicketDetail } from '../contracts/api.js';
 import { PRIORITIES, TICKET_STATUSES, WORKFLOW_MODES } from '../contracts/enums.js';
+import { QUESTION_LIMITS } from '../contracts/questions.js';
 import { validateSpecDir } from '../spec-format/validate.js';
+import { chooseQuestion, taskLabel, ticketQuestions } from './questions.js';
 
 type ToolResult = { content: { type: 'text'; text: string }[]; isError?: boolean };
 
@@ -120,7 +123,7 @@ export function createOmoiMcpServer(options: McpOptions): McpServer {
     'show_ticket',
     {
       description:
-        "A ticket's status, tasks and spec documents (ids and titles; read one as a resource omoi://tickets/{id}/specs/{spec_id}).",
+        "A ticket's status, tasks, the questions its agents ask (open ones wait for answer_question) and spec documents (ids and titles; read one as a resource omoi://tickets/{id}/specs/{spec_id}).",
       inputSchema: {
         ticket: z.string().min(1).describe('ticket id or ref (TKT-001)'),
         project_id: z.string().optional().describe('needed when the ref repeats across projects'),
@@ -129,6 +132,7 @@ export function createOmoiMcpServer(options: McpOptions): McpServer {
     (args) =>
       attempt('show_ticket', async () => {
         const detail = await api.get<TicketDetail>(ticketPath(args.ticket, args.project_id));
+        const open = (detail.questions ?? []).filter((q) => q.status === 'open');
         return text({
           id: detail.id,
           ref: detail.ref,
@@ -143,6 +147,16 @@ export function createOmoiMcpServer(options: McpOptions): McpServer {
             status: t.status,
             spec_task_id: t.spec_task_id,
             error: t.error,
+          })),
+          // what its agents wait for: answer with answer_question (task_id when several ask)
+          open_questions: open.map((q) => ({
+            task_id: q.task_id,
+            task: taskLabel(q, detail.tasks),
+            kind: q.kind,
+            question: q.question,
+            why: q.why,
+            options: q.options,
+            asked_at: q.asked_at,
           })),
           spec_documents: detail.spec_documents.map((d) => ({
             spec_id: d.spec_id,
@@ -208,6 +222,57 @@ export function createOmoiMcpServer(options: McpOptions): McpServer {
           id: created.ticket.id,
           status: created.ticket.status,
           task: created.task,
+        });
+      }),
+  );
+
+  server.registerTool(
+    'answer_question',
+    {
+      description:
+        "Answer the question an agent of a ticket asked (show_ticket lists them): its task resumes with the answer. Name task_id when several of the ticket's tasks ask.",
+      inputSchema: {
+        ticket: z.string().min(1).describe('ticket id or ref (TKT-001)'),
+        answer: z
+          .string()
+          .trim()
+          .min(1)
+          .max(QUESTION_LIMITS.answer)
+          .describe('the answer, or one of the options offered'),
+        task_id: z
+          .string()
+          .optional()
+          .describe("the asking task's id or spec task id (TSK-…), when several ask"),
+        project_id: z.string().optional().describe('needed when the ref repeats across projects'),
+      },
+      annotations: { destructiveHint: false, idempotentHint: false },
+    },
+    (args) =>
+      attempt('answer_question', async () => {
+        const detail = await api.get<TicketDetail>(ticketPath(args.ticket, args.project_id));
+        const choice = chooseQuestion(await ticketQuestions(api, detail), detail.tasks, args.task_id);
+        if (!choice.ok) {
+          const open = choice.open.map(
+            (q) => `${taskLabel(q, detail.tasks)} (task_id ${q.task_id}): ${q.question}`,
+          );
+          const why =
+            choice.reason === 'none'
+              ? `${detail.ref} has no open question`
+              : choice.reason === 'several'
+                ? `${choice.open.length} tasks of ${detail.ref} ask: name one with task_id`
+                : `no open question of ${detail.ref} for task_id ${args.task_id}`;
+          return { content: [{ type: 'text', text: [why, ...open].join('\n') }], isError: true };
+        }
+        const result = await api.post<{
+          question: { id: string; question: string; answer: string | null; answered_by: string | null };
+          task: { id: string; status: string; title: string };
+        }>(`/tasks/${encodeURIComponent(choice.question.task_id)}/answer`, { answer: args.answer });
+        return text({
+          ticket: detail.ref,
+          question: result.question.question,
+          answer: result.question.answer,
+          answered_by: result.question.answered_by,
+          task: { id: result.task.id, title: result.task.title, status: result.task.status },
         });
       }),
   );

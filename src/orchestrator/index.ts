@@ -22,8 +22,8 @@ export interface StartOrchestratorOptions
   > {
   /** The server's database as the queue needs it. */
   sql: QueueSql;
-  /** Revokes a finished task's worker tokens. */
-  revokeTokens?: (taskId: string) => Promise<void>;
+  /** Revokes the worker token of a finished run (see OrchestratorDeps.onFinished). */
+  revokeTokens?: (taskId: string, token: string | null) => Promise<void>;
   /** Renews a running task's worker tokens (each heartbeat). */
   renewTokens?: (taskId: string, ttlMs: number) => Promise<void>;
   /** The URL workers use to reach the API (OMOI_PUBLIC_URL for remote sandboxes). */
@@ -144,7 +144,9 @@ export async function startServerOrchestrator(options: {
       await services.events.append(event, tx);
     },
     mintToken: (args) => services.keys.mintWorkerToken(args),
-    revokeTokens: (taskId) => services.keys.revokeWorkerTokens(taskId),
+    revokeTokens: async (_taskId, token) => {
+      if (token) await services.keys.revokeWorkerToken(token);
+    },
     renewTokens: (taskId, ttlMs) => services.keys.renewWorkerTokens(taskId, ttlMs),
     ...(services.flow ? { onTaskChanged: (taskId: string) => services.flow!.settle(taskId) } : {}),
     apiUrl: options.apiUrl,

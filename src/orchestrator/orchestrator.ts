@@ -87,10 +87,11 @@ export interface OrchestratorDeps {
    */
   modelEnv?: (runtimeName: string, token: string) => Record<string, string>;
   /**
-   * Called when a run is over, whatever its outcome (revokes the task's worker tokens; the status
-   * change itself already revoked them in its transaction, this covers a run that never changed it).
+   * Called when a run is over, whatever its outcome, with the worker token that run was given (null
+   * when it got none): revokes that token. Only that one: a task answered while its asking run was
+   * still being torn down runs again at once, with a token of its own that must stay valid.
    */
-  onFinished?: (taskId: string) => Promise<void>;
+  onFinished?: (taskId: string, token: string | null) => Promise<void>;
   /**
    * Budget caps before a run (src/core/budgets.ts `beforeStart`): a used-up cap fails the task with
    * its reason; otherwise what the run may spend goes into its environment (BUDGET_USD/BUDGET_TOKENS).
@@ -129,6 +130,8 @@ interface ActiveRun {
   /** Why we stopped it ourselves, if we did. */
   stopping: 'cancel' | 'shutdown' | 'lease-lost' | null;
   done: Promise<void>;
+  /** The worker token minted for this run (revoked when it ends). */
+  token: string | null;
 }
 
 /** True when the worker ended because its agent asked a person (the task is parked, not failed). */
@@ -234,16 +237,17 @@ export function createOrchestrator(deps: OrchestratorDeps) {
   }
 
   function launch(task: ClaimedTask): void {
-    const run: ActiveRun = { task, sandbox: null, stopping: null, done: Promise.resolve() };
+    const run: ActiveRun = { task, sandbox: null, stopping: null, done: Promise.resolve(), token: null };
     active.set(task.id, run);
     run.done = execute(run)
       .catch((error) => log(`run of task ${task.id} crashed: ${String(error)}`))
       // Also after the early exits (no context, no sandbox), which fail the task without `finish`.
       .then(() => changed(task.id))
-      .then(() => deps.onFinished?.(task.id))
-      .catch((error) => log(`could not revoke the tokens of task ${task.id}: ${String(error)}`))
+      .then(() => deps.onFinished?.(task.id, run.token))
+      .catch((error) => log(`could not revoke the token of task ${task.id}: ${String(error)}`))
       .finally(() => {
-        active.delete(task.id);
+        // The task may run again already (answered while this run was torn down): that run's entry stays.
+        if (active.get(task.id) === run) active.delete(task.id);
         wake();
       });
   }
@@ -269,6 +273,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     if (typeof repo === 'string') return failRun(task, repo);
     const sandboxId = randomUUID();
     const env = await workerEnv(task, context, plan, repo, sandboxId, budget?.budget);
+    run.token = env.OMOIOS_API_KEY ?? null;
     const sandbox = await createSandbox(task, env, repo, context);
     if (typeof sandbox === 'string') return failRun(task, sandbox);
     run.sandbox = sandbox;

@@ -27,6 +27,11 @@ export interface RunContext {
   log: (line: string) => void;
   signal: AbortSignal;
   emit: Emit;
+  /**
+   * A resumed run whose branch ends in checkpoint commits (work done before a question): the commit
+   * below them, where the run's change starts (null: they are all the branch has).
+   */
+  resumeBase?: string | null;
   /** Logs and reports the failure, and returns it as the outcome (with any evidence gathered). */
   fail: (
     error: string,

@@ -303,7 +303,13 @@ export async function deliver(ctx: RunContext): Promise<WorkerOutcome> {
   const start = brief.kind === 'integration' ? await headCommit(ctx.workspace) : null;
   const merging = await mergeDependencies(ctx, brief, trailers, merged);
   if (!merging.ok) return ctx.fail(merging.error, { ...evidence, commit: null });
-  const base = brief.kind === 'integration' ? start : await headCommit(ctx.workspace);
+  // A resumed task's change includes the work committed before its question.
+  const base =
+    brief.kind === 'integration'
+      ? start
+      : ctx.resumeBase !== undefined
+        ? ctx.resumeBase
+        : await headCommit(ctx.workspace);
   evidence.base_commit = base;
   if (brief.kind === 'integration') {
     // What the tasks' agents were told by a person goes into the spec, with the integration commit.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Question } from '../contracts/questions.js';
 import { validateSpecDir } from '../spec-format/index.js';
-import { answerTurn, CHECKPOINT_TRAILER, recordClarifications, restoreCheckpoint } from './questions.js';
+import { answerTurn, CHECKPOINT_TRAILER, checkpointBase, recordClarifications } from './questions.js';
 
 const REQUIREMENTS = `---
 id: REQ-SESS-001
@@ -127,20 +127,28 @@ describe('clarifications in the spec', () => {
     expect(await readFile(join(dir, path!), 'utf8')).toContain('> Only login');
   });
 
-  it('a resumed run takes back the checkpoint commit and keeps its files in the working tree', async () => {
+  it('a resumed run counts its change from below the checkpoint commits at the tip', async () => {
     await writeFile(join(dir, 'base.txt'), 'base\n');
     sh(dir, 'add', '-A');
     sh(dir, 'commit', '-qm', 'base');
     const base = sh(dir, 'rev-parse', 'HEAD');
-    await writeFile(join(dir, 'wip.txt'), 'half done\n');
-    sh(dir, 'add', '-A');
-    sh(dir, 'commit', '-qm', `wip: x\n\nOmoi-Task: TSK-1\n${CHECKPOINT_TRAILER}: awaiting an answer`);
-    expect(await restoreCheckpoint(dir, () => {})).toBe(true);
-    expect(sh(dir, 'rev-parse', 'HEAD')).toBe(base);
-    expect(await readFile(join(dir, 'wip.txt'), 'utf8')).toBe('half done\n');
-    // An ordinary commit at the tip is left alone.
-    expect(await restoreCheckpoint(dir, () => {})).toBe(false);
-    expect(sh(dir, 'rev-parse', 'HEAD')).toBe(base);
+    // No checkpoint at the tip: nothing to say.
+    expect(await checkpointBase(dir)).toBeUndefined();
+    for (const n of [1, 2]) {
+      await writeFile(join(dir, `wip-${n}.txt`), 'half done\n');
+      sh(dir, 'add', '-A');
+      sh(dir, 'commit', '-qm', `wip: x\n\nOmoi-Task: TSK-1\n${CHECKPOINT_TRAILER}: awaiting an answer`);
+    }
+    // Two questions, two checkpoint commits: the change starts below both.
+    expect(await checkpointBase(dir)).toBe(base);
+    // A branch of checkpoint commits only.
+    const orphan = await mkdtemp(join(tmpdir(), 'omoi-clarify-orphan-'));
+    sh(orphan, 'init', '-q', '-b', 'main');
+    await writeFile(join(orphan, 'a.txt'), 'a\n');
+    sh(orphan, 'add', '-A');
+    sh(orphan, 'commit', '-qm', `wip: a\n\n${CHECKPOINT_TRAILER}: awaiting an answer`);
+    expect(await checkpointBase(orphan)).toBeNull();
+    await rm(orphan, { recursive: true, force: true });
   });
 
   it('the answer turn: only the answer for a restored conversation, the whole task otherwise', () => {

@@ -2,9 +2,9 @@
 //   - parks: commits what the agent wrote so far as a checkpoint commit and pushes it (the sandbox is
 //     about to go), takes the runtime's conversation checkpoint, posts the question — the server
 //     parks the task in the same transaction — and ends with an `awaiting_input` outcome;
-//   - resumes (a later run of the same task): undoes the checkpoint commit so the files stand as
-//     they stood when the agent asked, and sends the answer as the first turn of the restored
-//     conversation;
+//   - resumes (a later run of the same task): its clone has the checkpoint commit, so the files
+//     stand as they stood when the agent asked; the run's change counts from below it; the answer
+//     is the first turn of the restored conversation;
 //   - records every answered question of the ticket as a clarification in the requirements
 //     document (spec runs with their spec, the integration run for the tasks' questions).
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -24,7 +24,7 @@ import { commitAll, git, headCommit } from '../git/git.js';
 import { message, type RunContext } from './context.js';
 import { publish } from './publish.js';
 
-/** The trailer of a checkpoint commit: a resumed run takes it back (`restoreCheckpoint`). */
+/** The trailer of a checkpoint commit: a resumed run counts its change from below it (`checkpointBase`). */
 export const CHECKPOINT_TRAILER = 'Omoi-Checkpoint';
 
 /**
@@ -119,26 +119,24 @@ function clip(text: string, max: number): string {
 }
 
 /**
- * A resumed run's workspace: the checkpoint commit at the branch's tip is undone (its changes stay
- * in the working tree), so the agent finds its files as it left them and the task's commit, change
- * count and "no changes" check see the work as one change.
+ * Where a resumed run's change starts: below the checkpoint commits at the branch's tip (the work
+ * done before each question), so the task's change count and its "no changes" check see that work
+ * as part of the run. The commits stay (the remote has them: the run's push goes on top of them,
+ * a fast-forward). Undefined when the tip is no checkpoint commit; null when the checkpoints are
+ * all the branch has.
  */
-export async function restoreCheckpoint(workspace: string, log: (line: string) => void): Promise<boolean> {
-  const head = await headCommit(workspace);
-  if (!head) return false;
-  const body = await git(['log', '-1', '--format=%B', head], { cwd: workspace }).catch(() => '');
-  if (!new RegExp(`^${CHECKPOINT_TRAILER}:`, 'm').test(body)) return false;
-  const parent = await git(['rev-parse', '--verify', '--quiet', `${head}^`], { cwd: workspace }).catch(
-    () => '',
-  );
-  if (parent) await git(['reset', '--quiet', '--mixed', parent], { cwd: workspace });
-  else {
-    // The checkpoint was the branch's first commit: the branch goes back to having none.
-    const branch = await git(['symbolic-ref', '--quiet', 'HEAD'], { cwd: workspace });
-    await git(['update-ref', '-d', branch], { cwd: workspace });
+export async function checkpointBase(workspace: string): Promise<string | null | undefined> {
+  let commit = await headCommit(workspace);
+  let found = false;
+  while (commit) {
+    const body = await git(['log', '-1', '--format=%B', commit], { cwd: workspace }).catch(() => '');
+    if (!new RegExp(`^${CHECKPOINT_TRAILER}:`, 'm').test(body)) break;
+    found = true;
+    commit =
+      (await git(['rev-parse', '--verify', '--quiet', `${commit}^`], { cwd: workspace }).catch(() => '')) ||
+      null;
   }
-  log('resuming: the work done before the question is back in the working tree');
-  return true;
+  return found ? commit : undefined;
 }
 
 /**

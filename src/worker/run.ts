@@ -16,14 +16,7 @@ import { authEnv, type Emit, message, type RunContext, runTurn } from './context
 import { deliver } from './delivery.js';
 import { agentBrief, buildFeedbackPrompt, buildUserPrompt } from './prompt.js';
 import { publish } from './publish.js';
-import {
-  answerTurn,
-  asked,
-  park,
-  QuestionAsked,
-  recordClarifications,
-  restoreCheckpoint,
-} from './questions.js';
+import { answerTurn, asked, checkpointBase, park, QuestionAsked, recordClarifications } from './questions.js';
 import { loadSkill } from './skill.js';
 
 export type { WorkerOutcome as WorkerResult, WorkerSpend } from '../contracts/worker-outcome.js';
@@ -132,9 +125,10 @@ async function runJob(
   const systemPrompt = await buildSystemPrompt(config, workspace.value, emit, log);
   if (!systemPrompt.ok) return fail(systemPrompt.error);
 
-  // Resuming after a person answered: the files as the agent left them, its conversation restored.
+  // Resuming after a person answered: the clone holds the work from before the question (its
+  // checkpoint commit); the runtime restores the conversation when it can read the checkpoint.
   const resume = task.resume ?? null;
-  if (resume) await restoreCheckpoint(workspace.value, log);
+  const resumeBase = resume ? await checkpointBase(workspace.value) : undefined;
   const session = runtime.value.start({
     workspace: workspace.value,
     systemPrompt: systemPrompt.value,
@@ -147,7 +141,7 @@ async function runJob(
   });
   // The answer goes into the first turn, whichever loop sends it.
   let pendingAnswer = resume;
-  const restored = resume?.checkpoint?.runtime === runtime.value.name;
+  const restored = session.resumed === true;
   const ctx: RunContext = {
     config,
     api,
@@ -158,6 +152,7 @@ async function runJob(
     signal: deps.signal,
     emit,
     fail,
+    ...(resumeBase !== undefined ? { resumeBase } : {}),
     async turn(prompt, feedback) {
       if (pendingAnswer) {
         ({ prompt, feedback } = answerTurn(pendingAnswer, restored, prompt));

@@ -1,16 +1,11 @@
 // The question tool of the claude runtime with the REAL Claude Code CLI against the scripted fake
 // server: the model calls AskUserQuestion, the session parks without another model call, and a new
 // runtime with another config dir (HOME) and another workspace path resumes the session by id.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLAUDE_QUESTION_TOOL,
-  claudeProjectDirName,
-  createClaudeRuntime,
-  questionFromAskUserQuestion,
-} from '../../src/agents/claude.js';
+import { CLAUDE_QUESTION_TOOL, claudeProjectDirName, createClaudeRuntime } from '../../src/agents/claude.js';
 import type { AgentEvent, AgentSessionOptions } from '../../src/agents/runtime.js';
 import { AWAITING_INPUT, type SessionCheckpoint } from '../../src/contracts/questions.js';
 import type { RecordedRequest } from '../support/fake-model-server.js';
@@ -49,20 +44,20 @@ function options(workspace: string, extra: Partial<AgentSessionOptions> = {}): A
   return { workspace, systemPrompt: '', maxTurns: 10, mode: 'implementation', ...extra };
 }
 
-/** One entry of AskUserQuestion's `questions`, as the model sends it. */
-function askEntry(question: string, header: string, labels: string[], multiSelect = false) {
-  return {
-    question,
-    header,
-    options: labels.map((label) => ({ label, description: `About ${label}` })),
-    multiSelect,
-  };
-}
-
 const ASK = {
   name: CLAUDE_QUESTION_TOOL,
   input: {
-    questions: [askEntry('Which database should the audit log use?', 'Database', ['Postgres', 'SQLite'])],
+    questions: [
+      {
+        question: 'Which database should the audit log use?',
+        header: 'Database',
+        options: [
+          { label: 'Postgres', description: 'The main database' },
+          { label: 'SQLite', description: 'A file beside the service' },
+        ],
+        multiSelect: false,
+      },
+    ],
   },
 };
 
@@ -136,6 +131,7 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     // This one names its config dir (CLAUDE_CONFIG_DIR) instead of keeping it in HOME.
     const configB = path.join(homeB, 'claude-config');
     const second = runtimeIn(homeB, configB).start(options(workspaceB, { canAsk: true, resume: stored }));
+    expect(second.resumed).toBe(true);
     const resumed = await collect(second, 'The person answered your question: Postgres.');
     expect(resultOf(resumed)).toMatchObject({ ok: true, turns: 1 });
     // The CLI restores the session's total cost; the resumed run reports only its own call.
@@ -197,13 +193,17 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
   }, 120_000);
 
   it('starts a new conversation from a checkpoint it cannot use', async () => {
-    for (const resume of [
-      { runtime: 'openai', data: { version: 1, messages: [], pending_call_id: null } },
-      { runtime: 'claude', data: { version: 1, session_id: '../../escape', transcript: '{}' } },
+    const readable = { version: 1, session_id: 'a1b2c3', transcript: '{"type":"last-prompt"}\n' };
+    for (const { resume, configDir } of [
+      { resume: { runtime: 'openai', data: { version: 1, messages: [], pending_call_id: null } } },
+      { resume: { runtime: 'claude', data: { ...readable, session_id: '../../escape' } } },
+      // Readable, but there is nowhere to put it (the config dir cannot be created).
+      { resume: { runtime: 'claude', data: readable }, configDir: '/dev/null/claude' },
     ]) {
       await fx.serve([{ text: 'Fresh start.' }]);
       const home = await tempDir('omoi-claude-home-f-');
-      const agent = runtimeIn(home).start(options(workspaceB, { canAsk: true, resume }));
+      const agent = runtimeIn(home, configDir).start(options(workspaceB, { canAsk: true, resume }));
+      expect(agent.resumed).toBe(false);
       const events = await collect(agent, 'The person answered: SQLite. Add the audit log.');
       await agent.close();
       expect(resultOf(events)).toMatchObject({ ok: true });
@@ -247,6 +247,21 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     expect(await readFile(path.join(outside, 'c.txt'), 'utf8')).toBe('c');
   }, 120_000);
 
+  it('names the session folder as the CLI does for a workspace path past 200 characters', async () => {
+    const long = path.join(await tempDir('omoi-claude-long-'), 'w'.repeat(120), 'x'.repeat(100));
+    await mkdir(long, { recursive: true });
+    await fx.serve([{ text: 'Hello.' }]);
+    const home = await tempDir('omoi-claude-home-l-');
+    const agent = runtimeIn(home).start(options(long, { canAsk: true }));
+    expect(resultOf(await collect(agent, 'Say hello.'))).toMatchObject({ ok: true });
+    const { session_id: id } = (await agent.checkpoint!())!.data as { session_id: string };
+    await agent.close();
+    const folder = claudeProjectDirName(long);
+    expect(folder.length).toBeGreaterThan(200);
+    expect(await readdir(path.join(home, '.claude', 'projects'))).toEqual([folder]);
+    expect(await readdir(path.join(home, '.claude', 'projects', folder))).toContain(`${id}.jsonl`);
+  }, 60_000);
+
   it('offers no question tool without canAsk', async () => {
     await fx.serve([{ text: 'Nothing to ask.' }]);
     const home = await tempDir('omoi-claude-home-n-');
@@ -257,44 +272,4 @@ describe('claude runtime questions (real Claude Code CLI)', () => {
     expect(offeredTools(fx.server!.modelRequests()[0]!)).not.toContain(CLAUDE_QUESTION_TOOL);
     expect(offeredTools(fx.server!.modelRequests()[0]!)).toContain('Bash');
   }, 60_000);
-});
-
-describe('questionFromAskUserQuestion', () => {
-  it('keeps one question with its option labels', () => {
-    expect(questionFromAskUserQuestion(ASK.input)).toEqual({
-      question: 'Which database should the audit log use?',
-      options: ['Postgres', 'SQLite'],
-    });
-  });
-
-  it('folds several questions into one numbered text with their choices inline', () => {
-    const two = {
-      questions: [ASK.input.questions[0], askEntry('Which events?', 'Events', ['Logins', 'Exports'], true)],
-    };
-    expect(questionFromAskUserQuestion(two)).toEqual({
-      question:
-        '1. Which database should the audit log use? (Postgres / SQLite)\n2. Which events? (one or more) (Logins / Exports)',
-    });
-  });
-
-  it('cuts to the question limits and refuses an input without a question', () => {
-    const long = questionFromAskUserQuestion({
-      questions: [{ question: 'x'.repeat(5000), header: 'h', options: [{ label: 'y'.repeat(600) }] }],
-    });
-    expect(long?.question).toHaveLength(4000);
-    expect(long?.options?.[0]).toHaveLength(500);
-    expect(questionFromAskUserQuestion({ questions: [] })).toBeNull();
-    expect(questionFromAskUserQuestion({ questions: [{ question: '  ', header: 'h' }] })).toBeNull();
-    expect(questionFromAskUserQuestion('Which?')).toBeNull();
-  });
-});
-
-describe('claudeProjectDirName', () => {
-  it('names the folder as the CLI does, hashing paths past 200 characters', () => {
-    expect(claudeProjectDirName('/no/such/ws_1.x')).toBe('-no-such-ws-1-x');
-    const deep = `/no/${'a'.repeat(250)}`;
-    const name = claudeProjectDirName(deep);
-    expect(name.slice(0, 201)).toBe(`-no-${'a'.repeat(196)}-`);
-    expect(name).toMatch(/^.{201}[0-9a-z]+$/);
-  });
 });

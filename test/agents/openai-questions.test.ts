@@ -128,6 +128,7 @@ describe('openai runtime questions', () => {
     // A new process (the checkpoint went through the server as JSON) in another workspace.
     const stored = JSON.parse(JSON.stringify(checkpoint)) as SessionCheckpoint;
     const second = start({ canAsk: true, resume: stored, workspace: workspaceB });
+    expect(second.resumed).toBe(true);
     const resumed = await send(second, 'The person answered your question: Postgres. Go on.', {
       kind: 'answer',
       question: ASK.input.question,
@@ -222,6 +223,7 @@ describe('openai runtime questions', () => {
     await fx.serve(unusable.map(() => ({ text: 'Fresh start.' })));
     for (const resume of unusable) {
       const agent = start({ canAsk: true, resume });
+      expect(agent.resumed).toBe(false);
       expect(resultOf(await send(agent, 'The person answered: SQLite.'))).toMatchObject({ ok: true });
       const messages = messagesOf(fx.server!.modelRequests().at(-1)!);
       expect(messages.map((m) => m.role)).toEqual(['system', 'user']);

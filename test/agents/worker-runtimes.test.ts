@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClaudeRuntime } from '../../src/agents/claude.js';
 import { draftSpecSet, parseRequest } from '../../src/agents/offline.js';
 import { createOpenAiRuntime } from '../../src/agents/openai.js';
+import type { AskQuestion, Question } from '../../src/contracts/questions.js';
 import { parseWorkerEnv, type WorkerConfig } from '../../src/contracts/worker-env.js';
 import { cloneAndCheckout } from '../../src/git/git.js';
 import { validateSpecFiles } from '../../src/spec-format/index.js';
@@ -68,16 +69,40 @@ function task(ref: string): WorkerTask {
   };
 }
 
+/** The question as the server stores it, once answered (TaskDetail.resume.question). */
+function answeredQuestion(current: WorkerTask, asked: AskQuestion, answer: string): Question {
+  return {
+    id: 'q1',
+    project_id: current.project_id,
+    ticket_id: current.ticket_id,
+    task_id: current.id,
+    ticket_ref: current.ticket?.ref ?? null,
+    task_title: current.title,
+    kind: 'agent',
+    question: asked.question,
+    options: asked.options ?? [],
+    why: asked.why ?? null,
+    status: 'answered',
+    answer,
+    answered_by: 'tester',
+    asked_at: new Date().toISOString(),
+    answered_at: new Date().toISOString(),
+  };
+}
+
 function recordingApi(current: WorkerTask) {
   const events: { type: string; data: Record<string, unknown> }[] = [];
   const synced: string[][] = [];
+  const asked: AskQuestion[] = [];
   const api: WorkerApiClient = {
     getTask: async () => current,
     postEvent: async (_id, type, data) => {
       events.push({ type, data });
     },
-    askQuestion: async () => {
-      throw new Error("this test's agent never asks");
+    askQuestion: async (_id, question) => {
+      // What the server would store: the body as JSON.
+      asked.push(JSON.parse(JSON.stringify(question)) as AskQuestion);
+      return answeredQuestion(current, question, '');
     },
     syncSpecs: async (_project, files) => {
       expect(validateSpecFiles(files).valid).toBe(true);
@@ -85,7 +110,7 @@ function recordingApi(current: WorkerTask) {
       return { created: files.length, updated: 0, unchanged: 0 };
     },
   };
-  return { api, events, synced };
+  return { api, events, synced, asked };
 }
 
 type Runtime = 'openai' | 'claude';
@@ -104,14 +129,21 @@ async function runScenario(
   ref: string,
   turns: (workspace: string) => ScriptTurn[],
   spec: boolean,
-  options: { endpointDown?: boolean; maxTurns?: number } = {},
+  options: {
+    endpointDown?: boolean;
+    maxTurns?: number;
+    /** A later run of the same task (resumed): its task, its own workspace and CLI home, the same model server. */
+    later?: { task: WorkerTask; workspace: string; home: string };
+  } = {},
 ) {
-  const current = task(ref);
+  const current = options.later?.task ?? task(ref);
   const branch = `omoi/${ref}`;
-  const workspace = path.join(root, `ws-${runtime}-${ref}`);
+  const workspace = options.later?.workspace ?? path.join(root, `ws-${runtime}-${ref}`);
   await cloneAndCheckout({ repoUrl: remote, dir: workspace, baseBranch: 'main', workBranch: branch });
-  server = await startFakeModelServer({ turns: turns(workspace) });
-  if (options.endpointDown) await server.close();
+  if (options.later) server!.addTurns(turns(workspace));
+  else server = await startFakeModelServer({ turns: turns(workspace) });
+  const model = server!;
+  if (options.endpointDown) await model.close();
   const env = {
     OMOIOS_API_URL: 'http://127.0.0.1:9',
     OMOIOS_API_KEY: 'worker-token',
@@ -124,12 +156,13 @@ async function runScenario(
     EXECUTION_MODE: spec ? 'exploration' : 'implementation',
     ...(spec ? { REQUIRE_SPEC_SKILL: 'true' } : {}),
     ...(runtime === 'openai'
-      ? { OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: 'sk-test', OMOI_MODEL: 'gpt-fake' }
-      : { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'sk-ant-test', OMOI_MODEL: 'claude-fake' }),
+      ? { OPENAI_BASE_URL: `${model.url}/v1`, OPENAI_API_KEY: 'sk-test', OMOI_MODEL: 'gpt-fake' }
+      : { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-test', OMOI_MODEL: 'claude-fake' }),
   };
   const parsed = parseWorkerEnv(env);
   if (!parsed.ok) throw new Error(parsed.error);
-  const { api, events, synced } = recordingApi(current);
+  const { api, events, synced, asked } = recordingApi(current);
+  const cliHome = options.later?.home ?? home;
   const lines: string[] = [];
   const result = await runWorker(parsed.config, {
     api,
@@ -140,10 +173,10 @@ async function runScenario(
     // HOME kept out of the real one.
     createRuntime: async (name: string, config: WorkerConfig) =>
       name === 'claude'
-        ? createClaudeRuntime(config, { maxRetries: 2, systemEnv: { PATH: process.env.PATH, HOME: home } })
+        ? createClaudeRuntime(config, { maxRetries: 2, systemEnv: { PATH: process.env.PATH, HOME: cliHome } })
         : createOpenAiRuntime(config, { maxRetries: 1 }),
   });
-  return { result, events, synced, lines, branch, current, requests: server.modelRequests() };
+  return { result, events, synced, asked, lines, branch, current, requests: model.modelRequests() };
 }
 
 describe.each(['openai', 'claude'] as const)('worker with the %s runtime', (runtime) => {
@@ -277,3 +310,98 @@ describe.each(['openai', 'claude'] as const)(
     });
   },
 );
+
+describe.each(['openai', 'claude'] as const)('worker with the %s runtime: the agent asks', (runtime) => {
+  const QUESTION = 'Which format should the export use?';
+  const ask =
+    runtime === 'openai'
+      ? {
+          name: 'ask_user',
+          input: { question: QUESTION, options: ['CSV', 'JSON'], why: 'Both fit the request.' },
+        }
+      : {
+          name: 'AskUserQuestion',
+          input: {
+            questions: [
+              {
+                question: QUESTION,
+                header: 'Format',
+                options: [
+                  { label: 'CSV', description: 'One row per line' },
+                  { label: 'JSON', description: 'One document' },
+                ],
+                multiSelect: false,
+              },
+            ],
+          },
+        };
+
+  /** The first run (asks, after writing `before` if given) and a later run elsewhere with the answer. */
+  async function askThenResume(ref: string, before: { path: string; content: string }[]) {
+    const first = await runScenario(
+      runtime,
+      ref,
+      (ws) => [
+        ...(before.length > 0 ? [{ toolCalls: writeCalls(runtime, ws, before) }] : []),
+        { text: 'Starting the export.', toolCalls: [ask] },
+      ],
+      false,
+    );
+    expect(first.result).toMatchObject({ ok: false, awaiting_input: true });
+    expect(first.asked).toHaveLength(1);
+    const [question] = first.asked;
+    // The answer comes; another sandbox (workspace path, CLI home) runs the task again.
+    const resume = {
+      question: answeredQuestion(first.current, question!, 'CSV'),
+      checkpoint: question!.checkpoint ?? null,
+    };
+    const second = await runScenario(
+      runtime,
+      ref,
+      (ws) => [
+        {
+          text: 'CSV it is.',
+          toolCalls: writeCalls(runtime, ws, [{ path: 'src/export.txt', content: 'csv\n' }]),
+        },
+        { text: 'Exported as CSV.' },
+      ],
+      false,
+      {
+        later: {
+          task: { ...first.current, resume },
+          workspace: path.join(root, `ws-${runtime}-${ref}-resumed`),
+          home: path.join(root, `home-${runtime}-${ref}-resumed`),
+        },
+      },
+    );
+    return { first, question: question!, second };
+  }
+
+  it('parks with the conversation, and a later run elsewhere resumes it with the answer', async () => {
+    const { first, question, second } = await askThenResume(runtime === 'openai' ? 'TKT-701' : 'TKT-702', []);
+    expect(question).toMatchObject({ question: QUESTION, options: ['CSV', 'JSON'] });
+    expect(question.checkpoint).toMatchObject({ runtime, data: { version: 1 } });
+    expect(JSON.stringify(question)).not.toMatch(/sk-ant-test|sk-test/);
+    // No model call after the question.
+    expect(first.requests).toHaveLength(1);
+
+    expect(second.result).toMatchObject({ ok: true, branch: second.branch });
+    expect(second.requests).toHaveLength(3);
+    // The first request after the answer carries the earlier conversation and then the answer.
+    const resumed = JSON.stringify((second.requests[1]!.body as { messages: unknown }).messages);
+    expect(resumed).toContain('Starting the export.');
+    expect(resumed).toContain(QUESTION);
+    expect(resumed.indexOf(QUESTION)).toBeLessThan(resumed.lastIndexOf('CSV'));
+    expect(git(remote, 'show', `${second.branch}:src/export.txt`)).toBe('csv');
+  });
+
+  // The parked run pushed its checkpoint commit; the resumed run builds on it (a fast-forward push)
+  // and counts its change from below it.
+  it('keeps the work from before the question when it resumes (the push after a checkpoint commit)', async () => {
+    const draft = [{ path: 'src/draft.txt', content: 'draft\n' }];
+    const { second } = await askThenResume(runtime === 'openai' ? 'TKT-711' : 'TKT-712', draft);
+    expect(second.result).toMatchObject({ ok: true, branch: second.branch });
+    expect(git(remote, 'show', `${second.branch}:src/draft.txt`)).toBe('draft');
+    expect(git(remote, 'show', `${second.branch}:src/export.txt`)).toBe('csv');
+  });
+});

@@ -295,7 +295,9 @@ describeEachDatabase(
         },
         mintToken: (args) => api.services.keys.mintWorkerToken(args),
         renewToken: (id, ms) => api.services.keys.renewWorkerTokens(id, ms),
-        onFinished: (id) => api.services.keys.revokeWorkerTokens(id),
+        onFinished: async (_id, minted) => {
+          if (minted) await api.services.keys.revokeWorkerToken(minted);
+        },
         log: () => {},
         config: {
           apiUrl: 'http://127.0.0.1:9',

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../support/wait.js';
 import { launchChromium, openPage, screenshot } from './support/browser.js';
-import { createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
+import { callApi, createBareRepo, type RunningOmoi, startOmoi } from './support/omoi-server.js';
 
 let omoi: RunningOmoi;
 let browser: Browser;
@@ -20,15 +20,8 @@ afterAll(async () => {
   await omoi?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${omoi.url}/api/v1${path}`, {
-    method,
-    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
+const api = <T>(method: string, path: string, body?: unknown) =>
+  callApi<T>(`${omoi.url}/api/v1`, method, path, body);
 
 it('shows the spend, and approving over budget needs a second yes', async () => {
   const project = await api<{ id: string }>('POST', '/projects', {

@@ -1,6 +1,7 @@
 // `omoi mcp` through the MCP SDK's own client over stdio, spawning the built CLI against a real Omoi
 // server on PGlite that requires keys: tools (list, show, validate, create, approve, trace) and the
-// spec documents as resources; a key whose role may not approve gets the API's 403 as a tool error.
+// spec documents as resources; a key whose role may not approve gets the API's 403 as a tool error;
+// an agent's question (asked as its worker asks) shown by show_ticket and answered by answer_question.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { type RunningServer, startServer } from '../../src/api/main.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import { EXAMPLE_ROOT, exampleFiles } from '../api/support.js';
+import { askAsWorker } from '../support/ask-as-worker.js';
 import { openTestDatabase, type TestDatabase } from '../support/db.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -77,6 +79,7 @@ describe('omoi mcp', () => {
   it('offers a small tool set', async () => {
     const { tools } = await admin.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'answer_question',
       'approve_ticket',
       'create_ticket',
       'list_tickets',
@@ -166,5 +169,65 @@ describe('omoi mcp', () => {
     })) as CallResult;
     expect(trace.isError).toBe(true);
     expect(textOf(trace)).toContain('404');
+  });
+
+  it("shows an agent's open question with show_ticket, and answers it with answer_question", async () => {
+    // one claimable task: this ticket's
+    await database.db.query(`UPDATE tasks SET status = 'cancelled' WHERE status = 'pending'`);
+    const { ticket, task } = await services.tickets.create({
+      project_id: projectId,
+      description: 'Add sessions',
+      workflow_mode: 'quick',
+    });
+    const none = (await admin.callTool({
+      name: 'answer_question',
+      arguments: { ticket: ticket.ref, answer: 'PostgreSQL' },
+    })) as CallResult;
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toBe(`${ticket.ref} has no open question`);
+
+    await askAsWorker({ url: server.url, services }, task.id, {
+      question: 'Which database should sessions use?',
+      options: ['PostgreSQL', 'Redis'],
+      why: 'The request names none.',
+    });
+    const shown = jsonOf(await reader.callTool({ name: 'show_ticket', arguments: { ticket: ticket.ref } }));
+    expect(shown.tasks[0].status).toBe('awaiting_input');
+    expect(shown.open_questions).toEqual([
+      {
+        task_id: task.id,
+        task: 'implementation',
+        kind: 'agent',
+        question: 'Which database should sessions use?',
+        why: 'The request names none.',
+        options: ['PostgreSQL', 'Redis'],
+        asked_at: expect.any(String),
+      },
+    ]);
+
+    // a read key may not answer: the API's 403 comes back, and the question stays open
+    const denied = (await reader.callTool({
+      name: 'answer_question',
+      arguments: { ticket: ticket.ref, answer: 'Redis' },
+    })) as CallResult;
+    expect(denied.isError).toBe(true);
+    expect(textOf(denied)).toContain('403');
+    expect((await services.tasks.get(task.id)).status).toBe('awaiting_input');
+
+    const answered = jsonOf(
+      await admin.callTool({
+        name: 'answer_question',
+        arguments: { ticket: ticket.ref, answer: 'PostgreSQL', task_id: task.id },
+      }),
+    );
+    expect(answered).toEqual({
+      ticket: ticket.ref,
+      question: 'Which database should sessions use?',
+      answer: 'PostgreSQL',
+      answered_by: 'mcp-admin',
+      task: { id: task.id, title: task.title, status: 'pending' },
+    });
+    const after = jsonOf(await reader.callTool({ name: 'show_ticket', arguments: { ticket: ticket.ref } }));
+    expect(after.open_questions).toEqual([]);
   });
 });

@@ -277,6 +277,32 @@ for (const kind of databaseKinds())
       expect(listed.body.webhooks).toEqual(kept.body.webhooks);
     });
 
+    it('an agent’s question reaches a needs_input webhook, signed, with the question in the summary', async () => {
+      const project = await services.projects.create({ name: 'hooks-q', repo_url: repo });
+      await call('PUT', `/projects/${project.id}/webhooks`, {
+        webhooks: [{ url: receiver.url('/ask'), secret: SECRET, events: ['ticket.needs_input'] }],
+      });
+      const { ticket, task } = await ticketIn(project.id);
+      // The run is claimed (as the orchestrator does) and its worker asks: the task parks.
+      await database.db.query(
+        `UPDATE tasks SET status = 'running', claimed_by = 'hooks', lease_until = now() + interval '1 minute' WHERE id = $1`,
+        [task.id],
+      );
+      await services.questions.ask(task.id, {
+        question: 'Which CSV delimiter?',
+        options: ['comma', 'semicolon'],
+      });
+      await eventually(async () => receiver.at('/ask').length === 1, 'the needs_input delivery');
+      const got = receiver.at('/ask')[0]!;
+      expect(got.verified).toBe(true);
+      expect(got.headers['omoi-event']).toBe('ticket.needs_input');
+      const payload = JSON.parse(got.body);
+      expect(payload.omoi_event.type).toBe('agent.question');
+      expect(payload.ticket.ref).toBe(ticket.ref);
+      expect(payload.summary).toContain('an agent asks: Which CSV delimiter?');
+      expect(payload.data.options).toEqual(['comma', 'semicolon']);
+    });
+
     it('keeps pending deliveries across a restart of the server', async () => {
       const project = await services.projects.create({ name: 'hooks-c', repo_url: repo });
       await call('PUT', `/projects/${project.id}/webhooks`, {

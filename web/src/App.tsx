@@ -3,6 +3,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { api, auth } from './api/client';
 import { NotificationsToggle } from './components/BrowserNotifications';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { InboxMenu } from './components/InboxMenu';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { BoardPage } from './pages/BoardPage';
 import { CommandPage } from './pages/CommandPage';
@@ -74,6 +75,7 @@ export function App() {
             </Link>
           ))}
         </nav>
+        {needsLogin ? null : <InboxMenu />}
         {needsLogin ? null : <NotificationsToggle />}
         {needsLogin ? null : <SessionControl />}
       </header>

@@ -3,6 +3,7 @@ import * as forecast from './forecast.js';
 import * as key from './key.js';
 import * as mcp from './mcp.js';
 import * as project from './project.js';
+import * as questions from './questions.js';
 import * as spec from './spec.js';
 import * as start from './start.js';
 import * as sync from './sync.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   ticket.register(program);
   // after ticket: `ticket forecast` hangs under `ticket`
   forecast.register(program);
+  questions.register(program);
   key.register(program);
   spec.register(program);
   // after spec: `spec sync push` hangs under `spec`

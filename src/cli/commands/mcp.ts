@@ -6,7 +6,7 @@ export function register(program: Command): void {
   program
     .command('mcp')
     .description(
-      'Serve Omoi to MCP clients over stdio (tickets, spec validation, approval, trace); uses OMOIOS_API_URL and OMOIOS_API_KEY',
+      'Serve Omoi to MCP clients over stdio (tickets, spec validation, answers to agents, approval, trace); uses OMOIOS_API_URL and OMOIOS_API_KEY',
     )
     .action(async () => {
       const { createApiClient, parseApiClientEnv } = await import('../../api/client.js');

@@ -4,6 +4,7 @@
 import type { TicketDetail } from '../../contracts/api.js';
 import { specBranch } from '../../contracts/branches.js';
 import { runtimeBadge } from '../../contracts/runtime-badge.js';
+import { answerCommand, questionLines, taskLabel } from '../../mcp/questions.js';
 import { usageError } from '../output.js';
 import { taskDeliveryLine } from './delivery-view.js';
 
@@ -105,12 +106,26 @@ export function approvalPlan(
 export function nextStep(
   detail: Pick<ApiTicketDetail, 'ref' | 'status' | 'approved_at' | 'tasks' | 'workflow_mode'> & {
     pull_request?: ApiTicketDetail['pull_request'];
+    questions?: ApiTicketDetail['questions'];
   },
 ): {
   text: string;
   command: string | null;
 } {
   const ref = detail.ref;
+  // an agent waits for a person: that comes before anything else the ticket waits for
+  const open = (detail.questions ?? []).filter((q) => q.status === 'open');
+  const parked = detail.tasks.filter((t) => t.status === 'awaiting_input');
+  if (open.length > 0 || parked.length > 0) {
+    const first = open[0] ?? { task_id: parked[0]!.id };
+    const several = Math.max(open.length, parked.length) > 1;
+    return {
+      text: several
+        ? `${Math.max(open.length, parked.length)} tasks ask a question: answer each (--task names it)`
+        : 'an agent asks a question: answer it and its task resumes',
+      command: answerCommand(ref, first, several),
+    };
+  }
   const stuck = [...detail.tasks].reverse().find((t) => t.status === 'failed' || t.status === 'cancelled');
   const active = detail.tasks.some((t) => ['pending', 'claimed', 'running'].includes(t.status));
   switch (detail.status) {
@@ -174,6 +189,15 @@ export function renderTicket(detail: ApiTicketDetail, runtime: string | null, ba
     if (delivered) lines.push(`               ${delivered}`);
   }
   if (detail.tasks.length === 0) lines.push('    (none)');
+  const open = (detail.questions ?? []).filter((q) => q.status === 'open');
+  if (open.length > 0) {
+    lines.push(`  questions (${open.length} waiting for your answer)`);
+    for (const q of open)
+      lines.push(
+        `    ${taskLabel(q, detail.tasks)}${q.kind === 'budget' ? ' (budget)' : ''}  ${answerCommand(detail.ref, q, open.length > 1)}`,
+        ...questionLines(q, '      '),
+      );
+  }
   if (detail.pull_request)
     row(
       'pr',

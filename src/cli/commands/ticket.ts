@@ -1,4 +1,4 @@
-// `omoi ticket create|list|show|approve|cancel|retry`: through the running server's API. --project
+// `omoi ticket create|list|show|approve|answer|cancel|retry`: through the running server's API. --project
 // takes a project id or name (default OMOIOS_PROJECT_ID); every command that names a ticket takes its
 // ref (TKT-001) or its id, and --project picks the project when a ref repeats across projects.
 import type { Command } from 'commander';
@@ -25,7 +25,7 @@ interface CreateFlags {
 export function register(program: Command): void {
   const ticket = program
     .command('ticket')
-    .description('Create, list, show, approve, cancel and retry tickets');
+    .description('Create, list, show, approve, answer, cancel and retry tickets');
 
   ticket
     .command('create')
@@ -251,6 +251,8 @@ function registerActions(ticket: Command): void {
       );
     });
 
+  registerAnswer(ticket);
+
   for (const action of ['cancel', 'retry'] as const) {
     const usage = `omoi ticket ${action} <ref-or-id> [--project P] [--json]`;
     ticket
@@ -268,7 +270,8 @@ function registerActions(ticket: Command): void {
         const { api } = await connect();
         const { detail } = await readTicket(api, key, flags.project, usage);
         if (!detail) return;
-        const wanted = action === 'cancel' ? ['pending', 'claimed', 'running'] : ['failed', 'cancelled'];
+        const wanted =
+          action === 'cancel' ? ['pending', 'claimed', 'running', 'awaiting_input'] : ['failed', 'cancelled'];
         const task = [...detail.tasks].reverse().find((t) => wanted.includes(t.status));
         if (!task) {
           process.stderr.write(
@@ -288,4 +291,66 @@ function registerActions(ticket: Command): void {
         );
       });
   }
+}
+
+const ANSWER_USAGE = 'omoi ticket answer <ref-or-id> "<answer>" [--task ID] [--project P] [--json]';
+
+/** `omoi ticket answer`: answers the ticket's open question; the task resumes with the answer. */
+function registerAnswer(ticket: Command): void {
+  ticket
+    .command('answer')
+    .description('Answer the question an agent of the ticket asked; its task resumes with the answer')
+    .argument('<ref-or-id>', 'TKT-001 or the ticket id')
+    .argument('<answer>', 'the answer, in your words (or one of the options the agent offered)')
+    .option('--task <id>', 'the task whose question this answers, when several tasks ask (id or TSK-…)')
+    .option('--project <id-or-name>', 'the project, when the ref repeats across projects')
+    .option('--json', 'print {question, task} as JSON')
+    .action(
+      async (key: string, answer: string, flags: { task?: string; project?: string; json?: boolean }) => {
+        if (!answer.trim()) return usageError('the answer is empty', ANSWER_USAGE);
+        const { connect, readTicket } = await view();
+        const { answerCommand, chooseQuestion, questionLines, taskLabel, ticketQuestions } = await import(
+          '../../mcp/questions.js'
+        );
+        const { api } = await connect();
+        const { detail } = await readTicket(api, key, flags.project, ANSWER_USAGE);
+        if (!detail) return;
+        const questions = await ticketQuestions(api, detail);
+        const choice = chooseQuestion(questions, detail.tasks, flags.task);
+        if (!choice.ok) {
+          if (choice.reason === 'none') {
+            process.stderr.write(
+              `omoi: ${detail.ref} has no open question (tasks: ${
+                detail.tasks
+                  .map((t) => `${t.spec_task_id ?? t.task_type} ${t.status.replace(/_/g, ' ')}`)
+                  .join(', ') || 'none'
+              })\n`,
+            );
+            process.exitCode = 1;
+            return;
+          }
+          const listed = choice.open.flatMap((q) => [
+            `  ${taskLabel(q, detail.tasks)}  ${answerCommand(detail.ref, q, true)}`,
+            ...questionLines(q, '    '),
+          ]);
+          return usageError(
+            `${
+              choice.reason === 'several'
+                ? `${choice.open.length} tasks of ${detail.ref} ask: name one with --task`
+                : `no open question of ${detail.ref} for --task ${flags.task}`
+            }\n${listed.join('\n')}`,
+            ANSWER_USAGE,
+          );
+        }
+        const result = await api.post<{
+          question: { id: string; answer: string | null; answered_by: string | null };
+          task: { id: string; status: string; title: string };
+        }>(`/tasks/${encodeURIComponent(choice.question.task_id)}/answer`, { answer });
+        if (flags.json) return printJson(result);
+        process.stdout.write(
+          `answered ${detail.ref} ${taskLabel(choice.question, detail.tasks)}: ${result.task.title} is ${result.task.status.replace(/_/g, ' ')} again and resumes with your answer\n` +
+            `  next omoi ticket show ${detail.ref}\n`,
+        );
+      },
+    );
 }

@@ -164,3 +164,20 @@ export function runOmoiCli(omoi: RunningOmoi, args: string[]) {
     child.on('exit', (code) => done({ code, stdout, stderr }));
   });
 }
+
+/**
+ * A JSON call to a running server's API under `base` (`${omoi.url}/api/v1`), as a person's script
+ * makes it; a refusal throws with its status and body.
+ *
+ * @example
+ * const api = <T>(method: string, path: string, body?: unknown) => callApi<T>(`${omoi.url}/api/v1`, method, path, body);
+ */
+export async function callApi<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}

@@ -1,9 +1,12 @@
 import type {
+  AnswerResult,
   ApprovalResult,
   CreatedTicket,
   DocumentList,
   Project,
   ProjectList,
+  Question,
+  QuestionStatus,
   SessionInfo,
   Task,
   TaskDetail,
@@ -200,6 +203,26 @@ export const api = {
   /** What a task's branch changed (a unified patch, file by file); null when there is none to show. */
   taskDiff: (id: string) =>
     ifDocumented<TaskDiff>('/tasks/{id}/diff', `/tasks/${encodeURIComponent(id)}/diff`),
+  /**
+   * The question inbox: every project's questions with that status (open ones: what waits for a
+   * person); null while the server has no inbox route.
+   *
+   * @example
+   * const open = await api.listQuestions({ status: 'open' }); // open?.length === 2
+   */
+  listQuestions: async (filter: { status?: QuestionStatus; project_id?: string } = {}) => {
+    const query = new URLSearchParams();
+    if (filter.status) query.set('status', filter.status);
+    if (filter.project_id) query.set('project_id', filter.project_id);
+    const list = await ifDocumented<{ questions: Question[] }>(
+      '/questions',
+      `/questions${query.size ? `?${query}` : ''}`,
+    );
+    return list?.questions ?? null;
+  },
+  /** Answers a task's open question: the task is pending again and resumes with the answer. */
+  answerTask: (taskId: string, answer: string) =>
+    request<AnswerResult>('POST', `/tasks/${encodeURIComponent(taskId)}/answer`, { answer }),
   /** `confirm_over_budget`: approve although the forecast exceeds the remaining budget. */
   approveTicket: (id: string, body?: { confirm_over_budget: boolean }) =>
     request<ApprovalResult>('POST', `/tickets/${encodeURIComponent(id)}/approve`, body),

@@ -9,6 +9,8 @@ export const keys = {
   trace: (id: string) => ['ticket', id, 'trace'] as const,
   diff: (taskId: string) => ['task', taskId, 'diff'] as const,
   health: ['health'] as const,
+  /** Every project's open questions: the inbox count, its list and the board's badges share it. */
+  openQuestions: ['questions', 'open'] as const,
 };
 
 /** The server's health, for the runtime badge before a ticket has run. */
@@ -56,6 +58,19 @@ export function useTaskDiff(taskId: string | null) {
     queryKey: keys.diff(taskId ?? ''),
     queryFn: () => api.taskDiff(taskId ?? ''),
     enabled: taskId !== null,
+    retry: false,
+  });
+}
+
+/**
+ * The open questions across projects (null while the server has no inbox). Live through the app's
+ * event stream (InboxMenu invalidates it); the interval only catches what a dropped stream missed.
+ */
+export function useOpenQuestions() {
+  return useQuery({
+    queryKey: keys.openQuestions,
+    queryFn: () => api.listQuestions({ status: 'open' }),
+    refetchInterval: 30_000,
     retry: false,
   });
 }

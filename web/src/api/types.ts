@@ -5,6 +5,7 @@
  */
 import type * as Api from '../../../src/contracts/api';
 import type * as Delivery from '../../../src/contracts/delivery';
+import type * as Questions from '../../../src/contracts/questions';
 
 export type { TaskStatus, TicketStatus, WorkflowMode } from '../../../src/contracts/enums';
 export { TASK_STATUSES, TICKET_STATUSES } from '../../../src/contracts/enums';
@@ -31,3 +32,11 @@ export type PullRequest = Delivery.PullRequest;
 export type TicketTrace = Delivery.TicketTrace;
 export type TaskDiff = Delivery.TaskDiff;
 export type TraceStatus = Delivery.TraceStatus;
+
+export type Question = Questions.Question;
+export type QuestionStatus = Questions.QuestionStatus;
+/** What POST /tasks/:id/answer returns: the answered question and the task, pending again. */
+export interface AnswerResult {
+  question: Question;
+  task: Task;
+}

@@ -26,6 +26,20 @@ describe('browser notifications', () => {
     expect(noticeFor(event('agent.message', { text: 'hi' }))).toBeNull();
   });
 
+  it("announce an agent's question, one notice per question, leading to its ticket", () => {
+    const asks = (question_id: string, kind: string) =>
+      event('agent.question', { question_id, kind, question: 'CSV or TSV?', options: ['CSV'], why: null });
+    expect(noticeFor(asks('q1', 'agent'))).toEqual({
+      title: 'Omoi: an agent asks',
+      body: 'CSV or TSV?',
+      tag: 'question:q1',
+      path: '/tickets/t1',
+    });
+    expect(noticeFor(asks('q2', 'agent'))?.tag).toBe('question:q2');
+    expect(noticeFor(asks('q3', 'budget'))?.title).toBe('Omoi: a budget question needs your answer');
+    expect(noticeFor(event('question.answered', { question_id: 'q1', answer: 'CSV', by: 'me' }))).toBeNull();
+  });
+
   it('only while the tab is hidden, and never for the replay of older events', () => {
     const now = Date.now();
     const fresh = event('task.failed', { error: 'x' }, new Date(now).toISOString());

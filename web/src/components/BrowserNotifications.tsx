@@ -1,6 +1,7 @@
 // Browser notifications while the tab is hidden, for what the webhooks also announce (one mapping:
 // src/contracts/webhooks.ts): a spec waiting for approval, a ticket done, a task failed, a pull
-// request opened. Off until the person turns it on (the browser asks for permission on that click).
+// request opened; and an agent's question, which waits for a person like an approval does.
+// Off until the person turns it on (the browser asks for permission on that click).
 import { useCallback, useRef, useState } from 'react';
 import { webhookEventOf } from '../../../src/contracts/webhooks';
 import { eventsUrl } from '../api/client';
@@ -21,10 +22,20 @@ export interface BrowserNotice {
 
 /** The notice an event deserves, or null. */
 export function noticeFor(event: OmoiEvent): BrowserNotice | null {
+  const path = event.ticket_id ? `/tickets/${event.ticket_id}` : null;
+  if (event.type === 'agent.question') {
+    const d = event.data;
+    return {
+      title: d.kind === 'budget' ? 'Omoi: a budget question needs your answer' : 'Omoi: an agent asks',
+      body: d.question.slice(0, 200),
+      // one notice per question: two tasks asking are two things to answer
+      tag: `question:${d.question_id}`,
+      path,
+    };
+  }
   const kind = webhookEventOf(event);
   if (!kind) return null;
   const data = event.data as Record<string, unknown>;
-  const path = event.ticket_id ? `/tickets/${event.ticket_id}` : null;
   const tag = `${kind}:${event.ticket_id ?? event.task_id ?? event.id}`;
   switch (kind) {
     case 'ticket.needs_input':
@@ -88,7 +99,7 @@ export function NotificationsToggle() {
       type="button"
       className="notify-toggle"
       aria-pressed={on}
-      title="Notify me while this tab is in the background: approvals waiting, tickets done, tasks failed, pull requests"
+      title="Notify me while this tab is in the background: agents' questions, approvals waiting, tickets done, tasks failed, pull requests"
       onClick={async () => {
         if (on) {
           localStorage.setItem(NOTIFY_STORAGE_KEY, 'off');

@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryResult, SpecDocument, Task, TaskDiff } from '../api/types';
+import type { DeliveryResult, Question, SpecDocument, Task, TaskDiff } from '../api/types';
 import { DiffFiles, patchByFile } from './Delivery';
 import { TaskPanel } from './TaskPanel';
 
@@ -114,7 +114,7 @@ afterEach(() => {
   host.remove();
 });
 
-function show(doc: SpecDocument | null, task: Task | null) {
+function show(doc: SpecDocument | null, task: Task | null, question: Question | null = null) {
   const client = new QueryClient();
   act(() =>
     root.render(
@@ -126,6 +126,7 @@ function show(doc: SpecDocument | null, task: Task | null) {
             { id: 'REQ-CSV-STREAM-001', title: 'Stream large reports', line: 9, ears: null, criteria: [] },
           ]}
           titleOf={(id) => (id === 'TSK-CSV-001' ? 'Export endpoint' : undefined)}
+          question={question}
           onOpen={(id) => opened.push(id)}
           onClose={() => closed++}
         />
@@ -137,6 +138,27 @@ function show(doc: SpecDocument | null, task: Task | null) {
 const section = (name: string) => host.querySelector(`section[aria-label="${name}"]`)!;
 
 describe('TaskPanel', () => {
+  it('says a parked run needs an answer, and leads to the question card', () => {
+    // the card sits on the page under the panel
+    const card = document.createElement('section');
+    card.dataset.question = 'q1';
+    card.innerHTML = '<button type="button">CSV</button><textarea></textarea>';
+    document.body.append(card);
+    const question = {
+      id: 'q1',
+      task_id: 'run-2',
+      status: 'open',
+      question: 'Stream with a cursor or pages?',
+    } as Question;
+    show(specTask, run('awaiting_input', null), question);
+    expect(host.querySelector('.task-panel-head .badge.status')?.textContent).toBe('needs your answer');
+    expect(section('Question waiting').textContent).toContain('Stream with a cursor or pages?');
+    act(() => section('Question waiting').querySelector('button')!.click());
+    expect(closed).toBe(1);
+    expect(document.activeElement).toBe(card.querySelector('textarea'));
+    card.remove();
+  });
+
   it('opens a spec task with its objective, criteria, requirements and dependencies, before it runs', () => {
     show(specTask, null);
     const panel = host.querySelector('[role="dialog"]')!;

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { RequirementItem, SpecDocument, Task } from '../api/types';
+import type { Question, RequirementItem, SpecDocument, Task } from '../api/types';
 import { renderMarkdown } from '../lib/markdown';
 import { sections, withoutTitle } from '../lib/spec-body';
 import { taskStatus } from '../status/status-vocabulary';
@@ -70,6 +70,7 @@ export function TaskPanel({
   run,
   requirements,
   titleOf,
+  question = null,
   onOpen,
   onClose,
 }: {
@@ -77,6 +78,8 @@ export function TaskPanel({
   run: Task | null;
   requirements: RequirementItem[];
   titleOf: (specId: string) => string | undefined;
+  /** The run's open question: the panel says what it waits for and leads to the question's card. */
+  question?: Question | null;
   onOpen: (specId: string) => void;
   onClose: () => void;
 }) {
@@ -115,6 +118,26 @@ export function TaskPanel({
           ✕
         </button>
       </header>
+      {question ? (
+        <section className="panel-question" aria-label="Question waiting">
+          <h3>Waiting for your answer</h3>
+          <p className="question-text">{question.question}</p>
+          <button
+            type="button"
+            onClick={() => {
+              onClose();
+              // the card lives on the page under this panel: its answer box takes the focus
+              const card = document.querySelector<HTMLElement>(`[data-question="${question.id}"]`);
+              card?.scrollIntoView({ block: 'center' });
+              (
+                card?.querySelector<HTMLElement>('textarea') ?? card?.querySelector<HTMLElement>('button')
+              )?.focus();
+            }}
+          >
+            Answer it
+          </button>
+        </section>
+      ) : null}
       {doc ? (
         <>
           <section aria-label="Objective">

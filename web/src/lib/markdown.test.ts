@@ -16,6 +16,18 @@ describe('renderMarkdown', () => {
     expect(html).toContain('&lt;img src=x onerror=&quot;alert(2)&quot;&gt;');
   });
 
+  it('hides HTML comments, as Markdown viewers do, and still shows the raw HTML around them as text', () => {
+    const html = renderMarkdown(
+      '## Clarifications\n\n<!-- omoi:clarification q1 -->\n**Q** (answered by alice):\n\n> CSV or TSV?\n\nx <!-- inline --> y <b>z</b>\n',
+    );
+    expect(html).not.toContain('omoi:clarification');
+    expect(html).not.toContain('inline');
+    expect(html).toContain('<strong>Q</strong>');
+    expect(html).toContain('CSV or TSV?');
+    expect(html).toContain('&lt;b&gt;z');
+    expect(renderMarkdown('<!-- a\nmulti-line comment -->\n\ntext')).toBe('<p>text</p>\n');
+  });
+
   it('neutralises script links and drops images', () => {
     const html = renderMarkdown(
       '[click](javascript:alert(1)) [ok](https://example.org/a) ![pic](http://x/y.png)',

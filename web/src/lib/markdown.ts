@@ -2,6 +2,8 @@ import { Marked, type Tokens } from 'marked';
 
 // Spec bodies are written by agents, so they are untrusted: raw HTML in them is shown as text,
 // links keep only harmless schemes and images become their alt text (no requests to elsewhere).
+// HTML comments are dropped, as every Markdown viewer hides them (a recorded clarification carries
+// one as its marker: `<!-- omoi:clarification <id> -->`).
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -27,7 +29,8 @@ const marked = new Marked({
   },
   renderer: {
     html({ text }: Tokens.HTML | Tokens.Tag) {
-      return escapeHtml(text);
+      const shown = text.replace(/<!--[\s\S]*?-->/g, '');
+      return shown.trim() ? escapeHtml(shown) : '';
     },
     image({ text }: Tokens.Image) {
       return escapeHtml(text);

@@ -1,24 +1,41 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useId } from 'react';
 import { eventsUrl } from '../api/client';
-import { useHealth, useProjects, useTickets } from '../api/queries';
+import { useHealth, useOpenQuestions, useProjects, useTickets } from '../api/queries';
 import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
 import { PullRequestLink } from '../components/Delivery';
 import { SpendBadge } from '../components/SpendBadge';
-import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge } from '../components/States';
+import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge, StatusBadge } from '../components/States';
 import { Link, navigate, useLocation } from '../lib/router';
 import { statusView } from '../status/status-vocabulary';
 import { useEventStream } from '../timeline/use-event-stream';
 
 const CHANGES = /^(task\.|ticket\.|spec\.synced|pr\.)/;
 
-function Card({ ticket, project, runtime }: { ticket: Ticket; project?: string; runtime?: string | null }) {
+function Card({
+  ticket,
+  project,
+  runtime,
+  asking = 0,
+}: {
+  ticket: Ticket;
+  project?: string | undefined;
+  runtime?: string | null | undefined;
+  /** Open questions of the ticket's tasks: the card says a person is needed. */
+  asking?: number;
+}) {
   return (
-    <li className="board-card">
+    <li className={`board-card${asking > 0 ? ' asking' : ''}`}>
       <Link to={`/tickets/${ticket.id}`}>
         {ticket.ref ? <code>{ticket.ref}</code> : null} <span className="board-title">{ticket.title}</span>
       </Link>
       <div className="badges">
+        {asking > 0 ? (
+          <StatusBadge
+            status="awaiting_input"
+            title={asking === 1 ? 'An agent asks a question' : `${asking} questions of agents wait`}
+          />
+        ) : null}
         <ModeBadge mode={ticket.workflow_mode} />
         {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
         <RuntimeBadge runtime={runtime} />
@@ -36,9 +53,13 @@ export function BoardPage() {
   const projects = useProjects();
   const tickets = useTickets(projectId);
   const health = useHealth();
+  const questions = useOpenQuestions();
   const client = useQueryClient();
   const filterId = useId();
   const names = new Map((projects.data ?? []).map((p) => [p.id, p.name]));
+  const asking = new Map<string, number>();
+  for (const q of questions.data ?? [])
+    if (q.ticket_id) asking.set(q.ticket_id, (asking.get(q.ticket_id) ?? 0) + 1);
 
   const onEvents = useCallback(
     (events: OmoiEvent[]) => {
@@ -100,6 +121,7 @@ export function BoardPage() {
                         ticket={t}
                         project={projectId ? undefined : names.get(t.project_id)}
                         runtime={health.data?.runtime}
+                        asking={asking.get(t.id) ?? 0}
                       />
                     ))}
                   </ul>

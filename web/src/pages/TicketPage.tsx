@@ -5,6 +5,7 @@ import { api, eventsUrl } from '../api/client';
 import { keys, useHealth, useTicket, useTicketSpecs, useTicketTrace } from '../api/queries';
 import type { OmoiEvent, SpecDocument, Task } from '../api/types';
 import { ChangeCounts, EvidenceBadge, PullRequestLink } from '../components/Delivery';
+import { QuestionList, useTicketQuestions } from '../components/QuestionCard';
 import { SpecTabs, type Tab } from '../components/SpecTabs';
 import { approveConfirmingBudget, SpendBadge } from '../components/SpendBadge';
 import {
@@ -23,8 +24,10 @@ import { initialTimeline, type RunSummary, summarize, timelineReducer } from '..
 import { useEventStream } from '../timeline/use-event-stream';
 
 // Events after which the ticket's row, tasks or specs have changed on the server.
-const REFRESHING = /^(task\.|ticket\.|spec\.synced|git\.pushed|verify\.result|pr\.)/;
-const ACTIVE = new Set(['pending', 'claimed', 'running']);
+const REFRESHING =
+  /^(task\.|ticket\.|spec\.synced|git\.pushed|verify\.result|pr\.|agent\.question|question\.)/;
+// a task parked on a question may be cancelled like a queued one
+const ACTIVE = new Set(['pending', 'claimed', 'running', 'awaiting_input']);
 const RETRYABLE = new Set(['failed', 'cancelled']);
 
 function latestTask(tasks: Task[]): Task | undefined {
@@ -248,6 +251,7 @@ function TicketView({ id }: { id: string }) {
   useEventStream(eventsUrl({ ticket_id: id }), onEvents, onStatus);
 
   const summary = useMemo(() => summarize(timeline.events), [timeline.events]);
+  const { questions, answer } = useTicketQuestions(ticket.data, timeline.events);
   const refresh = () => client.invalidateQueries({ queryKey: keys.ticket(id) });
   const task = latestTask(ticket.data?.tasks ?? []);
   const cancel = useMutation({ mutationFn: (taskId: string) => api.cancelTask(taskId), onSettled: refresh });
@@ -388,6 +392,7 @@ function TicketView({ id }: { id: string }) {
           {errorMessage(actionError)}
         </p>
       ) : null}
+      <QuestionList questions={questions} onAnswer={answer} />
       <RunFacts summary={summary} />
       {showRuns ? (
         <TaskRuns tasks={t.tasks} onOpen={(task) => setOpened(task.spec_task_id ?? task.id)} />
@@ -398,6 +403,11 @@ function TicketView({ id }: { id: string }) {
           run={openedRun}
           requirements={requirementItems}
           titleOf={specTitle}
+          question={
+            openedRun
+              ? (questions.find((q) => q.task_id === openedRun.id && q.status === 'open') ?? null)
+              : null
+          }
           onOpen={setOpened}
           onClose={() => setOpened(null)}
         />

@@ -34,7 +34,7 @@ describe('the status vocabulary', () => {
     for (const status of [...TICKET_STATUSES, ...TASK_STATUSES, ...SPEC, ...TRACE]) {
       const view = statusView(status);
       expect(view.label, status).not.toMatch(/_/);
-      expect(view.tone, status).toMatch(/^(neutral|active|attention|ok|warn|bad|muted)$/);
+      expect(view.tone, status).toMatch(/^(neutral|active|attention|ask|ok|warn|bad|muted)$/);
       expect(isKnownStatus(status), status).toBe(true);
     }
     expect(statusView('in_progress').label).toBe('in progress');
@@ -55,6 +55,20 @@ describe('the status vocabulary', () => {
     });
     expect(badge('failed').className).toContain('st-bad');
     expect(badge('plan_only').className).not.toContain('st-bad');
+  });
+
+  it("says a parked run needs the person's answer, in a colour no other status has", () => {
+    expect(statusView('awaiting_input')).toEqual({
+      key: 'awaiting_input',
+      label: 'needs your answer',
+      tone: 'ask',
+    });
+    const others = [...TICKET_STATUSES, ...TASK_STATUSES, ...SPEC, ...TRACE].filter(
+      (s) => s !== 'awaiting_input',
+    );
+    expect(others.map((s) => statusView(s).tone)).not.toContain('ask');
+    expect(badge('awaiting_input').className).toContain('st-ask');
+    expect(badge('awaiting_input').textContent).toBe('needs your answer');
   });
 
   it('shows an unknown word as itself, and nothing as a dash', () => {

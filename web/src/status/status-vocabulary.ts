@@ -7,7 +7,9 @@ import type { DeliveryResult } from '../../../src/contracts/delivery';
  * and one tone (its colour), so `completed` on a run and `done` in a spec read the same everywhere:
  * tables, badges, the graph and the board.
  */
-export type StatusTone = 'neutral' | 'active' | 'attention' | 'ok' | 'warn' | 'bad' | 'muted';
+// `ask`: an agent waits for a person's answer (issue 15). Its own colour, not `attention`: an approval
+// can wait a day, a parked run wants its answer now.
+export type StatusTone = 'neutral' | 'active' | 'attention' | 'ask' | 'ok' | 'warn' | 'bad' | 'muted';
 
 export interface StatusView {
   /** The canonical key: the CSS class suffix (`status-done`) and what tests look for. */
@@ -30,6 +32,7 @@ const VOCABULARY: Record<string, Omit<StatusView, 'key'>> = {
   building: { label: 'building', tone: 'active' },
   testing: { label: 'testing', tone: 'active' },
   awaiting_approval: { label: 'awaiting approval', tone: 'attention' },
+  awaiting_input: { label: 'needs your answer', tone: 'ask' },
   done: { label: 'done', tone: 'ok' },
   plan_only: { label: 'plan only (no model)', tone: 'warn' },
   failed: { label: 'failed', tone: 'bad' },

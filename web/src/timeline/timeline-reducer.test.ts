@@ -128,6 +128,26 @@ describe('summarize', () => {
     });
     expect(summarize([...failed, ev(3, 'task.retrying')])).toMatchObject({ phase: 'queued', error: null });
   });
+
+  it('parks the run while the agent waits for an answer, and queues it again once answered', () => {
+    const asked = [
+      ev(1, 'task.claimed'),
+      ev(2, 'agent.question', {
+        question_id: 'q1',
+        kind: 'agent',
+        question: 'CSV or TSV?',
+        options: [],
+        why: null,
+      }),
+    ];
+    expect(summarize(asked).phase).toBe('awaiting_input');
+    const answered = [
+      ...asked,
+      ev(3, 'question.answered', { question_id: 'q1', answer: 'CSV', by: 'local' }),
+    ];
+    expect(summarize(answered).phase).toBe('queued');
+    expect(summarize([...answered, ev(4, 'task.claimed'), ev(5, 'task.completed')]).phase).toBe('completed');
+  });
 });
 
 describe('describeEvent', () => {

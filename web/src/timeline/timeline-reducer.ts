@@ -132,7 +132,14 @@ export function toolSummary(events: OmoiEvent[]): string {
   return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
 }
 
-export type RunPhase = 'idle' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type RunPhase =
+  | 'idle'
+  | 'queued'
+  | 'running'
+  | 'awaiting_input'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 export interface ValidationResult {
   passed: boolean;
@@ -200,6 +207,13 @@ export function summarize(events: OmoiEvent[]): RunSummary {
           updated: num(event.data.updated),
           unchanged: num(event.data.unchanged),
         };
+        break;
+      // a parked run holds no sandbox until a person answers; the answer queues it again
+      case 'agent.question':
+        summary.phase = 'awaiting_input';
+        break;
+      case 'question.answered':
+        summary.phase = 'queued';
         break;
       case 'task.completed':
         summary.phase = 'completed';
