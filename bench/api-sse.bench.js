@@ -1,11 +1,16 @@
 // `npm run bench -- api-sse`: SSE fan-out. A real `omoi` API server (in this process, embedded
-// in-memory PGlite) with 200 subscribers on GET /api/v1/events; 5,000 events posted through
-// POST /tasks/:id/events by 8 concurrent posters, as fast as the API takes them. Prints events/s,
-// the p50/p99 delay from post to receipt at the subscribers, checks that no subscriber lost or
-// repeated an event, and the ratio against the same posts with no subscriber, run before and after
-// the measured side (the mean of the two), so a neighbour's load on this shared machine falls on both.
-// The subscribers run in a child process (bench/api-sse-subscribers.js), so parsing 1,000,000
-// frames does not run on the server's event loop; both share this machine's cores.
+// in-memory PGlite) with 200 subscribers on GET /api/v1/events; events posted through
+// POST /tasks/:id/events. Two measures, each with its baseline in the same run:
+// - throughput: 5,000 events posted by 8 concurrent posters as fast as the API takes them, with the
+//   200 subscribers and with none (before and after the measured side, the mean of the two), so a
+//   neighbour's load on this shared machine falls on both; the ratio is the fan-out's cost;
+// - delay, post → receipt at every subscriber: 1,500 events posted at a steady third of the
+//   no-subscriber rate (at full rate the posts queue on the database and the delay is mostly that
+//   queue, which the saturated figures show too). Its baseline is the POST's own round trip at
+//   that rate: no subscriber can hear of an event sooner than its commit.
+// Checks that no subscriber lost or repeated an event. The subscribers run in a child process
+// (bench/api-sse-subscribers.js), so parsing the frames does not run on the server's event loop;
+// both share this machine's cores.
 import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,11 +20,14 @@ import { startServer } from '../dist/api/main.js';
 import { loadServerConfig } from '../dist/core/config.js';
 import { createServices } from '../dist/core/services.js';
 import { openDatabase } from '../dist/db/client.js';
-import { makeRemote } from './run-helpers.js';
+import { makeRemote, quantile } from './run-helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SUBSCRIBERS = 200;
 const EVENTS = 5000;
+const PACED_EVENTS = 1500;
+/** The delay is measured at this share of the no-subscriber rate, which the machine keeps up with. */
+const PACED_SHARE = 1 / 3;
 const POSTERS = 8;
 
 async function post(base, path, body) {
@@ -32,6 +40,12 @@ async function post(base, path, body) {
   return res.json();
 }
 
+const eventBody = (seq, phase) => ({
+  type: 'agent.message',
+  data: { seq, phase, sent: performance.timeOrigin + performance.now() },
+});
+
+/** Closed loop: POSTERS posters, each posting its next event once the last one answered. */
 async function postAll(base, taskId, count) {
   let next = 0;
   const start = performance.now();
@@ -40,14 +54,27 @@ async function postAll(base, taskId, count) {
       for (;;) {
         const seq = next++;
         if (seq >= count) return;
-        await post(base, `/tasks/${taskId}/events`, {
-          type: 'agent.message',
-          data: { seq, sent: performance.timeOrigin + performance.now() },
-        });
+        await post(base, `/tasks/${taskId}/events`, eventBody(seq, 'load'));
       }
     }),
   );
   return performance.now() - start;
+}
+
+/** Open loop: one event every 1/rate s whatever the answers; returns each POST's round trip. */
+async function postPaced(base, taskId, count, rate) {
+  const start = performance.now();
+  const posts = [];
+  for (let seq = 0; seq < count; seq++) {
+    const due = start + (seq * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sent = performance.now();
+    posts.push(
+      post(base, `/tasks/${taskId}/events`, eventBody(seq, 'paced')).then(() => performance.now() - sent),
+    );
+  }
+  return Promise.all(posts);
 }
 
 export default async function () {
@@ -76,7 +103,7 @@ export default async function () {
       project.id,
       String(max),
       String(SUBSCRIBERS),
-      String(EVENTS),
+      String(EVENTS + PACED_EVENTS),
     ]);
     const messages = [];
     child.on('message', (m) => messages.push(m));
@@ -94,6 +121,8 @@ export default async function () {
 
     const postStart = performance.timeOrigin + performance.now();
     const postMs = await postAll(base, task.id, EVENTS);
+    const pacedRate = (EVENTS / baselineBeforeMs) * 1000 * PACED_SHARE;
+    const roundTrips = await postPaced(base, task.id, PACED_EVENTS, pacedRate);
     const timeout = setTimeout(() => child.send('stop'), 300_000);
     const result = await next('result');
     clearTimeout(timeout);
@@ -104,20 +133,23 @@ export default async function () {
     const rate = EVENTS / (postMs / 1000);
     const baselineRate = EVENTS / (baselineMs / 1000);
     const fmt = (n) => n.toFixed(1);
+    const trip = (q) => quantile(roundTrips, q);
     console.log(
-      `subscribers ${SUBSCRIBERS}, events ${EVENTS}, posters ${POSTERS} (embedded PGlite; subscribers in a child process)`,
+      `subscribers ${SUBSCRIBERS}, posters ${POSTERS} (embedded PGlite; subscribers in a child process)`,
     );
     console.log(
-      `posted with no subscriber (baseline, mean of before and after): ${fmt(baselineRate)} events/s`,
+      `throughput, ${EVENTS} events: no subscriber (baseline, mean of before and after) ${fmt(baselineRate)} events/s; ` +
+        `${SUBSCRIBERS} subscribers ${fmt(rate)} events/s (ratio ${(rate / baselineRate).toFixed(2)})`,
     );
     console.log(
-      `posted with ${SUBSCRIBERS} subscribers:       ${fmt(rate)} events/s  (ratio ${(rate / baselineRate).toFixed(2)} of baseline)`,
+      `  post -> receipt at that rate (posts queue on the database): p50 ${fmt(result.load.p50)} ms, p99 ${fmt(result.load.p99)} ms`,
     );
     console.log(
-      `delivered ${result.frames} frames (${SUBSCRIBERS} x ${EVENTS}) in ${fmt(deliveredMs)} ms: ${fmt((result.frames / deliveredMs) * 1000)} frames/s`,
+      `delay, ${PACED_EVENTS} events at ${fmt(pacedRate)}/s: post -> receipt p50 ${fmt(result.paced.p50)} ms, p99 ${fmt(result.paced.p99)} ms, max ${fmt(result.paced.max)} ms; ` +
+        `the POST's own round trip (baseline) p50 ${fmt(trip(0.5))} ms, p99 ${fmt(trip(0.99))} ms`,
     );
     console.log(
-      `post -> receipt delay: p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms, max ${fmt(result.max)} ms`,
+      `delivered ${result.frames} frames in ${fmt(deliveredMs)} ms: ${fmt((result.frames / deliveredMs) * 1000)} frames/s`,
     );
     console.log(
       `subscribers with every event exactly once: ${complete}/${SUBSCRIBERS}; in id order: ${ordered ? 'yes' : 'NO'}`,
@@ -127,8 +159,10 @@ export default async function () {
       subscribers: SUBSCRIBERS,
       complete,
       ordered,
-      p50: result.p50,
-      p99: result.p99,
+      p50: result.paced.p50,
+      p99: result.paced.p99,
+      postP99: trip(0.99),
+      loadP99: result.load.p99,
       postRatio: rate / baselineRate,
     };
   } finally {

@@ -6,7 +6,8 @@
 // timestamps), so the processes' start-up stays out. Prints tasks/s, the speed-up per added process against linear, and checks in the
 // database that every task completed exactly once (one task.completed event each).
 // Needs PostgreSQL: BENCH_DATABASE_URL or OMOI_TEST_DATABASE_URL (a server where CREATE DATABASE works).
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { makeRemote, startOmoi } from './run-helpers.js';
@@ -47,6 +48,19 @@ async function appendLockRate(url) {
   );
   await Promise.all(clients.map((c) => c.end()));
   return commits / 2;
+}
+
+/** CPU seconds a process has used so far (user + system), from /proc (Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The machine's CPU counters (all cores, clock ticks): busy and total. */
+function machineTicks() {
+  const [, ...counts] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return { busy: total - counts[3] - counts[4], total };
 }
 
 function databaseUrl(base, name) {
@@ -101,6 +115,7 @@ async function measure(tmp, remote, base, size) {
     await client.connect();
     const total = Object.values(await countByStatus(client)).reduce((a, b) => a + b, 0);
     const start = performance.now();
+    const machineBefore = machineTicks();
     const orchestrators = await Promise.all(
       Array.from({ length: size }, (_, i) => startOmoi(tmp, `${name}-${i}`, env)),
     );
@@ -113,6 +128,12 @@ async function measure(tmp, remote, base, size) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const wallMs = performance.now() - start;
+    const machineAfter = machineTicks();
+    // What the orchestrators cost (start-up included) and how busy the whole machine was meanwhile:
+    // with every core busy, another process adds contention, not throughput.
+    const orchestratorCpu = orchestrators.reduce((sum, o) => sum + cpuSeconds(o.pid), 0);
+    const machineBusy =
+      (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
     // The clock of the work itself: first claim to last completion, from the events' own
     // timestamps (the processes' start-up, the same for every size, stays out of the ratio).
     const [{ ms }] = (
@@ -136,6 +157,8 @@ async function measure(tmp, remote, base, size) {
       completedEvents: rows[0].events,
       eventsPerTask: n / total,
       lockRate,
+      cpuMsPerTask: (orchestratorCpu * 1000) / total,
+      machineBusy,
     };
   } finally {
     for (const s of servers) await s.stop();
@@ -154,6 +177,7 @@ export default async function () {
     for (const size of SIZES) results.push(await measure(tmp, remote, base, size));
     const single = results[0].total / (results[0].ms / 1000);
     console.log(`scale-out: ${TASKS} quick tickets, noop sandbox, one PostgreSQL, fresh database per size`);
+    const availableCores = availableParallelism();
     let exactlyOnce = true;
     let worst = Infinity;
     for (const r of results) {
@@ -166,6 +190,9 @@ export default async function () {
       exactlyOnce &&= once;
       console.log(
         `  ${r.size} process(es): ${r.total} tasks in ${(r.ms / 1000).toFixed(1)} s (first claim → last completion; ${(r.wallMs / 1000).toFixed(1)} s with start-up) = ${rate.toFixed(0)} tasks/s, speed-up ${speedup.toFixed(2)}× (${efficiency.toFixed(2)} of linear); completed once: ${once ? 'yes' : `NO ${JSON.stringify(r.counts)} events ${r.completedEvents}`}`,
+      );
+      console.log(
+        `    orchestrators' CPU ${r.cpuMsPerTask.toFixed(1)} ms per task; the machine's ${availableCores} cores ${(r.machineBusy * 100).toFixed(0)}% busy (every process on it) during the run`,
       );
     }
     const lockRate = Math.max(...results.map((r) => r.lockRate));

@@ -1,7 +1,9 @@
 // The append-only event log and its live fan-out. Every state change appends one event in the same
 // transaction as the change. Appends take a transaction-scoped advisory lock before their id is
 // drawn, so events commit in id order: a reader that has seen id N has seen every id below it,
-// which is what lets SSE resume from Last-Event-ID with no gap and no duplicate.
+// which is what lets SSE resume from Last-Event-ID with no gap and no duplicate. Lock, insert and
+// NOTIFY are one statement (omoi_append_event, migration 0010), and an append of its own commits in
+// that statement, so the lock every process's appends queue on is held for no client round trip.
 //
 // Fan-out: each append NOTIFYs `omoi_events` (the payload is the id) on commit; the one EventHub of
 // a process LISTENs, reads every event after the last one it delivered, in id order, and hands them
@@ -15,8 +17,6 @@ import { type Db, json, type Queryable, type Tx } from '../db/client.js';
 import { plain } from './rows.js';
 
 export { EVENTS_CHANNEL, TASKS_CHANNEL } from '../contracts/channels.js';
-
-const APPEND_LOCK_KEY = 727_002; // arbitrary, fixed: "omoi event order"
 
 export type { AppendEvent, OmoiEvent } from '../contracts/events.js';
 
@@ -227,11 +227,10 @@ export class EventHub {
  * });
  */
 export function createEventsService(db: Db, hub: EventHub) {
-  async function appendIn(tx: Tx, input: AppendEvent): Promise<OmoiEvent> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-    const rows = await tx.query<Record<string, unknown>>(
-      `INSERT INTO events (type, project_id, ticket_id, task_id, data)
-       VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING ${COLUMNS}`,
+  /** Locks, inserts and notifies in one statement (migration 0010): see the note there. */
+  async function appendOn(q: Queryable, input: AppendEvent): Promise<OmoiEvent> {
+    const rows = await q.query<Record<string, unknown>>(
+      `SELECT ${COLUMNS} FROM omoi_append_event($1, $2, $3, $4, $5::jsonb)`,
       [
         input.type,
         input.projectId ?? null,
@@ -241,9 +240,19 @@ export function createEventsService(db: Db, hub: EventHub) {
         json(redactValue(input.data ?? {})),
       ],
     );
-    const event = plain<OmoiEvent>(rows[0]!);
-    await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(event.id)]);
+    return plain<OmoiEvent>(rows[0]!);
+  }
+
+  async function appendIn(tx: Tx, input: AppendEvent): Promise<OmoiEvent> {
+    const event = await appendOn(tx, input);
     tx.afterCommit(() => hub.publish(event));
+    return event;
+  }
+
+  /** An append of its own: the statement is its transaction, committed when it returns. */
+  async function appendAlone(input: AppendEvent): Promise<OmoiEvent> {
+    const event = await appendOn(db, input);
+    hub.publish(event);
     return event;
   }
 
@@ -252,7 +261,7 @@ export function createEventsService(db: Db, hub: EventHub) {
 
     /** Appends one event, in the caller's transaction when given one (else in its own). */
     append(input: AppendEvent, tx?: Tx): Promise<OmoiEvent> {
-      return tx ? appendIn(tx, input) : db.transaction((own) => appendIn(own, input));
+      return tx ? appendIn(tx, input) : appendAlone(input);
     },
 
     /** Appends several events in one transaction, in order. */
@@ -262,7 +271,9 @@ export function createEventsService(db: Db, hub: EventHub) {
         for (const input of inputs) out.push(await appendIn(t, input));
         return out;
       };
-      return tx ? run(tx) : db.transaction(run);
+      if (tx) return run(tx);
+      if (inputs.length === 1) return appendAlone(inputs[0]!).then((event) => [event]);
+      return db.transaction(run);
     },
 
     /** Events matching `filter` with id > `after`, oldest first. */

@@ -149,10 +149,12 @@ export function createTasksService(db: Db, events: EventsService) {
     const dependsOn = [...new Set(input.dependsOn ?? [])];
     await checkDependencies(tx, input.projectId, dependsOn);
     const status = input.status ?? 'pending';
-    const rows = await tx.query<{ id: string }>(
-      `INSERT INTO tasks (project_id, ticket_id, title, description, task_type, execution_mode, execution_config,
-                          status, priority, branch, spec_task_id, max_attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12) RETURNING id`,
+    // The new row as `get` reads it (its depends_on is empty until the dependencies below go in):
+    // one round trip fewer under the project's and the event order's locks.
+    const rows = await tx.query<Record<string, unknown>>(
+      `INSERT INTO tasks AS t (project_id, ticket_id, title, description, task_type, execution_mode,
+                               execution_config, status, priority, branch, spec_task_id, max_attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
       [
         input.projectId,
         input.ticketId,
@@ -168,14 +170,14 @@ export function createTasksService(db: Db, events: EventsService) {
         input.maxAttempts ?? 3,
       ],
     );
-    const id = rows[0]!.id;
+    let task = plain<Task>(rows[0]!);
     if (dependsOn.length) {
       await tx.query(
         `INSERT INTO task_dependencies (task_id, depends_on_task_id) SELECT $1, d FROM unnest($2::uuid[]) AS d`,
-        [id, dependsOn],
+        [task.id, dependsOn],
       );
+      task = await get(task.id, tx);
     }
-    const task = await get(id, tx);
     await record(tx, task, 'task.created', {
       title: task.title,
       task_type: task.task_type,
