@@ -104,8 +104,10 @@ describe('web journeys', () => {
         await page.evaluate<string | null>("document.activeElement?.getAttribute('placeholder') ?? null"),
       ).toBe('Describe what you want to build…');
       await page.getByText('An agent starts implementing right away').waitFor();
-      await page.getByRole('button', { name: 'Launch' }).waitFor();
       await page.keyboard.type('Add a health check endpoint');
+      // the button enables once the project list has arrived and the picker has chosen one
+      const launch = page.getByRole('button', { name: 'Launch' });
+      await expect.poll(() => launch.isEnabled(), { timeout: 30_000, interval: 100 }).toBe(true);
       await page.keyboard.press('Control+Enter');
       await page.waitForURL(/\/tickets\/[^/]+$/);
       await page.getByText('Quick', { exact: true }).first().waitFor();
@@ -132,7 +134,8 @@ describe('web journeys', () => {
       await prompt.fill(
         'Export reports as CSV.\nUsers can download any report as a CSV file; large reports stream; the export respects filters.',
       );
-      await page.getByRole('button', { name: 'Create Spec' }).waitFor();
+      const createSpec = page.getByRole('button', { name: 'Create Spec' });
+      await expect.poll(() => createSpec.isEnabled(), { timeout: 30_000, interval: 100 }).toBe(true);
       await prompt.press('Control+Enter');
       await page.waitForURL(/\/tickets\/[^/]+$/);
       await page.getByText('Spec-Driven', { exact: true }).first().waitFor();

@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
-import { useTickets } from '../api/queries';
+import { useProjects, useTickets } from '../api/queries';
 import { ProjectPicker } from '../components/ProjectPicker';
 import { errorMessage, ModeBadge, StatusBadge } from '../components/States';
 import { WorkflowModeSelector } from '../components/WorkflowModeSelector';
@@ -36,6 +36,13 @@ function RecentTickets({ projectId }: { projectId: string }) {
 
 export function CommandPage() {
   const [projectId, setProjectId] = useState<string | null>(null);
+  const projects = useProjects();
+  // Until the project list arrives the picker has not chosen one yet: say so, not "choose one".
+  const blockedReason = projectId
+    ? null
+    : projects.isPending
+      ? 'Loading projects…'
+      : 'Choose or add a project first.';
   const create = useMutation({
     mutationFn: api.createTicket,
     onSuccess: ({ ticket }) => navigate(`/tickets/${ticket.id}`),
@@ -49,7 +56,7 @@ export function CommandPage() {
       <section className="card">
         <WorkflowModeSelector
           busy={create.isPending}
-          blockedReason={projectId ? null : 'Choose or add a project first.'}
+          blockedReason={blockedReason}
           error={create.error ? errorMessage(create.error) : null}
           onSubmit={({ mode, prompt }) => {
             if (!projectId) return;
