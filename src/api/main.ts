@@ -1,7 +1,6 @@
 // Listening: the API app on a Node HTTP server. Used by `omoi start`, tests and benchmarks.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { AppError } from '../base/errors.js';
 import type { ServerConfig } from '../core/config.js';
@@ -10,8 +9,7 @@ import { openDatabase } from '../db/client.js';
 import { startWebhookDispatcher, webhookConfigOf } from '../notify/index.js';
 import { createApp } from './app.js';
 
-/** web/dist of this installation (from dist/api/ or src/api/ alike). */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export { DEFAULT_WEB_DIR } from './web-dir.js';
 
 export interface RunningServer {
   url: string;

@@ -12,17 +12,10 @@ import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { AppError } from '../base/errors.js';
 import type { KeysService, Principal } from '../core/keys.js';
 import { checkWorkerScope } from './auth.js';
 import { errorBody, errorResponse } from './errors.js';
-
-/** The variables of the surface, parsed by `omoi start` with its other schemas. */
-export const workerSurfaceEnvSchema = z.object({
-  /** A TCP port for the worker surface (remote sandboxes); unset: the unix socket only. */
-  OMOI_WORKER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-});
 
 type WorkerPrincipal = Extract<Principal, { kind: 'worker' }>;
 

@@ -132,7 +132,7 @@ export function createPullRequestsService(
     events: EventsService;
     credentials: CredentialsService;
     /** Picks the forge client; default the real clients (src/forge/). */
-    forge?: (settings: PullRequestSettings, token: string) => Forge;
+    forge?: (settings: PullRequestSettings, token: string) => Forge | Promise<Forge>;
   },
 ) {
   const forgeFor = deps.forge ?? createForge;
@@ -235,7 +235,7 @@ export function createPullRequestsService(
       let outcome: PullRequestOutcome;
       try {
         token = await tokenOf(ticket.project_id);
-        const forge = forgeFor(settings, token);
+        const forge = await forgeFor(settings, token);
         const head = integration.branch ?? '';
         const base = ticket.default_branch;
         const text = await pullRequestText(db, ticket);

@@ -12,7 +12,7 @@ export interface PullRequestText {
  * Pull requests of one repository on one forge, authenticated with one token.
  *
  * @example
- * const forge = createForge({ provider: 'github', repository: 'acme/shop' }, token);
+ * const forge = await createForge({ provider: 'github', repository: 'acme/shop' }, token);
  * const open = await forge.findOpen('omoi/TKT-001-feature', 'main');
  * const pr = open ? await forge.update(open.number, text) : await forge.create('omoi/TKT-001-feature', 'main', text);
  */

@@ -39,14 +39,17 @@ export function register(program: Command): void {
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
         return usageError(`--port must be a port number (got ${flags.port})`, USAGE);
 
-      const { parseEnv, serverConfigFrom, serverEnvSchema } = await import('../../core/config.js');
-      const { openDatabase } = await import('../../db/client.js');
-      const { createServices } = await import('../../core/services.js');
-      const { startServer, DEFAULT_WEB_DIR } = await import('../../api/main.js');
-      const { createWorkerSurface, startWorkerSurface, workerSurfaceEnvSchema } = await import(
-        '../../api/worker-surface.js'
-      );
-      const { orchestratorEnvSchema, startServerOrchestrator } = await import('../../orchestrator/index.js');
+      const [
+        { parseEnv, serverConfigFrom, serverEnvSchema },
+        { DEFAULT_WEB_DIR },
+        { workerSurfaceEnvSchema },
+        { orchestratorEnvSchema },
+      ] = await Promise.all([
+        import('../../core/config.js'),
+        import('../../api/web-dir.js'),
+        import('../../api/worker-surface-env.js'),
+        import('../../orchestrator/config.js'),
+      ]);
       const { resolve } = await import('node:path');
 
       // The environment, parsed once with the variables of every part this process runs; each
@@ -81,10 +84,33 @@ export function register(program: Command): void {
       const { existsSync, rmSync } = await import('node:fs');
       const createdData = !config.databaseUrl && !existsSync(resolve(config.dataDir));
 
-      // 1. the database (migrated; PGlite takes the data folder's lock)
-      const db = await openDatabase(
+      // 1. the database (migrated; PGlite takes the data folder's lock), opened while the rest of
+      //    the server's modules load. The embedded database's WebAssembly runs on V8's baseline tier
+      //    unless OMOI_PGLITE_OPTIMIZE=1: its optimising tier blocked the start for 150-600 ms and
+      //    held ~80 MB (profile in bench/api-startup.bench.js); set before PGlite compiles its module.
+      if (!config.databaseUrl && !env.OMOI_PGLITE_OPTIMIZE)
+        (await import('node:v8')).setFlagsFromString('--liftoff-only');
+      const { openDatabase } = await import('../../db/client.js');
+      const opening = openDatabase(
         config.databaseUrl ? { url: config.databaseUrl } : { dataDir: resolve(config.dataDir) },
       );
+      const [
+        db,
+        { createServices },
+        { startServer },
+        { createWorkerSurface, startWorkerSurface },
+        { startServerOrchestrator },
+      ] = await Promise.all([
+        opening,
+        import('../../core/services.js'),
+        import('../../api/main.js'),
+        import('../../api/worker-surface.js'),
+        import('../../orchestrator/index.js'),
+      ]).catch(async (error) => {
+        // a module that failed to load must not leave the database open (it holds the data lock)
+        await opening.then((open) => open.close()).catch(() => {});
+        throw error;
+      });
       // 2. the services
       const services = await createServices(db, {
         ...(config.apiKey ? { envApiKey: config.apiKey } : {}),
