@@ -9,7 +9,15 @@ import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Bundled: these and what they import (each is loaded by every `omoi start`). */
-const BUNDLED = new Set(['hono', '@hono/node-server', '@hono/zod-openapi', '@asteasolutions/zod-to-openapi', 'yaml', 'commander', 'openapi3-ts']);
+const BUNDLED = new Set([
+  'hono',
+  '@hono/node-server',
+  '@hono/zod-openapi',
+  '@asteasolutions/zod-to-openapi',
+  'yaml',
+  'commander',
+  'openapi3-ts',
+]);
 
 /** Every dependency of the package (and of the bundled ones) that stays in node_modules. */
 function externalPackages(root) {
