@@ -102,29 +102,36 @@ export async function cloneAndCheckout(options: {
   dir: string;
   baseBranch: string;
   workBranch: string;
+  /** `origin` afterwards, when it is not `repoUrl` (a clone from the server's mirror pushes through the broker). */
+  origin?: string;
   env?: NodeJS.ProcessEnv;
   /** See `brokerAuthEnv`. */
   authEnv?: Record<string, string>;
 }): Promise<void> {
-  const { repoUrl, dir, baseBranch, workBranch, env, authEnv } = options;
+  const { repoUrl, dir, baseBranch, workBranch, origin, env, authEnv } = options;
   // --no-local: a repository given as a plain path is read through git's transport, not by copying
   // its object folder, which races with other workers pushing to it at the same moment.
+  // --no-checkout: the work branch is checked out once, below, not the remote's HEAD first.
   // `--` so that a repository named like an option is never read as one.
-  await git(['clone', '--quiet', '--no-tags', '--no-local', '--', repoUrl, dir], {
+  await git(['clone', '--quiet', '--no-tags', '--no-local', '--no-checkout', '--', repoUrl, dir], {
     cwd: '/',
     env,
     ...(authEnv ? { authEnv } : {}),
   });
   const at = { cwd: dir, env };
-  if (await hasRef(`refs/remotes/origin/${workBranch}`, at)) {
-    await git(['checkout', '--quiet', '-B', workBranch, `origin/${workBranch}`], at);
-  } else if (await hasRef(`refs/remotes/origin/${baseBranch}`, at)) {
-    await git(['checkout', '--quiet', '-B', workBranch, `origin/${baseBranch}`], at);
-  } else {
+  // The origin's URL (config) and the checkout (index, work tree) take different locks: side by side.
+  const setUrl = origin ? git(['remote', 'set-url', 'origin', origin], at) : Promise.resolve('');
+  const checkout = (async () => {
+    // One listing of the remote's branches instead of a rev-parse per candidate.
+    const listed = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin/'], at);
+    const branches = listed.split('\n').filter((name) => name && name !== 'HEAD');
+    const from = [workBranch, baseBranch].find((name) => branches.includes(name));
+    if (from) {
+      await git(['checkout', '--quiet', '-B', workBranch, `origin/${from}`], at);
+      return;
+    }
     // Only an empty repository starts from nothing: basing the work on no history while the
     // repository has some would push a branch that shares nothing with it.
-    const others = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin/'], at);
-    const branches = others.split('\n').filter((name) => name && name !== 'HEAD');
     if (branches.length > 0) {
       throw new AppError(
         'GIT_FAILED',
@@ -133,7 +140,8 @@ export async function cloneAndCheckout(options: {
       );
     }
     await git(['checkout', '--quiet', '--orphan', workBranch], at);
-  }
+  })();
+  await Promise.all([setUrl, checkout]);
 }
 
 /** `-c` options that make every commit the worker's, unsigned. */

@@ -8,12 +8,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { cloneAndCheckout, git } from '../git/git.js';
+import { cloneAndCheckout } from '../git/git.js';
 import { createApiRelay } from './api-relay.js';
 import {
   bwrapArgs,
@@ -288,6 +288,38 @@ class LocalSandbox implements Sandbox {
     };
   }
 
+  /**
+   * Everything of the sandbox but its workspace: HOME and /tmp, and (isolated) its /etc files and
+   * the sockets of the API relay (which adds the task's token outside: no credential goes in) and
+   * of the egress proxy. Returns why it cannot run, or null.
+   */
+  private async prepare(home: string, tmp: string): Promise<string | null> {
+    await mkdir(home, { recursive: true });
+    await mkdir(tmp, { recursive: true });
+    if (!this.bwrap) return null;
+    const env = this.create.env;
+    const run = join(this.dir, 'run');
+    const etc = join(this.dir, 'etc');
+    await mkdir(run, { recursive: true, mode: 0o755 });
+    await mkdir(etc, { recursive: true, mode: 0o755 });
+    for (const [name, text] of Object.entries(sandboxEtcFiles())) await writeFile(join(etc, name), text);
+    const upstream = this.options.workerApi ?? env.OMOIOS_API_URL;
+    const token = env.OMOIOS_API_KEY;
+    if (!upstream || !token) return 'OMOIOS_API_URL or OMOIOS_API_KEY is missing from the env contract';
+    await this.serve(createApiRelay({ upstream, token }), join(run, 'api.sock'));
+    const network: NetworkPolicy = this.create.network ?? 'registries';
+    if (network !== 'none') {
+      const proxy = createEgressProxy({
+        policy: network,
+        extraHosts: this.options.allowHosts ?? [],
+        ...(this.options.egressTesting ?? {}),
+        log: (line) => this.buffer.system(line),
+      });
+      await this.serve(proxy, join(run, 'egress.sock'));
+    }
+    return null;
+  }
+
   /** Listens on a unix socket the sandbox may connect to (the folder around it is what guards it). */
   private async serve(server: Server, path: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
@@ -308,47 +340,37 @@ class LocalSandbox implements Sandbox {
     const home = join(this.dir, 'home');
     const tmp = join(this.dir, 'tmp');
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await mkdir(home, { recursive: true });
-    await mkdir(tmp, { recursive: true });
 
     // Clone and branch outside the sandbox, with the server's git: from the server's mirror when
     // there is one (then `origin` is REPO_URL, the git broker, so the worker pushes through it).
+    // The rest of the sandbox (folders, /etc files, relay and egress sockets) is made meanwhile.
     const from = this.create.cloneFrom;
     this.buffer.system(`cloning ${repoUrl} (base ${base}, work branch ${work})`);
+    const cloned = cloneAndCheckout({
+      repoUrl: from ?? repoUrl,
+      dir: repo,
+      baseBranch: base,
+      workBranch: work,
+      ...(from ? { origin: repoUrl } : {}),
+    }).then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    let prepared: string | null;
     try {
-      await cloneAndCheckout({ repoUrl: from ?? repoUrl, dir: repo, baseBranch: base, workBranch: work });
-      if (from) await git(['remote', 'set-url', 'origin', repoUrl], { cwd: repo });
+      prepared = await this.prepare(home, tmp);
     } catch (error) {
-      return this.finish({ exitCode: null, error: error instanceof Error ? error.message : String(error) });
+      await cloned;
+      throw error;
     }
+    const cloneError = await cloned;
+    if (cloneError) return this.finish({ exitCode: null, error: cloneError });
+    if (prepared) return this.finish({ exitCode: null, error: prepared });
     if (this.cancelled) return this.finish({ exitCode: null, error: 'cancelled' });
     if (!this.bwrap) return this.spawnUnisolated(repo, home, tmp);
-
     const run = join(this.dir, 'run');
     const etc = join(this.dir, 'etc');
-    await mkdir(run, { recursive: true, mode: 0o755 });
-    await mkdir(etc, { recursive: true, mode: 0o755 });
-    for (const [name, text] of Object.entries(sandboxEtcFiles())) await writeFile(join(etc, name), text);
-
-    // The API through the relay, which adds the task's token outside: no credential goes in.
-    const upstream = this.options.workerApi ?? env.OMOIOS_API_URL;
-    const token = env.OMOIOS_API_KEY;
-    if (!upstream || !token)
-      return this.finish({
-        exitCode: null,
-        error: 'OMOIOS_API_URL or OMOIOS_API_KEY is missing from the env contract',
-      });
-    await this.serve(createApiRelay({ upstream, token }), join(run, 'api.sock'));
     const network: NetworkPolicy = this.create.network ?? 'registries';
-    if (network !== 'none') {
-      const proxy = createEgressProxy({
-        policy: network,
-        extraHosts: this.options.allowHosts ?? [],
-        ...(this.options.egressTesting ?? {}),
-        log: (line) => this.buffer.system(line),
-      });
-      await this.serve(proxy, join(run, 'egress.sock'));
-    }
 
     const ids = hostIds();
     if (ids) {
@@ -362,7 +384,7 @@ class LocalSandbox implements Sandbox {
             `the sandbox's host user (uid ${ids.uid}) cannot reach ${blocked}: allow it to pass through ` +
             `(\`chmod o+x ${blocked}\`, which lists nothing) or run the server as a user other than root`,
         });
-      await execFileAsync('chown', [`${ids.uid}:${ids.gid}`, this.dir]);
+      await chown(this.dir, ids.uid, ids.gid);
       await execFileAsync('chown', ['-R', `${ids.uid}:${ids.gid}`, repo, home, tmp]);
     }
 
