@@ -35,6 +35,28 @@ describe('cloneAndCheckout', () => {
     await expect(run).rejects.toThrow(/base branch master does not exist .* \(it has main\)/);
   });
 
+  it('points origin elsewhere after cloning from a mirror, keeping the branch upstream it wrote', async () => {
+    // The checkout and `remote set-url` both write .git/config: run side by side, one of them lost
+    // the config lock now and then (1 task in 300 of the three-orchestrator suite). Twenty clones
+    // make a reintroduced race show here.
+    const mirror = bare('mirror', 'main');
+    for (let i = 0; i < 20; i++) {
+      const dir = join(root, `ws-origin-${i}`);
+      await cloneAndCheckout({
+        repoUrl: mirror,
+        dir,
+        baseBranch: 'main',
+        workBranch: `omoi/TKT-1${i}`,
+        origin: 'http://127.0.0.1:7878/api/v1/git/p1.git',
+      });
+      expect(await git(['remote', 'get-url', 'origin'], { cwd: dir })).toBe(
+        'http://127.0.0.1:7878/api/v1/git/p1.git',
+      );
+      expect(await git(['config', `branch.omoi/TKT-1${i}.merge`], { cwd: dir })).toBe('refs/heads/main');
+      expect(await git(['ls-files'], { cwd: dir })).toBe('README.md');
+    }
+  });
+
   it('starts an orphan branch in an empty repository', async () => {
     const dir = join(root, 'ws-empty');
     await cloneAndCheckout({ repoUrl: bare('c'), dir, baseBranch: 'main', workBranch: 'omoi/TKT-003' });

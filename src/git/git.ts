@@ -119,9 +119,9 @@ export async function cloneAndCheckout(options: {
     ...(authEnv ? { authEnv } : {}),
   });
   const at = { cwd: dir, env };
-  // The origin's URL (config) and the checkout (index, work tree) take different locks: side by side.
-  const setUrl = origin ? git(['remote', 'set-url', 'origin', origin], at) : Promise.resolve('');
-  const checkout = (async () => {
+  // Not side by side with `remote set-url`: `checkout -B … origin/x` writes the branch's upstream
+  // into .git/config too, and the second writer fails on the config lock.
+  const checkout = async () => {
     // One listing of the remote's branches instead of a rev-parse per candidate.
     const listed = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin/'], at);
     const branches = listed.split('\n').filter((name) => name && name !== 'HEAD');
@@ -140,8 +140,9 @@ export async function cloneAndCheckout(options: {
       );
     }
     await git(['checkout', '--quiet', '--orphan', workBranch], at);
-  })();
-  await Promise.all([setUrl, checkout]);
+  };
+  await checkout();
+  if (origin) await git(['remote', 'set-url', 'origin', origin], at);
 }
 
 /** `-c` options that make every commit the worker's, unsigned. */
