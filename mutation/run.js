@@ -32,7 +32,8 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(modules)) {
     vitest: { configFile: `mutation/${name}.vitest.config.ts`, related: false },
     mutate: modules[name],
     coverageAnalysis: 'perTest',
-    concurrency: 1,
+    // OMOI_MUTATE_CONCURRENCY: test processes at once (default one: the machine is shared)
+    concurrency: Number(process.env.OMOI_MUTATE_CONCURRENCY ?? 1),
     timeoutMS: 30_000,
     reporters: ['clear-text', 'html', 'json', 'progress'],
     htmlReporter: { fileName: `reports/mutation/${name}/index.html` },

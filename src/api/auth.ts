@@ -117,7 +117,8 @@ export function checkRole(principal: Principal, method: string, path: string): v
 /** A Host header (or an allowed-hosts entry) split into a lower-case name and an optional port. */
 export function splitHost(value: string): { name: string; port: number | null } | null {
   const text = value.trim().toLowerCase();
-  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(text);
+  // a name has no whitespace, colon or brackets; an IPv6 address comes in brackets
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]\s]+)(?::(\d{1,5}))?$/.exec(text);
   if (!match) return null;
   const name = match[1]!.replace(/\.$/, '');
   return { name, port: match[2] === undefined ? null : Number(match[2]) };
