@@ -2,6 +2,7 @@
 // from, what a worker token may reach, which Host and Origin headers pass, and what the middleware
 // makes of a request without a key. The suites in test/api/ run the same rules through a real
 // server; these name each rule's edge so that a changed comparison fails here.
+import { networkInterfaces } from 'node:os';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../core/config.js';
@@ -412,7 +413,10 @@ describe('authMiddleware', () => {
       ['POST', '/api/v1/session'],
       ['DELETE', '/api/v1/session'],
     ] as const)
-      expect((await call(app, method, path)).status, `${method} ${path}`).toBe(200);
+      expect(await call(app, method, path), `${method} ${path}`).toEqual({
+        status: 200,
+        body: { principal: { kind: 'local' } },
+      });
     // who is logged in is not open
     expect((await call(app, 'GET', '/api/v1/session')).status).toBe(401);
   });
@@ -433,5 +437,140 @@ describe('authMiddleware', () => {
     expect(
       (await call(appFor(config()), 'POST', '/api/v1/projects', { 'x-api-key': 'member-key' })).status,
     ).toBe(403);
+  });
+});
+
+describe('the edges of each pattern', () => {
+  it('matches worker and member routes from the start of the path to its end only', () => {
+    for (const [method, path] of [
+      ['GET', '/x/api/v1/tasks/task-1'],
+      ['POST', '/api/v1/tasks/task-1/events/x'],
+      ['POST', '/api/v1/tasks/task-1/question/x'],
+      ['GET', '/x/api/v1/tickets/ticket-1'],
+      ['POST', '/api/v1/projects/project-1/specs/sync/x'],
+    ] as const)
+      expect(refusal(() => checkWorkerScope(worker, method, path))?.message, path).toBe(
+        `a worker token may not ${method} ${path}`,
+      );
+    expect(requiredRole('POST', '/x/api/v1/tickets')).toBe('admin');
+    expect(requiredRole('POST', '/api/v1/tickets/')).toBe('admin');
+    expect(requiredRole('POST', '/x/api/v1/tasks')).toBe('admin');
+    expect(requiredRole('POST', '/x/api/v1/tasks/t1/cancel')).toBe('admin');
+    expect(requiredRole('POST', '/api/v1/projects/p1/specs/sync/x')).toBe('admin');
+    expect(requiredRole('POST', '/x/api/v1/projects/p1/specs/sync')).toBe('admin');
+    expect(requiredRole('GET', '/x/api/v1/keys')).toBe('read');
+  });
+
+  it('wants the bind address of every interface when bound to all of them (IPv6 in brackets)', () => {
+    const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+    for (const bind of ['0.0.0.0', '::', '[::]']) {
+      const hosts = allowedHosts(config({ OMOI_API_KEY: 'k'.repeat(20) }, bind));
+      expect(hosts, bind).toHaveLength(3 + addresses.length);
+      expect(
+        hosts.map((h) => h.name),
+        bind,
+      ).not.toContain('[::]');
+      for (const a of addresses)
+        expect(hosts, bind).toContainEqual({
+          name: a.family === 'IPv6' ? `[${a.address}]` : a.address,
+          port: 'server',
+        });
+    }
+    expect(allowedHosts(config({ OMOI_API_KEY: 'k'.repeat(20) }, '[::1]')).at(-1)).toEqual({
+      name: '[::1]',
+      port: 'server',
+    });
+  });
+});
+
+describe('originGuard on a socket and at the edges', () => {
+  const app = guarded(
+    config({
+      OMOI_PUBLIC_URL: 'https://omoi.example.com:8443',
+      OMOI_ALLOWED_HOSTS: 'tls.lan:443,port.lan:9000,other.lan,second.lan',
+    }),
+  );
+  /** As the Node server calls the app: with the connection's local port. */
+  const onSocket = async (
+    host: string,
+    localPort: number | undefined,
+    headers: Record<string, string> = {},
+  ) => {
+    const env = localPort === undefined ? { incoming: {} } : { incoming: { socket: { localPort } } };
+    const res = await app.request('/api/v1/tickets', { headers: { host, ...headers } }, env);
+    return res.status;
+  };
+  const post = async (headers: Record<string, string>) =>
+    (
+      await app.request('http://127.0.0.1:7878/api/v1/tickets', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+      })
+    ).status;
+
+  it("compares a loopback Host's port with the port the connection came in on", async () => {
+    expect(await onSocket('localhost:7878', 7878)).toBe(200);
+    expect(await onSocket('localhost:7879', 7878)).toBe(403);
+    expect(await onSocket('localhost', 7878)).toBe(403);
+    expect(await onSocket('localhost', 80)).toBe(200);
+    expect(await onSocket('localhost:81', 80)).toBe(403);
+    // no socket: in-process, compared with the configured port
+    expect(await onSocket('localhost:7878', undefined)).toBe(200);
+    expect(await onSocket('localhost:7879', undefined)).toBe(403);
+  });
+
+  it('holds a named port to itself, and lets a Host without a port stand for 80 or 443', async () => {
+    expect(await onSocket('tls.lan', 7878)).toBe(200);
+    expect(await onSocket('tls.lan:443', 7878)).toBe(200);
+    expect(await onSocket('tls.lan:80', 7878)).toBe(403);
+    expect(await onSocket('port.lan:9000', 7878)).toBe(200);
+    expect(await onSocket('port.lan', 7878)).toBe(403);
+    expect(await onSocket('omoi.example.com:8443', 7878)).toBe(200);
+    expect(await onSocket('omoi.example.com', 7878)).toBe(403);
+    expect(await onSocket('omoi.example.com:443', 7878)).toBe(403);
+  });
+
+  it('cuts a long Host or Origin to 200 characters in its refusal', async () => {
+    const long = `${'a'.repeat(300)}.example`;
+    const res = await app.request('/api/v1/tickets', { headers: { host: long } });
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      `this server does not answer to the host "${long.slice(0, 200)}" (add it to OMOI_ALLOWED_HOSTS)`,
+    );
+    const origin = `http://${'b'.repeat(300)}.example`;
+    const refused = await app.request('http://127.0.0.1:7878/api/v1/tickets', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin },
+    });
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      `requests from the origin "${origin.slice(0, 200)}" are refused`,
+    );
+  });
+
+  it('reads the media type before its parameters, spaces around it ignored, and as a whole', async () => {
+    expect(await post({ 'content-type': 'application/json ; charset=utf-8' })).toBe(200);
+    expect(await post({ 'content-type': 'text/application/json' })).toBe(415);
+  });
+
+  it("compares an Origin with the Host case-insensitively, and accepts any allowed host's origin", async () => {
+    const status = async (host: string, origin: string) =>
+      (
+        await app.request('/api/v1/tickets', {
+          method: 'POST',
+          headers: { host, origin, 'content-type': 'application/json' },
+        })
+      ).status;
+    expect(await status('localhost:7878', 'http://localhost:7878')).toBe(200);
+    expect(await status('LocalHost:7878', 'http://localhost:7878')).toBe(200);
+    expect(await status('localhost:7878', 'http://second.lan')).toBe(200);
+    expect(await status('localhost:7878', 'http://third.lan')).toBe(403);
+  });
+
+  it('knows a worker token by its prefix after "Bearer" only, in either header', async () => {
+    expect(await onSocket('relay:1', 7878, { authorization: 'Bearer  omoi_wt_x' })).toBe(200);
+    expect(await onSocket('relay:1', 7878, { authorization: 'Token Bearer omoi_wt_x' })).toBe(403);
+    expect(
+      await onSocket('relay:1', 7878, { authorization: 'Bearer omoi_k_x', 'x-api-key': 'omoi_wt_y' }),
+    ).toBe(200);
+    expect(await onSocket('relay:1', 7878, { 'x-api-key': 'x-omoi_wt_y' })).toBe(403);
   });
 });

@@ -146,6 +146,13 @@ describe('resolvePlan', () => {
     expect(error.issues).toHaveLength(7);
   });
 
+  it('plans a task whose spec ticket is not stored, without waiting for anything', () => {
+    const stray = task('TSK-030', 'TKT-404');
+    expect(resolvePlan('TKT-001', [stray], [stray], new Map())).toEqual([
+      { spec: stray, local: [], external: [] },
+    ]);
+  });
+
   it('refuses a cycle, naming it', () => {
     const a = task('TSK-001', 'TKT-001', ['TSK-002']);
     const b = task('TSK-002', 'TKT-001', ['TSK-001']);
@@ -261,5 +268,164 @@ describe('buildTaskContext', () => {
     );
     const small = buildTaskContext(task('TSK-006', 'TKT-404'), [], 'TKT-007');
     expect(small).not.toContain('context cut');
+  });
+  it('writes the whole context in one fixed shape', () => {
+    const parent = ticket('TKT-001', [], { design_ref: 'designs/DESIGN-EXPORT-001.md' });
+    const mine = doc(
+      'task',
+      'TSK-008',
+      { parent_ticket: 'TKT-001', requirements: ['REQ-EXPORT-CSV-002'] },
+      '\n# Filter rows\n\nKeep what the filter keeps.\n\n',
+      { title: 'Filter rows' },
+    );
+    const text = buildTaskContext(mine, [parent, mine, requirements, design], 'TKT-007');
+    expect(text).toBe(
+      [
+        'Implement spec task TSK-008 of ticket TKT-007 (spec ticket TKT-001): Filter rows.',
+        'The spec files are in the repository under .omoi_os/; this branch starts from the spec branch omoi/TKT-007.',
+        '',
+        '### Task spec: .omoi_os/tasks/TSK-008.md',
+        '',
+        '---\nid: TSK-008\ntitle: TSK-008 title\nparent_ticket: TKT-001\nrequirements:\n  - REQ-EXPORT-CSV-002\n---\n\n### Filter rows\n\nKeep what the filter keeps.',
+        '',
+        '### Ticket: .omoi_os/tickets/TKT-001.md',
+        '',
+        renderSpecDocument(parent).trim(),
+        '',
+        '### Requirements it addresses',
+        '',
+        '### REQ-EXPORT-CSV-002: Filters (.omoi_os/requirements/REQ-EXPORT-001.md)',
+        '',
+        '### Design: .omoi_os/designs/DESIGN-EXPORT-001.md',
+        '',
+        '### Export design\n\n#### Streaming\nRows go out as read.',
+      ].join('\n'),
+    );
+  });
+
+  it("prefers the task's own requirements over its ticket's, and takes a whole requirements document by its id", () => {
+    const parent = ticket('TKT-001', [], { requirements: ['REQ-EXPORT-CSV-001'] });
+    const own = task('TSK-010', 'TKT-001', [], { requirements: ['REQ-EXPORT-CSV-002'] });
+    const text = buildTaskContext(own, [parent, own, requirements], 'TKT-007');
+    expect(text).toContain('REQ-EXPORT-CSV-002: Filters');
+    expect(text).not.toContain('REQ-EXPORT-CSV-001: CSV export');
+    const whole = task('TSK-011', 'TKT-001', [], { requirements: ['REQ-EXPORT-001'] });
+    const both = buildTaskContext(whole, [whole, requirements], 'TKT-007');
+    expect(both).toContain('REQ-EXPORT-CSV-001: CSV export');
+    expect(both).toContain('REQ-EXPORT-CSV-002: Filters');
+  });
+
+  it('reads requirement items from requirements documents only, with or without criteria', () => {
+    const notRequirements = doc('design', 'DESIGN-ITEMS-001', { requirements: [] }, 'Design with items', {
+      items: [{ id: 'REQ-EXPORT-CSV-001', title: 'Impostor', ears: 'SHALL not show', criteria: [] }],
+    });
+    const bare = doc('requirements', 'REQ-BARE-001', {}, '', {
+      items: [{ id: 'REQ-BARE-X-001', title: 'No criteria', ears: 'THE SYSTEM SHALL exist' }],
+    });
+    const mine = task('TSK-012', '', [], { requirements: ['REQ-EXPORT-CSV-001', 'REQ-BARE-X-001'] });
+    const text = buildTaskContext(mine, [mine, notRequirements, bare, requirements], 'TKT-007');
+    expect(text).not.toContain('Impostor');
+    expect(text).toContain(
+      '### REQ-BARE-X-001: No criteria (.omoi_os/requirements/REQ-BARE-001.md)\nTHE SYSTEM SHALL exist',
+    );
+  });
+
+  it('chooses designs by the requirements they cover: an item, a whole document, any one of several', () => {
+    const byDocument = doc(
+      'design',
+      'DESIGN-DOC-001',
+      { requirements: ['REQ-EXPORT-001'] },
+      'Design for the document',
+    );
+    const byOneOfMany = doc(
+      'design',
+      'DESIGN-MANY-001',
+      { requirements: ['REQ-ELSE-001', 'REQ-EXPORT-CSV-002'] },
+      'Design for many',
+    );
+    const notADesign = doc(
+      'requirements',
+      'REQ-LOOKALIKE-001',
+      { requirements: ['REQ-EXPORT-CSV-002'] },
+      'Requirements lookalike',
+    );
+    const mine = task('TSK-013', '', [], { requirements: ['REQ-EXPORT-CSV-002'] });
+    const text = buildTaskContext(
+      mine,
+      [mine, requirements, byDocument, byOneOfMany, notADesign, other],
+      'TKT-007',
+    );
+    // the item is in REQ-EXPORT-001, so a design of that document counts
+    expect(text).toContain('Design for the document');
+    expect(text).toContain('Design for many');
+    expect(text).not.toContain('Requirements lookalike');
+    expect(text).not.toContain('Other design');
+    // a design_ref that names no stored design falls back to the same choice
+    const parent = ticket('TKT-001', [], { design_ref: 'designs/missing.md' });
+    const child = task('TSK-014', 'TKT-001', [], { requirements: ['REQ-EXPORT-CSV-002'] });
+    expect(buildTaskContext(child, [parent, child, requirements, byOneOfMany], 'TKT-007')).toContain(
+      'Design for many',
+    );
+    // a design_ref that is not text is no reference
+    const odd = ticket('TKT-002', [], { design_ref: 7 });
+    const oddChild = task('TSK-015', 'TKT-002', [], { requirements: ['REQ-EXPORT-CSV-002'] });
+    expect(buildTaskContext(oddChild, [odd, oddChild, requirements, byOneOfMany], 'TKT-007')).toContain(
+      'Design for many',
+    );
+  });
+
+  it("falls back to its own ticket's designs only, not to other documents of that ticket", () => {
+    const sibling = doc('task', 'TSK-099', { parent_ticket: '' }, 'A sibling task body');
+    const mine = task('TSK-016', '');
+    const text = buildTaskContext(mine, [mine, sibling], 'TKT-007');
+    expect(text).not.toContain('A sibling task body');
+    expect(text).not.toContain('### Design:');
+  });
+
+  it('nests only headings of one to four hashes at the start of a line, fences toggled from the line start', () => {
+    const body = [
+      '# One',
+      '#### Four',
+      '##### Five',
+      'see # this',
+      'not a ``` fence',
+      '# Still nested',
+      '  ```',
+      '# in fence',
+      '```',
+      '## After',
+    ].join('\n');
+    const fenced = doc('design', 'DESIGN-NEST-001', { requirements: [] }, body);
+    const text = buildTaskContext(task('TSK-017', ''), [fenced], 'TKT-007');
+    expect(text.split('### Design: .omoi_os/designs/DESIGN-NEST-001.md\n\n')[1]).toBe(
+      [
+        '### One',
+        '###### Four',
+        '##### Five',
+        'see # this',
+        'not a ``` fence',
+        '### Still nested',
+        '  ```',
+        '# in fence',
+        '```',
+        '#### After',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a context of exactly 60,000 characters whole', () => {
+    const base = buildTaskContext(
+      task('TSK-018', ''),
+      [doc('design', 'DESIGN-EXACT-001', { requirements: [] }, 'x')],
+      'TKT-007',
+    );
+    const exact = 'x'.repeat(60_000 - base.length + 1);
+    const text = buildTaskContext(
+      task('TSK-018', ''),
+      [doc('design', 'DESIGN-EXACT-001', { requirements: [] }, exact)],
+      'TKT-007',
+    );
+    expect(text.length).toBe(60_000);
+    expect(text).not.toContain('context cut');
   });
 });

@@ -107,4 +107,99 @@ describeEachDatabase('approval over HTTP', (getDb) => {
     expect(own!.depends_on).toEqual([dependency.id]);
     expect(integration).toMatchObject({ task_type: 'integration', depends_on: [own!.id] });
   });
+  it('says why a ticket cannot be approved yet: its spec run still going, failed, or its spec invalid; 404 for no ticket', async () => {
+    const project = await call('POST', '/projects', { name: uniqueName('approve-why'), repo_url: TEST_REPO });
+    const created = await call('POST', '/tickets', {
+      project_id: project.body.id,
+      description: 'Plan the export',
+      workflow_mode: 'spec_driven',
+    });
+    expect(created.status).toBe(201);
+    const { ticket, task } = created.body as { ticket: { id: string; ref: string }; task: { id: string } };
+    const approve = () => call('POST', `/tickets/${ticket.id}/approve`);
+    const setRun = (status: string, error: string | null = null) =>
+      getDb().query('UPDATE tasks SET status = $2, error = $3 WHERE id = $1', [task.id, status, error]);
+
+    expect(await approve()).toMatchObject({
+      status: 409,
+      body: {
+        error: {
+          code: 'CONFLICT',
+          message: `the spec run of ${ticket.ref} is still pending; approve when it has finished`,
+        },
+      },
+    });
+    for (const [status, said] of [
+      ['claimed', 'claimed'],
+      ['running', 'running'],
+      ['awaiting_input', 'awaiting input'],
+    ] as const) {
+      await setRun(status);
+      expect((await approve()).body.error.message, status).toBe(
+        `the spec run of ${ticket.ref} is still ${said}; approve when it has finished`,
+      );
+    }
+    await setRun('failed', 'the agent stopped: no model');
+    expect(await approve()).toMatchObject({
+      status: 409,
+      body: {
+        error: {
+          code: 'CONFLICT',
+          message: `the spec run of ${ticket.ref} failed, nothing was synced: the agent stopped: no model`,
+        },
+      },
+    });
+    await setRun('completed');
+    expect((await approve()).body.error.message).toBe(
+      `ticket ${ticket.ref} has no synced spec tasks to approve`,
+    );
+    // a spec that failed validation: its message and issues
+    const issue = {
+      path: '.omoi_os/tasks/TSK-001.md',
+      line: 3,
+      code: 'REF_MISSING',
+      message: 'TSK-009 does not exist',
+    };
+    const posted = await call('POST', `/tasks/${task.id}/events`, {
+      type: 'spec.validation',
+      data: { passed: false, attempt: 3, max_attempts: 3, message: '1 error', issues: [issue] },
+    });
+    expect(posted.status).toBeLessThan(300);
+    const invalid = await approve();
+    expect(invalid.status).toBe(409);
+    expect(invalid.body.error.message).toBe(
+      `the spec of ${ticket.ref} is invalid and was not synced: 1 error`,
+    );
+    expect(invalid.body.error.issues).toEqual([issue]);
+
+    expect(await call('POST', `/tickets/${randomUUID()}/approve`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
+  });
+
+  it('titles each task by its spec id and title, keeps its type, runs it without the spec skill; the integration is titled by the ticket', async () => {
+    const project = await call('POST', '/projects', {
+      name: uniqueName('approve-tasks'),
+      repo_url: TEST_REPO,
+    });
+    const f = feature();
+    const ticketId = await specTicket(
+      project.body.id,
+      dagSpec({ feature: f, tasks: { A: [], B: ['A'] }, types: { B: 'test' } }),
+    );
+    const ticket = (await call('GET', `/tickets/${ticketId}`)).body as { ref: string; title: string };
+    const approved = await call('POST', `/tickets/${ticketId}/approve`);
+    expect(approved.status).toBe(200);
+    const tasks = approved.body.tasks as {
+      title: string;
+      task_type: string;
+      execution_config: Record<string, unknown>;
+    }[];
+    expect(tasks.map((t) => [t.title, t.task_type, t.execution_config.require_spec_skill])).toEqual([
+      [`${taskId(f, 'A')}: Step A`, 'implementation', false],
+      [`${taskId(f, 'B')}: Step B`, 'test', false],
+      [`Integrate ${ticket.ref}: ${ticket.title}`, 'integration', false],
+    ]);
+  });
 });
