@@ -304,11 +304,8 @@ export function createApprovalService(db: Db, deps: { events: EventsService; tas
         `the spec of ${ticket.ref} is invalid and was not synced: ${last.message ?? 'validation failed'}`,
         (last.issues ?? []).slice(0, 200),
       );
+    // (a spec run still going was refused by `check` before this is asked)
     const run = runs[0];
-    if (run && ['pending', 'claimed', 'running', 'awaiting_input'].includes(run.status))
-      return conflict(
-        `the spec run of ${ticket.ref} is still ${run.status}; approve when its spec is synced`,
-      );
     if (run?.status === 'failed')
       return conflict(
         `the spec run of ${ticket.ref} failed, nothing was synced: ${run.error ?? 'unknown error'}`,

@@ -172,10 +172,11 @@ describeEachDatabase('approval over HTTP', (getDb) => {
     );
     expect(invalid.body.error.issues).toEqual([issue]);
 
-    expect(await call('POST', `/tickets/${randomUUID()}/approve`)).toMatchObject({
-      status: 404,
-      body: { error: { code: 'NOT_FOUND' } },
-    });
+    for (const missing of [randomUUID(), 'not-a-ticket'])
+      expect(await call('POST', `/tickets/${missing}/approve`), missing).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND' } },
+      });
   });
 
   it('titles each task by its spec id and title, keeps its type, runs it without the spec skill; the integration is titled by the ticket', async () => {
@@ -201,5 +202,61 @@ describeEachDatabase('approval over HTTP', (getDb) => {
       [`${taskId(f, 'B')}: Step B`, 'test', false],
       [`Integrate ${ticket.ref}: ${ticket.title}`, 'integration', false],
     ]);
+  });
+  it('refuses a spec whose latest validation failed after its sync, approves once a sync follows it, and records the approval', async () => {
+    const project = await call('POST', '/projects', {
+      name: uniqueName('approve-latest'),
+      repo_url: TEST_REPO,
+    });
+    const f = feature();
+    const spec = dagSpec({ feature: f, tasks: { A: [] } });
+    const ticketId = await specTicket(project.body.id, spec);
+    const detail = (await call('GET', `/tickets/${ticketId}`)).body as {
+      ref: string;
+      status: string;
+      tasks: { id: string }[];
+    };
+    const issue = { path: '.omoi_os/tasks/x.md', line: 1, code: 'PARSE_ERROR', message: 'no frontmatter' };
+    await call('POST', `/tasks/${detail.tasks[0]!.id}/events`, {
+      type: 'spec.validation',
+      data: { passed: false, attempt: 1, max_attempts: 3, message: '1 error in 1 file', issues: [issue] },
+    });
+    const refused = await call('POST', `/tickets/${ticketId}/approve`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(`the latest spec of ${detail.ref} is invalid: 1 error in 1 file`);
+    expect(refused.body.error.issues).toEqual([issue]);
+
+    // the worker's next sync (nothing changed: it reports spec.synced itself)
+    await call('POST', `/tasks/${detail.tasks[0]!.id}/events`, {
+      type: 'spec.synced',
+      data: { created: 0, updated: 0, unchanged: spec.length },
+    });
+    const approved = await call('POST', `/tickets/${ticketId}/approve`);
+    expect(approved.body.error ?? null).toBeNull();
+    expect(approved.status).toBe(200);
+    const logged = await getDb().query<{ type: string; data: Record<string, unknown> }>(
+      `SELECT type, data FROM events WHERE ticket_id = $1 AND type IN ('ticket.approved', 'ticket.status_changed') ORDER BY id`,
+      [ticketId],
+    );
+    const ids = (approved.body.tasks as { id: string }[]).map((t) => t.id);
+    const afterApproval = logged.slice(logged.findIndex((e) => e.type === 'ticket.approved'));
+    expect(afterApproval).toEqual([
+      {
+        type: 'ticket.approved',
+        data: { ref: detail.ref, by: 'user', tasks: ids, spec_tasks: [taskId(f, 'A')] },
+      },
+      {
+        type: 'ticket.status_changed',
+        data: { from: expect.any(String), to: 'building', reason: 'spec approved' },
+      },
+    ]);
+    expect(afterApproval[1]!.data.from).not.toBe('building');
+    // approving again changes nothing and says no status changed
+    expect((await call('POST', `/tickets/${ticketId}/approve`)).status).toBe(200);
+    const again = await getDb().query(
+      `SELECT count(*)::int AS n FROM events WHERE ticket_id = $1 AND type = 'ticket.status_changed' AND data->>'to' = 'building'`,
+      [ticketId],
+    );
+    expect(again[0]).toEqual({ n: 1 });
   });
 });
