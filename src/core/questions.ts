@@ -243,7 +243,7 @@ export function createQuestionsService(db: Db, events: EventsService) {
         [taskId],
       );
       const row = rows[0];
-      if (!row || row.status !== 'answered') return null;
+      if (row?.status !== 'answered') return null;
       const { checkpoint, ...question } = row;
       return {
         question: plain<Question>(question),
