@@ -3,11 +3,11 @@
 // throws, when it unsubscribes and when it subscribes after a quiet spell; and the two queries the
 // SSE route replays from.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../../test/support/db.js';
 import { eventually } from '../../test/support/wait.js';
 import type { AppendEvent } from '../contracts/events.js';
-import { createEventsService, type Delivery, EventHub, type OmoiEvent } from './events.js';
+import { createEventsService, type Delivery, EventHub, matches, type OmoiEvent, sseFrame } from './events.js';
 
 describeEachDatabase('event hub', (getDb) => {
   // Two hubs on one database stand for two server processes: `ours` subscribes, `theirs` appends.
@@ -133,5 +133,33 @@ describeEachDatabase('event hub', (getDb) => {
     expect(ids(await events.latest({ project_id: project }, 2))).toEqual([m1, m2]);
     expect(ids(await events.latest({ task_id: task }, 10))).toEqual([t2, m1, m2]);
     expect(ids(await events.latest({ ticket_id: ticket }, 1))).toEqual([m2]);
+  });
+});
+
+describe('matches and sseFrame', () => {
+  const event = {
+    id: 42,
+    type: 'task.updated',
+    ts: '2026-12-03T09:00:00.000Z',
+    project_id: 'p1',
+    ticket_id: 't1',
+    task_id: 'k1',
+    data: { status: 'running', note: 'line one\nline two' },
+  } as unknown as OmoiEvent;
+
+  it('lets an event through when every key the filter names matches, and only then', () => {
+    expect(matches(event, {})).toBe(true);
+    expect(matches(event, { project_id: 'p1', ticket_id: 't1', task_id: 'k1' })).toBe(true);
+    expect(matches(event, { project_id: 'p2' })).toBe(false);
+    expect(matches(event, { ticket_id: 't2' })).toBe(false);
+    expect(matches(event, { task_id: 'k2' })).toBe(false);
+    expect(matches(event, { project_id: 'p1', task_id: 'k2' })).toBe(false);
+    expect(matches(event, { project_id: '', ticket_id: '', task_id: '' })).toBe(true);
+  });
+
+  it('frames an event as its id and its JSON on one data line, newlines in the data escaped', () => {
+    const frame = new TextDecoder().decode(sseFrame(event));
+    expect(frame).toBe(`id: 42\ndata: ${JSON.stringify(event)}\n\n`);
+    expect(frame.split('\n')).toHaveLength(4);
   });
 });
