@@ -119,29 +119,25 @@ export async function cloneAndCheckout(options: {
     ...(authEnv ? { authEnv } : {}),
   });
   const at = { cwd: dir, env };
-  // Not side by side with `remote set-url`: `checkout -B … origin/x` writes the branch's upstream
-  // into .git/config too, and the second writer fails on the config lock.
-  const checkout = async () => {
-    // One listing of the remote's branches instead of a rev-parse per candidate.
-    const listed = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin/'], at);
-    const branches = listed.split('\n').filter((name) => name && name !== 'HEAD');
-    const from = [workBranch, baseBranch].find((name) => branches.includes(name));
-    if (from) {
-      await git(['checkout', '--quiet', '-B', workBranch, `origin/${from}`], at);
-      return;
-    }
+  // One listing of the remote's branches instead of a rev-parse per candidate.
+  const listed = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin/'], at);
+  const branches = listed.split('\n').filter((name) => name && name !== 'HEAD');
+  const from = [workBranch, baseBranch].find((name) => branches.includes(name));
+  if (from) {
+    await git(['checkout', '--quiet', '-B', workBranch, `origin/${from}`], at);
+  } else if (branches.length > 0) {
     // Only an empty repository starts from nothing: basing the work on no history while the
     // repository has some would push a branch that shares nothing with it.
-    if (branches.length > 0) {
-      throw new AppError(
-        'GIT_FAILED',
-        `the base branch ${baseBranch} does not exist in ${repoUrl} (it has ${branches.slice(0, 5).join(', ')}); ` +
-          `set the project's default_branch to one of them`,
-      );
-    }
+    throw new AppError(
+      'GIT_FAILED',
+      `the base branch ${baseBranch} does not exist in ${repoUrl} (it has ${branches.slice(0, 5).join(', ')}); ` +
+        `set the project's default_branch to one of them`,
+    );
+  } else {
     await git(['checkout', '--quiet', '--orphan', workBranch], at);
-  };
-  await checkout();
+  }
+  // After the checkout, not beside it: `checkout -B … origin/x` writes the branch's upstream into
+  // .git/config too, and a second writer fails on the config lock.
   if (origin) await git(['remote', 'set-url', 'origin', origin], at);
 }
 
