@@ -549,7 +549,9 @@ export type SyncResult = z.infer<typeof SyncResult>;
 // what they hold), so a client reads `body.tickets`, never guesses.
 
 export const ProjectList = z.object({ projects: z.array(Project) }).openapi('ProjectList');
-export const TicketList = z.object({ tickets: z.array(Ticket) }).openapi('TicketList');
+/** A ticket as the list shows it: with its spend, so a board needs no request per card. */
+export const TicketListItem = Ticket.extend({ spend: TicketSpend }).openapi('TicketListItem');
+export const TicketList = z.object({ tickets: z.array(TicketListItem) }).openapi('TicketList');
 export const TaskList = z.object({ tasks: z.array(Task) }).openapi('TaskList');
 export const DocumentList = z.object({ documents: z.array(SpecDocument) }).openapi('SpecDocumentList');
 export const EventList = z.object({ events: z.array(Event) }).openapi('EventList');
@@ -587,6 +589,7 @@ export const TaskDetail = Task.extend({
 }).openapi('TaskDetail');
 
 export type ProjectList = z.infer<typeof ProjectList>;
+export type TicketListItem = z.infer<typeof TicketListItem>;
 export type TicketList = z.infer<typeof TicketList>;
 export type TaskList = z.infer<typeof TaskList>;
 export type DocumentList = z.infer<typeof DocumentList>;

@@ -53,9 +53,12 @@ const reportedUsd = `CASE WHEN jsonb_typeof(t.result->'cost_usd') = 'number' THE
 const reportedTokens = `(CASE WHEN jsonb_typeof(t.result->'usage'->'input_tokens') = 'number' THEN (t.result->'usage'->>'input_tokens')::float8 ELSE 0 END
   + CASE WHEN jsonb_typeof(t.result->'usage'->'output_tokens') = 'number' THEN (t.result->'usage'->>'output_tokens')::float8 ELSE 0 END)`;
 
-/** Spend of the tasks `where` selects ($1), counting calls and finished runs since $2. */
-const spendSql = (where: string) => `
-  SELECT coalesce(sum(CASE WHEN u.calls > 0 THEN u.usd WHEN t.finished_at >= $2::timestamptz THEN ${reportedUsd} ELSE 0 END), 0)::float8 AS usd,
+/**
+ * Spend of the tasks `where` selects ($1), counting calls and finished runs since $2; one row per
+ * `groupBy` value when given (selected as `key`), else one row.
+ */
+const spendSql = (where: string, groupBy?: string) => `
+  SELECT ${groupBy ? `${groupBy} AS key, ` : ''}coalesce(sum(CASE WHEN u.calls > 0 THEN u.usd WHEN t.finished_at >= $2::timestamptz THEN ${reportedUsd} ELSE 0 END), 0)::float8 AS usd,
          coalesce(sum(CASE WHEN u.calls > 0 THEN u.tokens WHEN t.finished_at >= $2::timestamptz THEN ${reportedTokens} ELSE 0 END), 0)::float8 AS tokens
     FROM tasks t
     LEFT JOIN LATERAL (
@@ -64,7 +67,7 @@ const spendSql = (where: string) => `
              coalesce(sum(m.input_tokens + m.output_tokens) FILTER (WHERE m.created_at >= $2::timestamptz), 0)::float8 AS tokens
         FROM model_usage m WHERE m.task_id = t.id
     ) u ON true
-   WHERE ${where}`;
+   WHERE ${where}${groupBy ? ` GROUP BY ${groupBy}` : ''}`;
 
 const SCOPE_WHERE: Record<BudgetScope, string> = {
   task: 't.id = $1',
@@ -330,6 +333,51 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
         caps: budget.caps,
         remaining: budget.remaining,
       };
+    },
+
+    /**
+     * The spend of many tickets at once (the board's list, instead of one request per card): one
+     * grouped query for the tickets, and per project its settings and the spend of its capped
+     * project and daily scopes. The same figures as `ticketSpend` for each.
+     */
+    async ticketSpends(
+      tickets: readonly { id: string; project_id: string }[],
+    ): Promise<Map<string, TicketSpend>> {
+      const out = new Map<string, TicketSpend>();
+      if (tickets.length === 0) return out;
+      const rows = await db.query<{ key: string; usd: unknown; tokens: unknown }>(
+        spendSql('t.ticket_id = ANY($1::uuid[])', 't.ticket_id'),
+        [tickets.map((t) => t.id), EPOCH],
+      );
+      const byTicket = new Map(rows.map((r) => [r.key, { usd: Number(r.usd), tokens: Number(r.tokens) }]));
+      const projects = new Map<string, Promise<{ caps: BudgetSettings; spent: TaskBudget['spent'] }>>();
+      const projectOf = (projectId: string) => {
+        let known = projects.get(projectId);
+        if (!known) {
+          known = (async () => {
+            const { caps } = await settingsOf(projectId);
+            const capped = (['project', 'daily'] as const).filter(
+              (s) => caps[`${s}_usd`] !== undefined || caps[`${s}_tokens`] !== undefined,
+            );
+            return { caps, spent: await spendOf({ id: '', project_id: projectId, ticket_id: null }, capped) };
+          })();
+          projects.set(projectId, known);
+        }
+        return known;
+      };
+      for (const ticket of tickets) {
+        const { caps, spent } = await projectOf(ticket.project_id);
+        const own = byTicket.get(ticket.id) ?? { usd: 0, tokens: 0 };
+        const { remaining } = weigh(caps, { ...spent, ticket: own });
+        out.set(ticket.id, {
+          ticket_id: ticket.id,
+          usd: Number(own.usd.toFixed(6)),
+          tokens: Math.round(own.tokens),
+          caps,
+          remaining,
+        });
+      }
+      return out;
     },
 
     /** The forecast's total against what is left: `over` when it does not fit. */

@@ -73,6 +73,54 @@ describeEachDatabase('budgets', (getDb) => {
     expect(missing.body.error.code).toBe('NOT_FOUND');
   });
 
+  it('lists tickets each with the spend its own /spend answers (two projects, capped and not)', async () => {
+    const capped = await api.services.projects.create({
+      name: uniqueName('list-spend'),
+      repo_url: TEST_REPO,
+      settings: { budget: { ticket_usd: 1, project_usd: 1.5, project_tokens: 10_000 } },
+    });
+    const plain = await api.services.projects.create({ name: uniqueName('list-plain'), repo_url: TEST_REPO });
+    const made = [];
+    for (const [project, costs] of [
+      [capped, [0.4, 0.7]],
+      [capped, []],
+      [plain, [0.05]],
+    ] as const) {
+      const { ticket, task } = await api.services.tickets.create({
+        project_id: project.id,
+        description: 'Spend some',
+        workflow_mode: 'quick',
+      });
+      for (const cost of costs) await call(task.id, 1000, 200, cost);
+      made.push(ticket);
+    }
+    const listed = new Map<string, Record<string, unknown>>();
+    for (const project of [capped, plain]) {
+      const res = await api.request('GET', `/api/v1/tickets?project_id=${project.id}`);
+      expect(res.status).toBe(200);
+      for (const item of res.body.tickets) listed.set(item.id, item.spend);
+    }
+    for (const ticket of made) {
+      const own = await api.request('GET', `/api/v1/tickets/${ticket.id}/spend`);
+      expect(listed.get(ticket.id)).toEqual(own.body);
+    }
+    // Worked by hand: the first ticket spent $1.10 of its $1 cap; the project $1.10 of $1.50 and
+    // 2400 of 10,000 tokens, so its second ticket has $0.40 and 7600 tokens left.
+    expect(listed.get(made[0]!.id)).toMatchObject({
+      usd: 1.1,
+      tokens: 2400,
+      remaining: { usd: 0, tokens: 7600 },
+    });
+    expect(listed.get(made[1]!.id)).toMatchObject({ usd: 0, tokens: 0, remaining: { tokens: 7600 } });
+    expect((listed.get(made[1]!.id)!.remaining as { usd: number }).usd).toBeCloseTo(0.4, 9);
+    // The server's defaults cap the uncapped project: ticket_usd 100 and daily_tokens 1,000,000.
+    expect(listed.get(made[2]!.id)).toMatchObject({
+      usd: 0.05,
+      tokens: 1200,
+      remaining: { tokens: 998_800 },
+    });
+  });
+
   it('approving past the budget answers 409 BUDGET_CONFIRMATION_REQUIRED, and goes ahead when confirmed', async () => {
     // The example spec has several tasks; at the default figures they cost well over $0.10.
     const project = await api.services.projects.create({

@@ -194,6 +194,45 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
     await byTask.close();
   });
 
+  it('refuses a filter that is not a uuid and a Last-Event-ID that is not an event id, naming which', async () => {
+    const ids = await setup();
+    const refused = async (query: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/api/v1/events?${query}`, { headers });
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      return { status: res.status, ...body.error };
+    };
+    for (const key of ['project_id', 'ticket_id', 'task_id'])
+      expect(await refused(`${key}=not-a-uuid`)).toMatchObject({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: `${key} must be a uuid (got "not-a-uuid")`,
+      });
+    for (const bad of ['abc', '-1', '1.5', '1234567890123456'])
+      expect(await refused(`project_id=${ids.project}`, { 'last-event-id': bad })).toMatchObject({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'Last-Event-ID must be a non-negative integer event id',
+      });
+    expect(await refused(`project_id=${ids.project}&last_event_id=x`)).toMatchObject({ status: 400 });
+  });
+
+  it('resumes after the Last-Event-ID header (spaces trimmed) in preference to ?last_event_id', async () => {
+    const ids = await setup();
+    await say(ids.task, 1);
+    await say(ids.task, 2);
+    const stored = await services.events.list({ task_id: ids.task }, 0, 100);
+    const [created, one] = stored;
+    const stream = openStream(`${base}/api/v1/events?task_id=${ids.task}&last_event_id=0`, {
+      'last-event-id': ` ${one!.id} `,
+    });
+    await waitFor(() => stream.frames.length >= 1, 'the replay after the header id');
+    await say(ids.task, 3);
+    await waitFor(() => stream.frames.length >= 2, 'the live event');
+    expect(stream.frames.map((f) => f.event.data)).toEqual([{ n: 2 }, { n: 3 }]);
+    expect(stream.frames.map((f) => f.id)).not.toContain(created!.id);
+    await stream.close();
+  });
+
   it('sends heartbeat comments on an idle stream', async () => {
     const ids = await setup();
     const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`);

@@ -9,7 +9,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError } from '../../base/errors.js';
 import { EventQuery } from '../../contracts/api.js';
-import { type Delivery, type EventFilter, matches, type OmoiEvent, sseFrame } from '../../core/events.js';
+import {
+  type Delivery,
+  type EventFilter,
+  type EventsService,
+  matches,
+  type OmoiEvent,
+  sseFrame,
+} from '../../core/events.js';
 import { isUuid } from '../../core/projects.js';
 import type { App, AppDeps } from '../context.js';
 import { errors } from './common.js';
@@ -103,7 +110,7 @@ export function registerEvents(app: App, { services, config }: AppDeps): void {
       const after = raw === undefined ? null : Number(raw.trim());
 
       const pump = (sink: SseSink) =>
-        streamEvents(sink, { filter, after, heartbeatMs: config.heartbeatMs, services });
+        streamEvents(sink, { filter, after, heartbeatMs: config.heartbeatMs, events: services.events });
       // Under the Node server, write to the socket directly: web streams cost more than the
       // fan-out itself at hundreds of subscribers. Elsewhere (app.request in tests), Hono's SSE.
       const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
@@ -138,12 +145,12 @@ export function registerEvents(app: App, { services, config }: AppDeps): void {
 }
 
 /** Where an event stream writes. */
-interface SseSink {
+export interface SseSink {
   write(chunk: Uint8Array | string): Promise<void>;
   onClose(fn: () => void): void;
 }
 
-function nodeSink(res: ServerResponse): SseSink {
+export function nodeSink(res: ServerResponse): SseSink {
   let closed = false;
   const waiters = new Set<() => void>();
   res.on('close', () => {
@@ -171,12 +178,15 @@ function nodeSink(res: ServerResponse): SseSink {
   };
 }
 
-/** Replays stored events after `after`, then streams live ones, until the sink closes. */
-async function streamEvents(
+/**
+ * Replays stored events after `after` (null: the latest 500), then streams live ones, until the
+ * sink closes or the subscriber falls MAX_BACKLOG_BYTES behind.
+ */
+export async function streamEvents(
   sink: SseSink,
-  opts: { filter: EventFilter; after: number | null; heartbeatMs: number; services: AppDeps['services'] },
+  opts: { filter: EventFilter; after: number | null; heartbeatMs: number; events: EventsService },
 ): Promise<void> {
-  const { filter, after, services } = opts;
+  const { filter, after, events } = opts;
   const pending: Delivery[] = [];
   let wake: (() => void) | null = null;
   let closed = false;
@@ -190,7 +200,7 @@ async function streamEvents(
     signal();
   });
   let backlog = 0;
-  const unsubscribe = await services.events.hub.subscribe((batch) => {
+  const unsubscribe = await events.hub.subscribe((batch) => {
     const before = pending.length;
     for (const delivery of batch)
       if (matches(delivery.event, filter)) {
@@ -219,14 +229,14 @@ async function streamEvents(
     if (frames.length === 1) await sink.write(frames[0]!);
     else if (frames.length > 1) await sink.write(Buffer.concat(frames));
   };
-  const replay = (events: OmoiEvent[]) => sendAll(events.map((event) => ({ event, frame: sseFrame(event) })));
+  const replay = (stored: OmoiEvent[]) => sendAll(stored.map((event) => ({ event, frame: sseFrame(event) })));
   try {
     await sink.write('retry: 2000\n: connected\n\n');
     if (after === null) {
-      await replay(await services.events.latest(filter, REPLAY_LATEST));
+      await replay(await events.latest(filter, REPLAY_LATEST));
     } else {
       for (;;) {
-        const page = await services.events.list(filter, lastSent, PAGE);
+        const page = await events.list(filter, lastSent, PAGE);
         await replay(page);
         if (page.length < PAGE || closed) break;
       }

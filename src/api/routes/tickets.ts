@@ -9,6 +9,7 @@ import {
   TicketList,
   TicketQuery,
 } from '../../contracts/api.js';
+import { serverBudgets } from '../../core/budgets.js';
 import type { App, AppDeps } from '../context.js';
 import { approvalBudgetGuard } from './budgets.js';
 import {
@@ -22,6 +23,7 @@ import {
 
 export function registerTickets(app: App, { services, config }: AppDeps): void {
   const checkBudget = approvalBudgetGuard({ services, config });
+  const budgets = serverBudgets(services.db, config);
 
   app.openapi(
     createRoute({
@@ -55,13 +57,15 @@ export function registerTickets(app: App, { services, config }: AppDeps): void {
       method: 'get',
       path: '/api/v1/tickets',
       tags: ['tickets'],
-      summary: 'List tickets, newest first',
+      summary: 'List tickets, newest first, each with its spend',
       request: { query: TicketQuery },
       responses: { 200: jsonResponse(TicketList, 'Tickets'), 400: errors[400] },
     }),
     async (c) => {
       const { limit, ...filter } = c.req.valid('query');
-      return c.json({ tickets: await services.tickets.list(filter, limit) }, 200);
+      const tickets = await services.tickets.list(filter, limit);
+      const spend = await budgets.ticketSpends(tickets);
+      return c.json({ tickets: tickets.map((t) => ({ ...t, spend: spend.get(t.id)! })) }, 200);
     },
   );
 

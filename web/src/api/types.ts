@@ -18,6 +18,7 @@ export type TicketDetail = Api.TicketDetail;
 export type SpecDocument = Api.SpecDocument;
 export type ProjectList = Api.ProjectList;
 export type TicketList = Api.TicketList;
+export type TicketListItem = Api.TicketListItem;
 export type DocumentList = Api.DocumentList;
 export type CreatedTicket = Api.CreatedTicket;
 export type ApprovalResult = Api.ApprovalResult;

@@ -1,5 +1,6 @@
-// A ticket's spend so far against what its caps leave (GET /api/v1/tickets/:id/spend), refreshed
-// while the page is open: on the ticket page's header and the board's cards. And the approval's
+// A ticket's spend so far against what its caps leave: on the ticket page's header (GET
+// /api/v1/tickets/:id/spend, refreshed while the page is open) and on the board's cards (the spend
+// each item of the ticket list carries, refreshed with the list). And the approval's
 // budget confirmation: a forecast over the remaining budget is approved only after the person says so.
 import { useQuery } from '@tanstack/react-query';
 import type { TicketSpend } from '../../../src/contracts/api';
@@ -16,30 +17,40 @@ async function fetchSpend(ticketId: string): Promise<TicketSpend | null> {
   return response.ok ? ((await response.json()) as TicketSpend) : null;
 }
 
-/** `$0.42 · 120k tokens` (with what is left when a cap applies); nothing until something is spent. */
+/** A ticket's spend, refreshed while the page is open (the ticket page's header). */
 export function SpendBadge({ ticketId, refreshMs = 5_000 }: { ticketId: string; refreshMs?: number }) {
   const { data } = useQuery({
     queryKey: ['ticket', ticketId, 'spend'],
     queryFn: () => fetchSpend(ticketId),
     refetchInterval: refreshMs,
   });
+  return data ? <Spend spend={data} /> : null;
+}
+
+/**
+ * `$0.42 · 120k tokens` (with what is left when a cap applies); nothing until something is spent.
+ * The board's cards show the spend their ticket list carries (no request per card).
+ */
+export function Spend({ spend }: { spend: TicketSpend }) {
   if (
-    !data ||
-    (data.usd === 0 && data.tokens === 0 && data.remaining.usd === null && data.remaining.tokens === null)
+    spend.usd === 0 &&
+    spend.tokens === 0 &&
+    spend.remaining.usd === null &&
+    spend.remaining.tokens === null
   )
     return null;
   const left = [
-    data.remaining.usd === null ? null : `${usd(data.remaining.usd)} left`,
-    data.remaining.tokens === null ? null : `${tokens(data.remaining.tokens)} tokens left`,
+    spend.remaining.usd === null ? null : `${usd(spend.remaining.usd)} left`,
+    spend.remaining.tokens === null ? null : `${tokens(spend.remaining.tokens)} tokens left`,
   ].filter(Boolean);
-  const over = data.remaining.usd === 0 || data.remaining.tokens === 0;
+  const over = spend.remaining.usd === 0 || spend.remaining.tokens === 0;
   return (
     <span
       className={`badge spend${over ? ' failed' : ''}`}
       title={left.length ? `Budget: ${left.join(', ')}` : 'No budget cap'}
       data-testid="spend"
     >
-      {usd(data.usd)} · {tokens(data.tokens)} tokens
+      {usd(spend.usd)} · {tokens(spend.tokens)} tokens
     </span>
   );
 }

@@ -2,9 +2,9 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useId } from 'react';
 import { eventsUrl } from '../api/client';
 import { useHealth, useOpenQuestions, useProjects, useTickets } from '../api/queries';
-import { type OmoiEvent, TICKET_STATUSES, type Ticket } from '../api/types';
+import { type OmoiEvent, TICKET_STATUSES, type TicketListItem } from '../api/types';
 import { PullRequestLink } from '../components/Delivery';
-import { SpendBadge } from '../components/SpendBadge';
+import { Spend } from '../components/SpendBadge';
 import { Empty, ErrorState, Loading, ModeBadge, RuntimeBadge, StatusBadge } from '../components/States';
 import { Link, navigate, useLocation } from '../lib/router';
 import { statusView } from '../status/status-vocabulary';
@@ -18,7 +18,7 @@ function Card({
   runtime,
   asking = 0,
 }: {
-  ticket: Ticket;
+  ticket: TicketListItem;
   project?: string | undefined;
   runtime?: string | null | undefined;
   /** Open questions of the ticket's tasks: the card says a person is needed. */
@@ -40,7 +40,7 @@ function Card({
         {ticket.workflow_mode === 'spec_driven' ? <span className="badge spec">spec</span> : null}
         <RuntimeBadge runtime={runtime} />
         <PullRequestLink pr={ticket.pull_request} compact />
-        <SpendBadge ticketId={ticket.id} refreshMs={15_000} />
+        <Spend spend={ticket.spend} />
         {project ? <span className="muted small">{project}</span> : null}
       </div>
     </li>
