@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { OmoiEvent, Task } from '../api/types';
 import { runTitle, taskStatus } from '../status/status-vocabulary';
 import {
@@ -46,22 +47,28 @@ function TimelineEntry({ event }: { event: OmoiEvent }) {
   );
 }
 
-function LogEntry({ events }: { events: OmoiEvent[] }) {
-  const lines = events.map((e) => (e.type === 'sandbox.log' ? String(e.data.text) : ''));
+/** A run of events folded into one line that opens to show them (sandbox logs, tool uses). */
+function FoldedEntry({
+  events,
+  type,
+  className = 'event tone-muted',
+  summary,
+  children,
+}: {
+  events: OmoiEvent[];
+  type: string;
+  className?: string;
+  summary: ReactNode;
+  children: ReactNode;
+}) {
   return (
-    <li
-      className="event tone-muted log"
-      data-type="sandbox.log"
-      data-event-ids={events.map((e) => e.id).join(' ')}
-    >
+    <li className={className} data-type={type} data-event-ids={events.map((e) => e.id).join(' ')}>
       <span className="event-dot" aria-hidden="true" />
       <div className="event-body">
         <div className="event-head">
           <details>
-            <summary>
-              Sandbox log · {lines.length} line{lines.length === 1 ? '' : 's'}
-            </summary>
-            <pre>{lines.join('\n')}</pre>
+            <summary>{summary}</summary>
+            {children}
           </details>
           <time dateTime={events[0]!.ts}>{time(events[0]!.ts)}</time>
         </div>
@@ -70,30 +77,33 @@ function LogEntry({ events }: { events: OmoiEvent[] }) {
   );
 }
 
+function LogEntry({ events }: { events: OmoiEvent[] }) {
+  const lines = events.map((e) => (e.type === 'sandbox.log' ? String(e.data.text) : ''));
+  return (
+    <FoldedEntry
+      events={events}
+      type="sandbox.log"
+      className="event tone-muted log"
+      summary={`Sandbox log · ${lines.length} line${lines.length === 1 ? '' : 's'}`}
+    >
+      <pre>{lines.join('\n')}</pre>
+    </FoldedEntry>
+  );
+}
+
 function ToolsEntry({ events }: { events: OmoiEvent[] }) {
   return (
-    <li
-      className="event tone-muted"
-      data-type="agent.tool_use"
-      data-event-ids={events.map((e) => e.id).join(' ')}
+    <FoldedEntry
+      events={events}
+      type="agent.tool_use"
+      summary={`Tool uses · ${events.length} (${toolSummary(events)})`}
     >
-      <span className="event-dot" aria-hidden="true" />
-      <div className="event-body">
-        <div className="event-head">
-          <details>
-            <summary>
-              Tool uses · {events.length} ({toolSummary(events)})
-            </summary>
-            <ol className="events nested">
-              {events.map((event) => (
-                <TimelineEntry key={String(event.id)} event={event} />
-              ))}
-            </ol>
-          </details>
-          <time dateTime={events[0]!.ts}>{time(events[0]!.ts)}</time>
-        </div>
-      </div>
-    </li>
+      <ol className="events nested">
+        {events.map((event) => (
+          <TimelineEntry key={String(event.id)} event={event} />
+        ))}
+      </ol>
+    </FoldedEntry>
   );
 }
 
