@@ -105,6 +105,67 @@ describeEachDatabase('event hub', (getDb) => {
     }
   });
 
+  it('finds by its poll an event that came with no notification, and stops polling and listening at stop()', async () => {
+    const hub = new EventHub(getDb(), 25);
+    await hub.start();
+    const task = randomUUID();
+    const seen: number[] = [];
+    const off = await hub.subscribe((batch) => {
+      for (const d of batch) if (d.event.task_id === task) seen.push(d.event.id);
+    });
+    // A plain INSERT sends no NOTIFY: only the poll can find it.
+    const insert = async () =>
+      Number(
+        (
+          await getDb().query<{ id: string }>(
+            `INSERT INTO events (type, task_id, data) VALUES ('agent.message', $1, '{}') RETURNING id`,
+            [task],
+          )
+        )[0]!.id,
+      );
+    const first = await insert();
+    await eventually(() => seen.includes(first), 'the poll to find the event');
+    await hub.stop();
+    // Nor does a notification reach a stopped hub.
+    await createEventsService(getDb(), theirs).append(said(task, 1));
+    await insert();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen).toEqual([first]);
+    off();
+  });
+
+  it('stores no secret: a token in an event is redacted before it is written', async () => {
+    const events = createEventsService(getDb(), theirs);
+    const task = randomUUID();
+    const token = 'omoi_wt_abcdefgh12345678';
+    const stored = await events.append({
+      type: 'agent.message',
+      taskId: task,
+      data: { text: `the worker printed ${token}`, nested: { value: token } },
+    });
+    expect(JSON.stringify(stored.data)).not.toContain(token);
+    const [read] = await events.list({ task_id: task }, 0, 10);
+    expect(read!.data).toEqual({ text: 'the worker printed [REDACTED]', nested: { value: '[REDACTED]' } });
+  });
+
+  it('appends several events in one transaction: in order, and none when one of them fails', async () => {
+    const events = createEventsService(getDb(), theirs);
+    const task = randomUUID();
+    const stored = await events.appendMany([said(task, 1), said(task, 2), said(task, 3)]);
+    expect(stored.map((e) => e.data)).toEqual([
+      { text: 'message 1' },
+      { text: 'message 2' },
+      { text: 'message 3' },
+    ]);
+    expect(stored.map((e) => e.id)).toEqual([...stored.map((e) => e.id)].sort((a, b) => a - b));
+    const other = randomUUID();
+    await expect(
+      events.appendMany([said(other, 1), { ...said(other, 2), projectId: 'not-a-uuid' }]),
+    ).rejects.toThrow();
+    expect(await events.list({ task_id: other }, 0, 10)).toEqual([]);
+    expect(await events.appendMany([])).toEqual([]);
+  });
+
   it('lists after an id and the latest N, oldest first, by project, ticket or task', async () => {
     const events = createEventsService(getDb(), theirs);
     const project = randomUUID();
