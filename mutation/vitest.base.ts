@@ -8,6 +8,9 @@ export function mutationVitestConfig(include: string[]) {
     test: {
       include,
       testTimeout: 60_000,
+      // Waits for something that never comes fail in 10 s (test/support/wait.ts), well inside
+      // Stryker's timeout: such a mutant counts as killed without a test process restarted.
+      env: { OMOI_TEST_WAIT_MS: '10000' },
       hookTimeout: 120_000,
     },
   });

@@ -129,9 +129,15 @@ export class EventHub {
     this.poke();
   }
 
-  /** A NOTIFY: our own appends were (or will be) published already; others are read. */
+  /**
+   * A NOTIFY: our own appends are published (see `publish`), others are read. Looked at once the
+   * current turn is over: PGlite delivers the notification of our own append inside its statement,
+   * before the append has returned and published its event.
+   */
   private notified(id: number): void {
-    if (!(id <= this.lastId) && !this.local.has(id)) this.read();
+    setImmediate(() => {
+      if (!(id <= this.lastId) && !this.local.has(id)) this.read();
+    });
   }
 
   /** Reads and delivers whatever was committed since the last delivery. */

@@ -166,29 +166,6 @@ describeEachDatabase('HTTP API', (getDb) => {
     expect(detail.body.spec_documents).toEqual([]);
   });
 
-  it('streams events in-process too (app.request, without a Node server)', async () => {
-    const p = await project();
-    const t = await api.request('POST', '/api/v1/tickets', {
-      project_id: p.id,
-      description: 'SSE',
-      workflow_mode: 'quick',
-    });
-    const controller = new AbortController();
-    const res = await api.app.request(`/api/v1/events?ticket_id=${t.body.ticket.id}`, {
-      headers: { 'last-event-id': '0' },
-      signal: controller.signal,
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = '';
-    while ((text.match(/^data: /gm) ?? []).length < 2) text += (await reader.read()).value ?? '';
-    controller.abort();
-    await reader.cancel().catch(() => {});
-    const types = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!).type);
-    expect(types).toEqual(['ticket.created', 'task.created']);
-  });
-
   it('NOTIFYs omoi_tasks with the project id when a task becomes pending', async () => {
     const p = await project();
     const seen: string[] = [];

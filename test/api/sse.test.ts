@@ -2,11 +2,12 @@
 // with events written in between (no gap, no duplicate), filters, heartbeats, and delivery of events
 // written by another connection (NOTIFY).
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
 import { type RunningServer, startServer } from '../../src/api/main.js';
 import { loadServerConfig } from '../../src/core/config.js';
 import { createServices, type Services } from '../../src/core/services.js';
 import { openDatabase } from '../../src/db/client.js';
-import { describeEachDatabase } from '../support/db.js';
+import { describeEachDatabase, openTestDatabase } from '../support/db.js';
 import { TEST_REPO, uniqueName, waitFor } from './support.js';
 
 interface Frame {
@@ -233,6 +234,62 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
     await stream.close();
   });
 
+  it('answers with an event stream that proxies and caches must pass through as it comes', async () => {
+    const ids = await setup();
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/v1/events?project_id=${ids.project}`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('x-accel-buffering')).toBe('no');
+    controller.abort();
+  });
+
+  it('streams in-process too (app.request, without a Node server): the same loop behind a web stream', async () => {
+    const ids = await setup();
+    const app = createApp({ services, config: loadServerConfig({}, { webDir: null }) });
+    const controller = new AbortController();
+    const res = await app.request(`/api/v1/events?ticket_id=${ids.ticket}`, {
+      headers: { 'last-event-id': '0' },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while ((text.match(/^data: /gm) ?? []).length < 2) text += (await reader.read()).value ?? '';
+    await say(ids.task, 7);
+    while ((text.match(/^data: /gm) ?? []).length < 3) text += (await reader.read()).value ?? '';
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    expect(text.startsWith('retry: 2000\n')).toBe(true);
+    const types = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!).type);
+    expect(types).toEqual(['ticket.created', 'task.created', 'agent.message']);
+  });
+
+  it('is described in the OpenAPI document: its filters, resuming, the stream and the 400', async () => {
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        { get: Record<string, unknown> & { parameters: { name: string; in: string }[] } }
+      >;
+    };
+    const route = doc.paths['/api/v1/events']!.get;
+    expect(route.tags).toEqual(['events']);
+    expect(route.summary).toMatch(/^Stream events \(SSE\)/);
+    expect(route.description).toContain('Last-Event-ID');
+    // access_token: an EventSource cannot send headers.
+    expect(route.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      'query:access_token',
+      'query:last_event_id',
+      'query:project_id',
+      'query:task_id',
+      'query:ticket_id',
+    ]);
+    expect(Object.keys(route.responses as object)).toEqual(['200', '400']);
+    expect(JSON.stringify(route.responses)).toContain('text/event-stream');
+  });
+
   it('sends heartbeat comments on an idle stream', async () => {
     const ids = await setup();
     const stream = openStream(`${base}/api/v1/events?project_id=${ids.project}`);
@@ -314,4 +371,21 @@ describeEachDatabase('SSE events', (getDb, kind, getTestDatabase) => {
     }
     await stream.close();
   });
+});
+
+it('ends a stream whose database fails with one error frame, and no stack trace', async () => {
+  const database = await openTestDatabase('pglite');
+  const services = await createServices(database.db);
+  const server = await startServer(loadServerConfig({ OMOI_PORT: '0' }, { webDir: null }), { services });
+  try {
+    await database.db.close();
+    const res = await fetch(`${server.url}/api/v1/events?last_event_id=0`);
+    expect(res.status).toBe(200);
+    const body = await res.text(); // the stream ends: text() returns
+    expect(body).toContain('event: error\ndata: {"code":"INTERNAL","message":"the event stream failed"}\n\n');
+    expect(body).not.toMatch(/at .*\.(ts|js):\d+/);
+  } finally {
+    await server.close();
+    await services.stop().catch(() => {});
+  }
 });

@@ -9,6 +9,7 @@ import { createServices, type Services } from '../../src/core/services.js';
 import type { Db } from '../../src/db/client.js';
 import { loadSpecFiles } from '../../src/spec-format/index.js';
 import type { SpecFile } from '../../src/spec-format/types.js';
+import { DEFAULT_WAIT_MS } from '../support/wait.js';
 
 export const EXAMPLE_ROOT = join(import.meta.dirname, '..', '..', 'examples', 'spec-driven');
 
@@ -100,7 +101,7 @@ export async function exampleFiles(): Promise<SpecFile[]> {
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
   what: string,
-  timeoutMs = 30_000,
+  timeoutMs = DEFAULT_WAIT_MS ?? 30_000,
 ): Promise<NonNullable<T>> {
   const start = Date.now();
   for (;;) {

@@ -15,6 +15,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * OMOI_TEST_WAIT_MS: the default wait of `eventually` (and the API suites' `waitFor`) when the
+ * caller names none. The mutation runs set it short: a mutant that stops an event from arriving
+ * then fails its test in seconds instead of running into Stryker's timeout.
+ */
+export const DEFAULT_WAIT_MS: number | undefined = process.env.OMOI_TEST_WAIT_MS
+  ? Number(process.env.OMOI_TEST_WAIT_MS)
+  : undefined;
+
 /** What a truthy check result can be. */
 export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
 
@@ -28,7 +37,7 @@ export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
 export async function eventually<T>(
   check: () => T | Promise<T>,
   what: string,
-  timeoutMs = 120_000,
+  timeoutMs = DEFAULT_WAIT_MS ?? 120_000,
   intervalMs = 100,
 ): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -9,10 +9,10 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/db.js';
-import { eventually } from '../../../test/support/wait.js';
+import { eventually as waitUntil } from '../../../test/support/wait.js';
 import type { AppendEvent } from '../../contracts/events.js';
 import { createEventsService, EventHub, type EventsService } from '../../core/events.js';
-import { nodeSink, type SseSink, streamEvents } from './events.js';
+import { flushDelay, nodeSink, type SseSink, smoothedCost, streamEvents } from './events.js';
 
 let database: TestDatabase;
 let hub: EventHub;
@@ -95,6 +95,9 @@ async function append(projectId: string, count: number, size = 0) {
   const out = await events.appendMany(Array.from({ length: count }, (_, n) => message(projectId, n, size)));
   return out.map((e) => e.id);
 }
+
+/** Polls every 5 ms: these waits are short, and there are many of them. */
+const eventually = <T>(check: () => T | Promise<T>, what: string) => waitUntil(check, what, undefined, 5);
 
 /** Resolves once the hub has handed every subscriber the event `id` (and so all before it). */
 const delivered = (id: number) => eventually(() => deliveredUpTo >= id, `the hub to deliver event ${id}`);
@@ -373,5 +376,29 @@ describe('nodeSink', () => {
     const late: string[] = [];
     sink.onClose(() => late.push('closed'));
     expect(late).toEqual(['closed']);
+  });
+});
+
+describe('the pacing of live streams', () => {
+  it('flushes on the next turn when the last flush is a window old, else at the end of the window', () => {
+    expect(flushDelay(1_000, Number.NEGATIVE_INFINITY, 0)).toBe(0);
+    expect(flushDelay(1_000, 900, 0)).toBe(0);
+    expect(flushDelay(1_000, 980, 0)).toBe(0);
+    expect(flushDelay(1_000, 990, 0)).toBe(10);
+    expect(flushDelay(1_000, 1_000, 0)).toBe(20);
+  });
+
+  it('widens the window to five times what the flushes cost, up to 40 ms', () => {
+    expect(flushDelay(1_000, 1_000, 3)).toBe(20);
+    expect(flushDelay(1_000, 1_000, 6)).toBe(30);
+    expect(flushDelay(1_000, 990, 6)).toBe(20);
+    expect(flushDelay(1_000, 1_000, 8)).toBe(40);
+    expect(flushDelay(1_000, 1_000, 100)).toBe(40);
+  });
+
+  it('smooths the cost: each new measure weighs a fifth', () => {
+    expect(smoothedCost(0, 10)).toBe(2);
+    expect(smoothedCost(10, 10)).toBe(10);
+    expect(smoothedCost(10, 0)).toBe(8);
   });
 });

@@ -36,6 +36,21 @@ const FLUSH_SHARE = 5;
 /** …up to this: the delay it adds stays bounded when the process is starved of CPU. */
 const MAX_FLUSH_MS = 40;
 
+/**
+ * How long a stream with news waits for the next flush (0: the next turn of the event loop): the
+ * rest of the window since the last flush, a window being FLUSH_MS, or FLUSH_SHARE times what the
+ * flushes cost when that is more, never above MAX_FLUSH_MS.
+ */
+export function flushDelay(now: number, lastFlush: number, cost: number): number {
+  const window = Math.min(MAX_FLUSH_MS, Math.max(FLUSH_MS, cost * FLUSH_SHARE));
+  return Math.max(0, lastFlush + window - now);
+}
+
+/** What the flushes cost, smoothed: each new measure weighs a fifth. */
+export function smoothedCost(previous: number, measured: number): number {
+  return 0.8 * previous + 0.2 * measured;
+}
+
 let lastFlush = Number.NEGATIVE_INFINITY;
 /** How long the flushes keep the event loop (their writes to every subscriber's socket), smoothed. */
 let flushCost = 0;
@@ -54,8 +69,7 @@ let nextFlush: Promise<void> | null = null;
  */
 function flushTurn(): Promise<void> {
   if (!nextFlush) {
-    const window = Math.min(MAX_FLUSH_MS, Math.max(FLUSH_MS, flushCost * FLUSH_SHARE));
-    const wait = lastFlush + window - performance.now();
+    const wait = flushDelay(performance.now(), lastFlush, flushCost);
     nextFlush = new Promise<void>((resolve) => {
       const go = () => {
         const started = performance.now();
@@ -67,7 +81,7 @@ function flushTurn(): Promise<void> {
         // tick queued from here runs after all of them.
         queueMicrotask(() =>
           process.nextTick(() => {
-            flushCost = 0.8 * flushCost + 0.2 * (performance.now() - started);
+            flushCost = smoothedCost(flushCost, performance.now() - started);
           }),
         );
       };
