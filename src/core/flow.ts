@@ -199,6 +199,26 @@ export function createFlowService(
     return ticket.pull_request ? 'opened' : 'waiting';
   }
 
+  /**
+   * What `ticketStatusFor` reads of a ticket's tasks, without reading every task: each distinct
+   * (status, type, mode) once — it asks only whether some or every task is in a state — and, last,
+   * the newest spec run, the one whose state it reads. A ticket of 200 tasks is a handful of rows
+   * where it was 200 at every settle (three per task run: the status flow was quadratic in it).
+   */
+  async function taskShapes(
+    q: Tx,
+    ticketId: string,
+  ): Promise<Pick<FlowTask, 'status' | 'task_type' | 'execution_mode'>[]> {
+    const rows = await q.query<Pick<FlowTask, 'status' | 'task_type' | 'execution_mode'> & { last: boolean }>(
+      `(SELECT DISTINCT status, task_type, execution_mode, false AS last FROM tasks WHERE ticket_id = $1)
+       UNION ALL
+       (SELECT status, task_type, execution_mode, true AS last FROM tasks
+         WHERE ticket_id = $1 AND execution_mode <> 'implementation' ORDER BY created_at DESC, id DESC LIMIT 1)`,
+      [ticketId],
+    );
+    return [...rows.filter((r) => !r.last), ...rows.filter((r) => r.last)];
+  }
+
   /** Moves the ticket to the column its tasks put it in; records the move. */
   async function moveTicket(q: Tx, ticketId: string): Promise<TicketStatus | null> {
     const tickets = await q.query<{
@@ -208,25 +228,21 @@ export function createFlowService(
       settings: unknown;
       pull_request: unknown;
       pull_request_error: string | null;
+      synced: boolean;
     }>(
       `SELECT t.status, t.approved_at, t.project_id::text AS project_id, p.settings, t.pull_request,
-              t.pull_request_error
+              t.pull_request_error, EXISTS (SELECT 1 FROM spec_documents d WHERE d.ticket_id = t.id) AS synced
          FROM tickets t JOIN projects p ON p.id = t.project_id WHERE t.id = $1`,
       [ticketId],
     );
     const ticket = tickets[0];
     if (!ticket) return null;
-    const rows = await q.query<FlowTask>(
-      `SELECT id::text AS id, status, task_type, execution_mode, spec_task_id, error, title FROM tasks
-        WHERE ticket_id = $1 ORDER BY created_at, id`,
-      [ticketId],
-    );
-    const synced = await q.query(`SELECT 1 FROM spec_documents WHERE ticket_id = $1 LIMIT 1`, [ticketId]);
+    const shapes = await taskShapes(q, ticketId);
     const next = ticketStatusFor(
-      rows,
+      shapes,
       ticket.approved_at !== null,
-      synced.length > 0,
-      pullRequestState(ticket, rows),
+      ticket.synced,
+      pullRequestState(ticket, shapes),
     );
     if (!next || next === ticket.status) return ticket.status;
     const moved = await q.query(
@@ -234,7 +250,16 @@ export function createFlowService(
       [ticketId, next, ticket.status],
     );
     if (moved.length === 0) return null; // someone else moved it meanwhile; their settle decides
-    const stuck = rows.find((t) => ['failed', 'cancelled', 'blocked'].includes(t.status));
+    const stuck =
+      next === 'blocked'
+        ? (
+            await q.query<Pick<FlowTask, 'spec_task_id' | 'title' | 'error' | 'status'>>(
+              `SELECT spec_task_id, title, error, status FROM tasks
+                WHERE ticket_id = $1 AND status IN ('failed', 'cancelled', 'blocked') ORDER BY created_at, id LIMIT 1`,
+              [ticketId],
+            )
+          )[0]
+        : undefined;
     const reason = stuck
       ? `${stuck.spec_task_id ?? stuck.title}: ${stuck.error ?? stuck.status}`
       : `pull request: ${ticket.pull_request_error ?? 'not opened'}`;
