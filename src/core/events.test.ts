@@ -9,7 +9,7 @@ import { eventually } from '../../test/support/wait.js';
 import type { AppendEvent } from '../contracts/events.js';
 import { createEventsService, type Delivery, EventHub, matches, type OmoiEvent, sseFrame } from './events.js';
 
-describeEachDatabase('event hub', (getDb) => {
+describeEachDatabase('event hub', (getDb, kind) => {
   // Two hubs on one database stand for two server processes: `ours` subscribes, `theirs` appends.
   let ours: EventHub;
   let theirs: EventHub;
@@ -165,7 +165,10 @@ describeEachDatabase('event hub', (getDb) => {
       await eventually(() => seen.length >= ids.length, 'every event');
       expect(seen).toEqual(ids);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(reads).toBe(0);
+      // In one process, PGlite's order is fixed: the notification, then the append returns and
+      // publishes. On PostgreSQL the notification comes on its own connection and may overtake the
+      // append's answer: then the hub reads (delivering each event once all the same).
+      if (kind === 'pglite') expect(reads).toBe(0);
     } finally {
       off();
       await hub.stop();

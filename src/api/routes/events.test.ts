@@ -309,7 +309,7 @@ describe('streamEvents', () => {
     expect(hub.size).toBe(subscribers);
   });
 
-  it('paces a busy stream: a write follows the one before it by at least 20 ms', async () => {
+  it('paces a busy stream: its writes about 20 ms apart, not as fast as the events come', async () => {
     const project = randomUUID();
     const s = stream(project, await newest());
     await s.subscribed();
@@ -323,7 +323,10 @@ describe('streamEvents', () => {
       await append(project, 1);
       await eventually(() => s.ids().length === n + 1, 'the event to be written');
     }
-    for (let n = 1; n < at.length; n++) expect(at[n]! - at[n - 1]!).toBeGreaterThanOrEqual(19);
+    // The flushes are 20 ms apart (a timer may fire a millisecond early); a write follows its flush
+    // by a few microtasks, more on a loaded machine, so each gap has some slack and their sum less.
+    for (let n = 1; n < at.length; n++) expect(at[n]! - at[n - 1]!).toBeGreaterThanOrEqual(12);
+    expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(3 * 20 - 5);
     s.close();
     await s.done;
   });
