@@ -277,6 +277,51 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
     ]);
   }
 
+  /**
+   * The spend of many tickets at once (the board's list, instead of one request per card): one
+   * grouped query for the tickets, and per project its settings and the spend of its capped
+   * project and daily scopes. `ticketSpend` is this for one ticket.
+   */
+  async function ticketSpends(
+    tickets: readonly { id: string; project_id: string }[],
+  ): Promise<Map<string, TicketSpend>> {
+    const out = new Map<string, TicketSpend>();
+    if (tickets.length === 0) return out;
+    const rows = await db.query<{ key: string; usd: unknown; tokens: unknown }>(
+      spendSql('t.ticket_id = ANY($1::uuid[])', 't.ticket_id'),
+      [tickets.map((t) => t.id), EPOCH],
+    );
+    const byTicket = new Map(rows.map((r) => [r.key, { usd: Number(r.usd), tokens: Number(r.tokens) }]));
+    const projects = new Map<string, Promise<{ caps: BudgetSettings; spent: TaskBudget['spent'] }>>();
+    const projectOf = (projectId: string) => {
+      let known = projects.get(projectId);
+      if (!known) {
+        known = (async () => {
+          const { caps } = await settingsOf(projectId);
+          const capped = (['project', 'daily'] as const).filter(
+            (s) => caps[`${s}_usd`] !== undefined || caps[`${s}_tokens`] !== undefined,
+          );
+          return { caps, spent: await spendOf({ id: '', project_id: projectId, ticket_id: null }, capped) };
+        })();
+        projects.set(projectId, known);
+      }
+      return known;
+    };
+    for (const ticket of tickets) {
+      const { caps, spent } = await projectOf(ticket.project_id);
+      const own = byTicket.get(ticket.id) ?? { usd: 0, tokens: 0 };
+      const { remaining } = weigh(caps, { ...spent, ticket: own });
+      out.set(ticket.id, {
+        ticket_id: ticket.id,
+        usd: Number(own.usd.toFixed(6)),
+        tokens: Math.round(own.tokens),
+        caps,
+        remaining,
+      });
+    }
+    return out;
+  }
+
   return {
     forTask,
 
@@ -324,61 +369,10 @@ export function createBudgetService(db: Queryable, options: BudgetOptions = {}) 
 
     /** GET /tickets/:id/spend. */
     async ticketSpend(ticket: { id: string; project_id: string }): Promise<TicketSpend> {
-      const budget = await ticketBudget(ticket);
-      const spent = budget.spent.ticket ?? { usd: 0, tokens: 0 };
-      return {
-        ticket_id: ticket.id,
-        usd: Number(spent.usd.toFixed(6)),
-        tokens: Math.round(spent.tokens),
-        caps: budget.caps,
-        remaining: budget.remaining,
-      };
+      return (await ticketSpends([ticket])).get(ticket.id)!;
     },
 
-    /**
-     * The spend of many tickets at once (the board's list, instead of one request per card): one
-     * grouped query for the tickets, and per project its settings and the spend of its capped
-     * project and daily scopes. The same figures as `ticketSpend` for each.
-     */
-    async ticketSpends(
-      tickets: readonly { id: string; project_id: string }[],
-    ): Promise<Map<string, TicketSpend>> {
-      const out = new Map<string, TicketSpend>();
-      if (tickets.length === 0) return out;
-      const rows = await db.query<{ key: string; usd: unknown; tokens: unknown }>(
-        spendSql('t.ticket_id = ANY($1::uuid[])', 't.ticket_id'),
-        [tickets.map((t) => t.id), EPOCH],
-      );
-      const byTicket = new Map(rows.map((r) => [r.key, { usd: Number(r.usd), tokens: Number(r.tokens) }]));
-      const projects = new Map<string, Promise<{ caps: BudgetSettings; spent: TaskBudget['spent'] }>>();
-      const projectOf = (projectId: string) => {
-        let known = projects.get(projectId);
-        if (!known) {
-          known = (async () => {
-            const { caps } = await settingsOf(projectId);
-            const capped = (['project', 'daily'] as const).filter(
-              (s) => caps[`${s}_usd`] !== undefined || caps[`${s}_tokens`] !== undefined,
-            );
-            return { caps, spent: await spendOf({ id: '', project_id: projectId, ticket_id: null }, capped) };
-          })();
-          projects.set(projectId, known);
-        }
-        return known;
-      };
-      for (const ticket of tickets) {
-        const { caps, spent } = await projectOf(ticket.project_id);
-        const own = byTicket.get(ticket.id) ?? { usd: 0, tokens: 0 };
-        const { remaining } = weigh(caps, { ...spent, ticket: own });
-        out.set(ticket.id, {
-          ticket_id: ticket.id,
-          usd: Number(own.usd.toFixed(6)),
-          tokens: Math.round(own.tokens),
-          caps,
-          remaining,
-        });
-      }
-      return out;
-    },
+    ticketSpends,
 
     /** The forecast's total against what is left: `over` when it does not fit. */
     async againstForecast(

@@ -105,6 +105,16 @@ describeEachDatabase('event hub', (getDb, kind) => {
     }
   });
 
+  /** Events of `taskId` inserted by plain INSERT, which sends no NOTIFY; their ids. */
+  async function insertUnnotified(taskId: string, count: number): Promise<number[]> {
+    const rows = await getDb().query<{ id: string }>(
+      `INSERT INTO events (type, task_id, data)
+       SELECT 'agent.message', $1, '{}' FROM generate_series(1, $2) RETURNING id`,
+      [taskId, count],
+    );
+    return rows.map((r) => Number(r.id));
+  }
+
   it('finds by its poll an event that came with no notification, and stops polling and listening at stop()', async () => {
     const hub = new EventHub(getDb(), 25);
     await hub.start();
@@ -114,21 +124,12 @@ describeEachDatabase('event hub', (getDb, kind) => {
       for (const d of batch) if (d.event.task_id === task) seen.push(d.event.id);
     });
     // A plain INSERT sends no NOTIFY: only the poll can find it.
-    const insert = async () =>
-      Number(
-        (
-          await getDb().query<{ id: string }>(
-            `INSERT INTO events (type, task_id, data) VALUES ('agent.message', $1, '{}') RETURNING id`,
-            [task],
-          )
-        )[0]!.id,
-      );
-    const first = await insert();
-    await eventually(() => seen.includes(first), 'the poll to find the event');
+    const [first] = await insertUnnotified(task, 1);
+    await eventually(() => seen.includes(first!), 'the poll to find the event');
     await hub.stop();
     // Nor does a notification reach a stopped hub.
     await createEventsService(getDb(), theirs).append(said(task, 1));
-    await insert();
+    await insertUnnotified(task, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(seen).toEqual([first]);
     off();
@@ -185,14 +186,11 @@ describeEachDatabase('event hub', (getDb, kind) => {
     });
     try {
       // Committed with no notification and not delivered yet when the second subscriber comes.
-      const rows = await getDb().query<{ id: string }>(
-        `INSERT INTO events (type, task_id, data) VALUES ('agent.message', $1, '{}'), ('agent.message', $1, '{}') RETURNING id`,
-        [task],
-      );
+      const ids = await insertUnnotified(task, 2);
       const second = await hub.subscribe(() => {});
       hub.read();
       await eventually(() => seen.length >= 2, 'the two events');
-      expect(seen).toEqual(rows.map((r) => Number(r.id)));
+      expect(seen).toEqual(ids);
       second();
     } finally {
       first();

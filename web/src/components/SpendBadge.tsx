@@ -18,11 +18,11 @@ async function fetchSpend(ticketId: string): Promise<TicketSpend | null> {
 }
 
 /** A ticket's spend, refreshed while the page is open (the ticket page's header). */
-export function SpendBadge({ ticketId, refreshMs = 5_000 }: { ticketId: string; refreshMs?: number }) {
+export function SpendBadge({ ticketId }: { ticketId: string }) {
   const { data } = useQuery({
     queryKey: ['ticket', ticketId, 'spend'],
     queryFn: () => fetchSpend(ticketId),
-    refetchInterval: refreshMs,
+    refetchInterval: 5_000,
   });
   return data ? <Spend spend={data} /> : null;
 }
