@@ -289,41 +289,48 @@ export function createFlowService(
     async settle(taskId: string): Promise<TicketStatus | null> {
       if (!isUuid(taskId)) return null;
       const rows = await db.query<
-        FlowTask & { project_id: string; ticket_id: string | null; auto: boolean | null }
+        FlowTask & { project_id: string; ticket_id: string | null; auto: boolean | null; held: boolean }
       >(
+        // held: does a failure block anything in the project (else there is nothing to release)
         `SELECT t.id::text AS id, t.project_id::text AS project_id, t.ticket_id::text AS ticket_id, t.status, t.task_type,
-                t.execution_mode, t.spec_task_id, t.error, t.title, (p.settings->>'auto_approve')::boolean AS auto
+                t.execution_mode, t.spec_task_id, t.error, t.title, (p.settings->>'auto_approve')::boolean AS auto,
+                EXISTS (SELECT 1 FROM tasks b WHERE b.project_id = t.project_id AND b.status = 'blocked'
+                           AND b.error LIKE '${BLOCKED_PREFIX}%') AS held
            FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = $1`,
         [taskId],
       );
       const task = rows[0];
       if (!task) return null;
-      // Each change commits together with the event that describes it.
-      await db.transaction(async (tx) => {
+      const approves =
+        task.status === 'completed' && task.execution_mode === 'exploration' && task.auto && deps.approval;
+      const opensPullRequest =
+        task.status === 'completed' && task.task_type === INTEGRATION_TASK_TYPE && deps.pullRequests;
+      const ticketId = task.ticket_id;
+      // Each change commits together with the event that describes it; the ticket's move too, in the
+      // same transaction, unless an approval or a pull request comes between them.
+      const followed = await db.transaction(async (tx) => {
         if (task.status === 'failed' || task.status === 'cancelled') await blockDependants(tx, task);
         // Back in the queue (a retry, or the reaper) — possibly claimed again already by the time this
         // runs: whatever its failure blocked may run again.
-        else if (task.status === 'pending' || task.status === 'claimed' || task.status === 'running')
+        else if (
+          task.held &&
+          (task.status === 'pending' || task.status === 'claimed' || task.status === 'running')
+        )
           await releaseDependants(tx, task);
         await followSpec(tx, task.project_id, task.spec_task_id, specTaskStatus(task.status));
+        return ticketId && !approves && !opensPullRequest ? { moved: await moveTicket(tx, ticketId) } : null;
       });
-      if (!task.ticket_id) return null;
-      if (
-        task.status === 'completed' &&
-        task.execution_mode === 'exploration' &&
-        task.auto &&
-        deps.approval
-      ) {
+      if (followed) return followed.moved;
+      if (!ticketId) return null;
+      if (approves && deps.approval) {
         // The project skips the gate: the spec run's completion approves its spec.
-        await deps.approval.approve(task.ticket_id, { by: 'auto' }).catch(() => {
+        await deps.approval.approve(ticketId, { by: 'auto' }).catch(() => {
           // not approvable (nothing synced, invalid): the ticket waits for a person, who sees why on Approve
         });
       }
       // The server opens the pull request itself (the token never reaches a sandbox); it stores a
       // failure instead of throwing, and the ticket then shows blocked with the reason.
-      if (task.status === 'completed' && task.task_type === INTEGRATION_TASK_TYPE && deps.pullRequests)
-        await deps.pullRequests.openFor(task.ticket_id);
-      const ticketId = task.ticket_id;
+      if (opensPullRequest && deps.pullRequests) await deps.pullRequests.openFor(ticketId);
       return db.transaction((tx) => moveTicket(tx, ticketId));
     },
   };

@@ -110,31 +110,34 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
     });
   }
   let closed = false;
+  const turn = takeTurns();
 
   const queryOn = (target: Pick<PGlite, 'query'>) =>
     async function query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
       return (await target.query<T>(sql, normaliseParams(params))).rows;
     };
 
+  const topQuery = queryOn(pglite);
+  async function transactionOn<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const hooks: Array<() => void> = [];
+    const result = await pglite.transaction(async (t) =>
+      fn({
+        query: queryOn(t),
+        exec: async (sql) => void (await t.exec(sql)),
+        afterCommit: (hook) => hooks.push(hook),
+      }),
+    );
+    for (const hook of hooks) hook();
+    return result;
+  }
   return {
     kind: 'pglite',
     dataDir: options.dataDir ?? null,
-    query: queryOn(pglite),
+    query: (sql, params) => turn(() => topQuery(sql, params)),
     async exec(sql) {
-      await pglite.exec(sql);
+      await turn(() => pglite.exec(sql));
     },
-    async transaction(fn) {
-      const hooks: Array<() => void> = [];
-      const result = await pglite.transaction(async (t) =>
-        fn({
-          query: queryOn(t),
-          exec: async (sql) => void (await t.exec(sql)),
-          afterCommit: (hook) => hooks.push(hook),
-        }),
-      );
-      for (const hook of hooks) hook();
-      return result;
-    },
+    transaction: (fn) => turn(() => transactionOn(fn)),
     async listen(channel, handler) {
       const unlisten = await pglite.listen(channel, handler);
       return async () => {
@@ -142,7 +145,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
       };
     },
     async notify(channel, payload) {
-      await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      await turn(() => pglite.query('SELECT pg_notify($1, $2)', [channel, payload]));
     },
     dump: () => pglite.dumpDataDir('none'),
     async close() {
@@ -155,6 +158,30 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
       }
     },
   };
+}
+
+/**
+ * PGlite runs each statement on this thread, synchronously, and its own lock hands the next queued
+ * statement over in a microtask: a burst of queued statements ran back to back and held off timers,
+ * sockets and every other callback until the last one was done. Here each top-level operation (a
+ * statement, or a whole transaction) waits its turn and then one pass of the event loop before it
+ * starts, so whatever else is due runs between two of them.
+ */
+function takeTurns() {
+  const waiting: Array<() => void> = [];
+  let busy = false;
+  const next = () => {
+    const start = waiting.shift();
+    busy = start !== undefined;
+    if (start) setImmediate(start);
+  };
+  return <T>(op: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      waiting.push(() => {
+        Promise.resolve().then(op).then(resolve, reject).finally(next);
+      });
+      if (!busy) next();
+    });
 }
 
 type PgModule = typeof import('pg').default;

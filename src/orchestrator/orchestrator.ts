@@ -132,6 +132,8 @@ interface ActiveRun {
   done: Promise<void>;
   /** The worker token minted for this run (revoked when it ends). */
   token: string | null;
+  /** Its completion NOTIFYed every orchestrator, this one included: no wake-up of our own is owed. */
+  notified: boolean;
 }
 
 /** True when the worker ended because its agent asked a person (the task is parked, not failed). */
@@ -154,6 +156,8 @@ export function createOrchestrator(deps: OrchestratorDeps) {
   let running = false;
   let wakeUp: (() => void) | null = null;
   let pending = false;
+  /** The loop stopped claiming because this orchestrator's own slots were all taken. */
+  let full = false;
   let loopDone: Promise<void> = Promise.resolve();
   let unlisten: (() => unknown) | null = null;
   let reaperTimer: NodeJS.Timeout | null = null;
@@ -210,64 +214,93 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       pending = false;
       while (running && active.size < config.maxConcurrency) {
         let task: ClaimedTask | null = null;
+        let context: RunContext | null = null;
         try {
-          task = await queue.claim(claimer);
+          // The claim commits with its event; the run's context is read in the same round.
+          task = await queue.claim(claimer, async (tx, claimed) => {
+            await deps.emit(
+              taskEvent(claimed, 'task.claimed', {
+                claimed_by: claimer,
+                attempt: claimed.attempts,
+                max_attempts: claimed.max_attempts,
+              }),
+              tx,
+            );
+            context = await store.context(claimed.id, tx);
+          });
         } catch (error) {
           log(`claim failed: ${String(error)}`);
         }
         if (!task) break;
-        launch(task);
+        launch(task, context);
       }
+      full = active.size >= config.maxConcurrency;
       if (!running) break;
       if (pending) continue;
-      // Sleep until NOTIFY, a run ending, the poll fallback, or the next backoff coming due.
-      let wait = config.pollMs;
-      const next = await queue.nextRunAfter().catch(() => null);
-      if (next) wait = Math.max(10, Math.min(wait, next.getTime() - Date.now() + 10));
+      // Sleep until NOTIFY, a run ending, the poll fallback, or the next backoff coming due (asked
+      // while already asleep: a wake-up meanwhile does not wait for the answer).
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        wakeUp = () => {
+        let timer = setTimeout(resolve, config.pollMs);
+        const woken = () => {
           clearTimeout(timer);
           resolve();
         };
-        if (pending) wakeUp();
+        wakeUp = woken;
+        if (pending) return woken();
+        queue.nextRunAfter().then(
+          (next) => {
+            if (!next || wakeUp !== woken) return;
+            clearTimeout(timer);
+            timer = setTimeout(
+              resolve,
+              Math.max(10, Math.min(config.pollMs, next.getTime() - Date.now() + 10)),
+            );
+          },
+          () => {},
+        );
       });
       wakeUp = null;
     }
   }
 
-  function launch(task: ClaimedTask): void {
-    const run: ActiveRun = { task, sandbox: null, stopping: null, done: Promise.resolve(), token: null };
+  function launch(task: ClaimedTask, context: RunContext | null): void {
+    const run: ActiveRun = {
+      task,
+      sandbox: null,
+      stopping: null,
+      done: Promise.resolve(),
+      token: null,
+      notified: false,
+    };
     active.set(task.id, run);
-    run.done = execute(run)
-      .catch((error) => log(`run of task ${task.id} crashed: ${String(error)}`))
-      // Also after the early exits (no context, no sandbox), which fail the task without `finish`.
-      .then(() => changed(task.id))
+    run.done = execute(run, context)
+      .catch((error) => {
+        log(`run of task ${task.id} crashed: ${String(error)}`);
+        return false;
+      })
+      // After the early exits (no context, no sandbox), which fail the task without `finish`.
+      .then((settled) => (settled ? undefined : changed(task.id)))
       .then(() => deps.onFinished?.(task.id, run.token))
       .catch((error) => log(`could not revoke the token of task ${task.id}: ${String(error)}`))
       .finally(() => {
         // The task may run again already (answered while this run was torn down): that run's entry stays.
         if (active.get(task.id) === run) active.delete(task.id);
-        wake();
+        // A slot of ours is free, or the task ended without a NOTIFY (failed, handed back, parked)
+        // that frees its project's slot for every orchestrator.
+        if (full || !run.notified) wake();
       });
   }
 
-  /** Runs one claimed task: its context, its repository, its sandbox, its logs, its outcome. */
-  async function execute(run: ActiveRun): Promise<void> {
+  /**
+   * Runs one claimed task: its context, its repository, its sandbox, its logs, its outcome. True when
+   * it settled the task's new status itself (the early exits leave that to the caller).
+   */
+  async function execute(run: ActiveRun, context: RunContext | null): Promise<boolean> {
     const { task } = run;
-    await emit(task, 'task.claimed', {
-      claimed_by: claimer,
-      attempt: task.attempts,
-      max_attempts: task.max_attempts,
-    });
-    const context = await store.context(task.id);
     if (!context) return failRun(task, 'the task, its project or its ticket no longer exists');
     // A used-up budget cap fails the run before any repository or sandbox work.
     const budget = await deps.budget?.(task);
-    if (budget && !budget.ok) {
-      if ('parked' in budget) return changed(task.id);
-      return failRun(task, budget.reason);
-    }
+    if (budget && !budget.ok) return 'parked' in budget ? false : failRun(task, budget.reason);
     const plan = planRun(task, context);
     const repo = await prepareRepository(task, context);
     if (typeof repo === 'string') return failRun(task, repo);
@@ -280,11 +313,13 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     if (run.stopping) await sandbox.cancel();
     await markStarted(task, sandbox, sandboxId, plan);
     const heartbeat = startHeartbeat(run, sandbox);
+    let settled = false;
     try {
       const { outcome, stderrTail } = await followLogs(task, sandbox);
       const exit = await sandbox.wait();
       await finish(run, exit, outcome, stderrTail);
       await changed(task.id);
+      settled = true;
       await store
         .sandboxFinished(
           sandboxId,
@@ -301,11 +336,13 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         .destroy()
         .catch((error) => log(`could not remove sandbox ${sandbox.id}: ${String(error)}`));
     }
+    return settled;
   }
 
   /** Fails a run that never reached its worker, with the reason, and its event in one transaction. */
-  async function failRun(task: ClaimedTask, reason: string): Promise<void> {
+  async function failRun(task: ClaimedTask, reason: string): Promise<false> {
     await queue.fail(task.id, claimer, reason, undefined, record(task, 'task.failed', { error: reason }));
+    return false;
   }
 
   /** The run's mode, the skill it must use (if any) and its work branch. */
@@ -498,8 +535,10 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     if (exit.exitCode === 0 && !exit.error) {
       const result = redactValue({ ...(outcome ?? {}), ok: true });
       if (await queue.complete(task.id, claimer, result, record(task, 'task.completed', result))) {
-        // Its dependants may be ready now: claim them at once, not after the sandbox is removed.
-        wake();
+        // Its dependants may be ready now: claim them at once, not after the sandbox is removed. The
+        // completion's NOTIFY wakes every orchestrator listening, this one too.
+        if (deps.listen) run.notified = true;
+        else wake();
       }
       return;
     }

@@ -85,6 +85,8 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
       [taskId, projectId, options.maxAttempts ?? 3],
     );
     const logs: string[] = [];
+    /** The task's status each time the orchestrator settled it (src/core/flow.ts in the server). */
+    const settled: string[] = [];
     const orchestrator = createOrchestrator({
       queue: createQueue(db, { leaseMs: 60_000, backoffBaseMs: 60_000 }),
       store: createOrchestratorStore(db),
@@ -95,34 +97,45 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
         await services.events.append(event, tx);
       },
       mintToken: async () => 'token',
+      onTaskChanged: async (id) => {
+        if (id !== taskId) return;
+        const [row] = await db.query<{ status: string }>(`SELECT status FROM tasks WHERE id = $1`, [id]);
+        settled.push(row!.status);
+      },
       log: (message) => logs.push(message),
       config: testOrchestratorConfig(),
     });
     await orchestrator.start();
     try {
-      // The run is over once this orchestrator logged its crash, or the task was claimed and let go.
+      // The run is over once this orchestrator logged its crash or a failed claim, or the task was
+      // claimed and let go.
       await until(async () => {
         const rows = await db.query<{ status: string; attempts: number }>(
           `SELECT status, attempts FROM tasks WHERE id = $1`,
           [taskId],
         );
         const { status, attempts } = rows[0]!;
-        const crashed = logs.some((line) => line.includes(`run of task ${taskId} crashed`));
+        const crashed = logs.some(
+          (line) => line.includes(`run of task ${taskId} crashed`) || line.startsWith('claim failed'),
+        );
         const over = Number(attempts) > 0 && status !== 'claimed' && status !== 'running';
         return (crashed || over) && orchestrator.activeCount === 0;
       }, `the run of task ${taskId} to end`);
     } finally {
       await orchestrator.stop();
     }
-    const [task] = await db.query<{ status: string; result: unknown; error: string | null }>(
-      `SELECT status, result, error FROM tasks WHERE id = $1`,
-      [taskId],
-    );
+    const [task] = await db.query<{
+      status: string;
+      result: unknown;
+      error: string | null;
+      attempts: number;
+      claimed_by: string | null;
+    }>(`SELECT status, result, error, attempts, claimed_by FROM tasks WHERE id = $1`, [taskId]);
     const events = await db.query<{ type: string; data: Record<string, unknown> }>(
       `SELECT type, data FROM events WHERE task_id = $1 AND type LIKE 'task.%' ORDER BY id`,
       [taskId],
     );
-    return { task: task!, types: events.map((e) => e.type), events };
+    return { task: task!, types: events.map((e) => e.type), events, settled };
   }
 
   it('appends task.completed with the result when the task completes', async () => {
@@ -134,11 +147,27 @@ describeEachDatabase('orchestrator status changes and their events', (getDb) => 
       usage: { input_tokens: 12, output_tokens: 3 },
       cost_usd: 0.01,
     };
-    const { task, types, events } = await runOne({ exit: { exitCode: 0 }, outcome });
+    const { task, types, events, settled } = await runOne({ exit: { exitCode: 0 }, outcome });
     expect(task.status).toBe('completed');
     expect(task.result).toEqual(outcome);
     expect(types).toEqual(['task.claimed', 'task.completed']);
     expect(events[1]?.data).toEqual(outcome);
+    // Each change settled once: the run starting, and its end (a third settle, once per run,
+    // was a third of the status flow's statements).
+    expect(settled).toEqual(['running', 'completed']);
+  });
+
+  it('claims a task together with its task.claimed, or neither', async () => {
+    const { task, types, settled } = await runOne({
+      exit: { exitCode: 0 },
+      outcome: { ok: true, branch: 'b', commit: null },
+      failOn: 'task.claimed',
+    });
+    expect(task.status).toBe('pending');
+    expect(types).toEqual([]);
+    expect(settled).toEqual([]);
+    // Not held by anyone, the attempt not counted: the next claim takes it as if nothing happened.
+    expect(task).toMatchObject({ claimed_by: null, attempts: 0 });
   });
 
   it('does not complete a task whose task.completed could not be appended', async () => {
