@@ -309,8 +309,11 @@ describe('streamEvents', () => {
     expect(hub.size).toBe(subscribers);
   });
 
-  it('paces a busy stream: its writes about 20 ms apart, not as fast as the events come', async () => {
+  it('paces busy streams when many are open: writes about 20 ms apart, not as fast as the events come', async () => {
     const project = randomUUID();
+    // 200 live streams in the process (199 of another project, which hear nothing).
+    const quiet = Array.from({ length: 199 }, () => stream(randomUUID(), null));
+    for (const q of quiet) await q.subscribed();
     const s = stream(project, await newest());
     await s.subscribed();
     const at: number[] = [];
@@ -327,8 +330,8 @@ describe('streamEvents', () => {
     // by a few microtasks, more on a loaded machine, so each gap has some slack and their sum less.
     for (let n = 1; n < at.length; n++) expect(at[n]! - at[n - 1]!).toBeGreaterThanOrEqual(12);
     expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(3 * 20 - 5);
-    s.close();
-    await s.done;
+    for (const q of [s, ...quiet]) q.close();
+    await Promise.all([s, ...quiet].map((q) => q.done));
   });
 });
 
@@ -384,19 +387,28 @@ describe('nodeSink', () => {
 
 describe('the pacing of live streams', () => {
   it('flushes on the next turn when the last flush is a window old, else at the end of the window', () => {
-    expect(flushDelay(1_000, Number.NEGATIVE_INFINITY, 0)).toBe(0);
-    expect(flushDelay(1_000, 900, 0)).toBe(0);
-    expect(flushDelay(1_000, 980, 0)).toBe(0);
-    expect(flushDelay(1_000, 990, 0)).toBe(10);
-    expect(flushDelay(1_000, 1_000, 0)).toBe(20);
+    expect(flushDelay(1_000, Number.NEGATIVE_INFINITY, 0, 200)).toBe(0);
+    expect(flushDelay(1_000, 900, 0, 200)).toBe(0);
+    expect(flushDelay(1_000, 980, 0, 200)).toBe(0);
+    expect(flushDelay(1_000, 990, 0, 200)).toBe(10);
+    expect(flushDelay(1_000, 1_000, 0, 200)).toBe(20);
+  });
+
+  it('keeps a window of 0.1 ms a live stream, up to 20 ms: one user waits for nothing', () => {
+    expect(flushDelay(1_000, 1_000, 0, 1)).toBeCloseTo(0.1);
+    expect(flushDelay(1_000, 999, 0, 1)).toBe(0);
+    expect(flushDelay(1_000, 1_000, 0, 50)).toBeCloseTo(5);
+    expect(flushDelay(1_000, 1_000, 0, 1_000)).toBe(20);
+    expect(flushDelay(1_000, 1_000, 0, 0)).toBe(0);
   });
 
   it('widens the window to five times what the flushes cost, up to 40 ms', () => {
-    expect(flushDelay(1_000, 1_000, 3)).toBe(20);
-    expect(flushDelay(1_000, 1_000, 6)).toBe(30);
-    expect(flushDelay(1_000, 990, 6)).toBe(20);
-    expect(flushDelay(1_000, 1_000, 8)).toBe(40);
-    expect(flushDelay(1_000, 1_000, 100)).toBe(40);
+    expect(flushDelay(1_000, 1_000, 3, 200)).toBe(20);
+    expect(flushDelay(1_000, 1_000, 6, 200)).toBe(30);
+    expect(flushDelay(1_000, 990, 6, 200)).toBe(20);
+    expect(flushDelay(1_000, 1_000, 8, 200)).toBe(40);
+    expect(flushDelay(1_000, 1_000, 100, 200)).toBe(40);
+    expect(flushDelay(1_000, 1_000, 3, 1)).toBe(15);
   });
 
   it('smooths the cost: each new measure weighs a fifth', () => {
