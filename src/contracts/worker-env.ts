@@ -56,6 +56,12 @@ export const workerEnvSchema = z
     OMOI_SANDBOX_API_SOCKET: z.string().min(1).optional(),
     /** Local sandbox: the egress proxy's socket, offered to agent commands as HTTP(S)_PROXY; unset: no network. */
     OMOI_SANDBOX_EGRESS_SOCKET: z.string().min(1).optional(),
+    /**
+     * Local sandbox: the worker was started while its workspace is still being cloned; it reads one
+     * line on stdin ("ready") before it touches the workspace. Unset: the workspace is there (or
+     * the worker clones it itself).
+     */
+    OMOI_WORKSPACE_GATE: z.enum(['stdin']).optional(),
   })
   .extend(runtimeEnvSchema.shape);
 

@@ -246,6 +246,10 @@ class LocalSandbox implements Sandbox {
   private resolveExit!: (exit: SandboxExit) => void;
   private readonly servers: Server[] = [];
   private wallClock: NodeJS.Timeout | null = null;
+  /** The clone of the workspace, which runs while the worker starts (see `run`); null when it succeeded. */
+  private cloning: Promise<string | null> = Promise.resolve(null);
+  /** Why the workspace could not be readied, once the worker was already started. */
+  private workspaceError: string | null = null;
 
   constructor(
     readonly id: string,
@@ -340,13 +344,19 @@ class LocalSandbox implements Sandbox {
     const home = join(this.dir, 'home');
     const tmp = join(this.dir, 'tmp');
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // The workspace folder exists (empty) from the start: the worker starts in it, mounted, while
+    // the clone fills it (below).
+    await mkdir(repo);
 
     // Clone and branch outside the sandbox, with the server's git: from the server's mirror when
     // there is one (then `origin` is REPO_URL, the git broker, so the worker pushes through it).
-    // The rest of the sandbox (folders, /etc files, relay and egress sockets) is made meanwhile.
+    // The rest of the sandbox (folders, /etc files, relay and egress sockets) is made meanwhile,
+    // and the worker process starts meanwhile too: Node and the worker's modules take about as long
+    // to load as the clone. The worker waits for one line on its stdin ("ready") before it touches
+    // the workspace (OMOI_WORKSPACE_GATE=stdin); a failed clone stops it instead.
     const from = this.create.cloneFrom;
     this.buffer.system(`cloning ${repoUrl} (base ${base}, work branch ${work})`);
-    const cloned = cloneAndCheckout({
+    this.cloning = cloneAndCheckout({
       repoUrl: from ?? repoUrl,
       dir: repo,
       baseBranch: base,
@@ -360,13 +370,13 @@ class LocalSandbox implements Sandbox {
     try {
       prepared = await this.prepare(home, tmp);
     } catch (error) {
-      await cloned;
+      await this.cloning;
       throw error;
     }
-    const cloneError = await cloned;
-    if (cloneError) return this.finish({ exitCode: null, error: cloneError });
-    if (prepared) return this.finish({ exitCode: null, error: prepared });
-    if (this.cancelled) return this.finish({ exitCode: null, error: 'cancelled' });
+    if (prepared || this.cancelled) {
+      const cloneError = await this.cloning;
+      return this.finish({ exitCode: null, error: prepared ?? cloneError ?? 'cancelled' });
+    }
     if (!this.bwrap) return this.spawnUnisolated(repo, home, tmp);
     const run = join(this.dir, 'run');
     const etc = join(this.dir, 'etc');
@@ -385,7 +395,8 @@ class LocalSandbox implements Sandbox {
             `(\`chmod o+x ${blocked}\`, which lists nothing) or run the server as a user other than root`,
         });
       await chown(this.dir, ids.uid, ids.gid);
-      await execFileAsync('chown', ['-R', `${ids.uid}:${ids.gid}`, repo, home, tmp]);
+      // The workspace (root's while git clones into it) is handed over once the clone is done.
+      await execFileAsync('chown', ['-R', `${ids.uid}:${ids.gid}`, home, tmp]);
     }
 
     const limits = this.limits();
@@ -395,6 +406,7 @@ class LocalSandbox implements Sandbox {
       HOME: SANDBOX_PATHS.home,
       TMPDIR: SANDBOX_PATHS.tmp,
       OMOI_SANDBOX_API_SOCKET: `${SANDBOX_PATHS.run}/api.sock`,
+      OMOI_WORKSPACE_GATE: 'stdin',
       ...(network !== 'none' ? { OMOI_SANDBOX_EGRESS_SOCKET: `${SANDBOX_PATHS.run}/egress.sock` } : {}),
     };
     const args = bwrapArgs({
@@ -416,7 +428,7 @@ class LocalSandbox implements Sandbox {
     const child = spawn(this.bwrap, args, {
       cwd: '/',
       env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
       ...(ids ?? {}),
     });
@@ -431,6 +443,32 @@ class LocalSandbox implements Sandbox {
       this.kill('SIGKILL');
     }, limits.timeoutMs);
     this.attach(child);
+    this.openGate(
+      child,
+      ids ? () => execFileAsync('chown', ['-R', `${ids.uid}:${ids.gid}`, repo]).then(() => {}) : null,
+    );
+  }
+
+  /**
+   * Once the clone is done (and its files handed to the sandbox's user), tells the worker to go on;
+   * when the clone failed, stops the worker, and the run ends with the clone's error.
+   */
+  private openGate(child: ChildProcess, handOver: (() => Promise<void>) | null): void {
+    const ready = async (): Promise<string | null> => {
+      const cloneError = await this.cloning;
+      if (cloneError) return cloneError;
+      if (handOver) await handOver();
+      return null;
+    };
+    void ready()
+      .catch((error: unknown) => (error instanceof Error ? error.message : String(error)))
+      .then((error) => {
+        if (error) {
+          this.workspaceError = error;
+          child.stdin?.destroy();
+          this.kill('SIGKILL');
+        } else child.stdin?.end('ready\n');
+      });
   }
 
   /** OMOI_SANDBOX_ISOLATION=off: the worker as a plain child process, which every run says. */
@@ -441,11 +479,12 @@ class LocalSandbox implements Sandbox {
       PATH: this.options.path,
       HOME: home,
       TMPDIR: tmp,
+      OMOI_WORKSPACE_GATE: 'stdin',
     };
     const child = spawn(process.execPath, [this.options.omoiBin, 'worker'], {
       cwd: repo,
       env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
     this.buffer.system(`worker process started (pid ${child.pid}), isolation off`);
@@ -456,6 +495,7 @@ class LocalSandbox implements Sandbox {
       this.kill('SIGKILL');
     }, timeoutMs);
     this.attach(child);
+    this.openGate(child, null);
   }
 
   private attach(child: ChildProcess): void {
@@ -465,18 +505,27 @@ class LocalSandbox implements Sandbox {
     child.on('error', (error) =>
       this.finish({ exitCode: null, error: `cannot start the worker: ${error.message}` }),
     );
-    child.on('close', (code, signal) => {
-      this.child = null;
-      if (this.timedOut)
-        return this.finish({
-          exitCode: code,
-          signal,
-          error: `the sandbox ran past its wall-clock limit of ${this.limits().timeoutMs} ms and was stopped`,
-        });
+    // A stdin the worker no longer reads (it exited first) is no error of the run's.
+    child.stdin?.on('error', () => {});
+    // The run is over when the worker is gone and the clone has settled: `destroy` removes the
+    // folder then, never while git still writes into it.
+    child.on('close', (code, signal) => void this.cloning.then(() => this.closed(code, signal)));
+  }
+
+  /** The worker is gone and the clone settled: the run's exit, and why when it is not the worker's own. */
+  private closed(code: number | null, signal: NodeJS.Signals | null): void {
+    this.child = null;
+    if (this.workspaceError) this.finish({ exitCode: null, error: this.workspaceError });
+    else if (this.timedOut)
+      this.finish({
+        exitCode: code,
+        signal,
+        error: `the sandbox ran past its wall-clock limit of ${this.limits().timeoutMs} ms and was stopped`,
+      });
+    else
       this.finish(
         this.cancelled ? { exitCode: code, signal, error: 'cancelled' } : { exitCode: code, signal },
       );
-    });
   }
 
   /** Signals the sandbox's whole process group (bwrap takes its namespaces down with it). */

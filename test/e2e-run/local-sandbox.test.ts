@@ -36,6 +36,15 @@ beforeAll(async () => {
     probe,
     `import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+// The local sandbox starts its worker while it still clones: wait for its "ready" as omoi worker does.
+if (process.env.OMOI_WORKSPACE_GATE === 'stdin') {
+  let line = '';
+  for await (const chunk of process.stdin) {
+    line += chunk;
+    if (line.includes('\\n')) break;
+  }
+  if (line.trim() !== 'ready') process.exit(3);
+}
 const tryWrite = (p) => { try { writeFileSync(p, 'x'); return true; } catch { return false; } };
 const report = {
   env: process.env, argv: process.argv.slice(2), cwd: process.cwd(), uid: process.getuid(),
@@ -122,7 +131,9 @@ describe('local sandbox provider', () => {
       'PWD',
       'OMOI_SANDBOX_API_SOCKET',
       'OMOI_SANDBOX_EGRESS_SOCKET',
+      'OMOI_WORKSPACE_GATE',
     ]);
+    expect(r.env.OMOI_WORKSPACE_GATE).toBe('stdin');
     expect(Object.keys(r.env).filter((k) => !allowed.has(k))).toEqual([]);
     expect(r.env.DATABASE_URL).toBeUndefined();
     expect(r.env.OMOI_API_KEY).toBeUndefined();
@@ -160,6 +171,9 @@ describe('local sandbox provider', () => {
     expect(exit.exitCode).toBeNull();
     expect(exit.error).toMatch(/git clone failed: .*no-such-repo/);
     expect(lines.some((l) => l.stream === 'system' && l.text.includes('sandbox failed'))).toBe(true);
+    // The worker was started while the clone ran, and never told to go on: it touched nothing.
+    expect(lines.some((l) => l.text.startsWith('worker process started'))).toBe(true);
+    expect(lines.some((l) => l.text.startsWith('REPORT '))).toBe(false);
     await sandbox.destroy();
     expect(await readdir(join(root, 'data2', 'workspaces'))).toEqual([sandbox.id]);
   });

@@ -52,6 +52,12 @@ export function register(program: Command): void {
       process.stdout.write(`environment: ${Object.keys(process.env).sort().join(' ')}\n`);
       const { createWorkerApiClient } = await import('../../worker/api-client.js');
       const { runWorker } = await import('../../worker/run.js');
+      // Loaded while the local sandbox clones the workspace: wait for it before touching it.
+      if (config.OMOI_WORKSPACE_GATE === 'stdin' && !(await workspaceReady(process.stdin))) {
+        const error = 'the sandbox could not ready the workspace (see the sandbox log)';
+        process.stdout.write(formatOutcomeLine({ ok: false, error }), () => process.exit(1));
+        return;
+      }
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGTERM', stop);
@@ -68,4 +74,27 @@ export function register(program: Command): void {
       const code = result.ok ? 0 : 1;
       process.stdout.write(formatOutcomeLine(result), () => process.exit(code));
     });
+}
+
+/** True once the sandbox writes its "ready" line; false when stdin ends without it. */
+export function workspaceReady(input: NodeJS.ReadableStream): Promise<boolean> {
+  return new Promise((resolve) => {
+    let seen = '';
+    const done = (ready: boolean) => {
+      input.pause();
+      input.removeListener('data', onData);
+      input.removeListener('end', onEnd);
+      input.removeListener('error', onEnd);
+      resolve(ready);
+    };
+    const onData = (chunk: Buffer | string) => {
+      seen += String(chunk);
+      const newline = seen.indexOf('\n');
+      if (newline >= 0) done(seen.slice(0, newline).trim() === 'ready');
+    };
+    const onEnd = () => done(seen.trim() === 'ready');
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onEnd);
+  });
 }
