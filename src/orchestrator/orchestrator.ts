@@ -214,25 +214,13 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       pending = false;
       while (running && active.size < config.maxConcurrency) {
         let task: ClaimedTask | null = null;
-        let context: RunContext | null = null;
         try {
-          // The claim commits with its event; the run's context is read in the same round.
-          task = await queue.claim(claimer, async (tx, claimed) => {
-            await deps.emit(
-              taskEvent(claimed, 'task.claimed', {
-                claimed_by: claimer,
-                attempt: claimed.attempts,
-                max_attempts: claimed.max_attempts,
-              }),
-              tx,
-            );
-            context = await store.context(claimed.id, tx);
-          });
+          task = await queue.claim(claimer);
         } catch (error) {
           log(`claim failed: ${String(error)}`);
         }
         if (!task) break;
-        launch(task, context);
+        launch(task);
       }
       full = active.size >= config.maxConcurrency;
       if (!running) break;
@@ -263,7 +251,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     }
   }
 
-  function launch(task: ClaimedTask, context: RunContext | null): void {
+  function launch(task: ClaimedTask): void {
     const run: ActiveRun = {
       task,
       sandbox: null,
@@ -273,7 +261,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       notified: false,
     };
     active.set(task.id, run);
-    run.done = execute(run, context)
+    run.done = execute(run)
       .catch((error) => {
         log(`run of task ${task.id} crashed: ${String(error)}`);
         return false;
@@ -295,8 +283,17 @@ export function createOrchestrator(deps: OrchestratorDeps) {
    * Runs one claimed task: its context, its repository, its sandbox, its logs, its outcome. True when
    * it settled the task's new status itself (the early exits leave that to the caller).
    */
-  async function execute(run: ActiveRun, context: RunContext | null): Promise<boolean> {
+  async function execute(run: ActiveRun): Promise<boolean> {
     const { task } = run;
+    // Both at once: with one connection (PGlite) they queue side by side, with a pool they overlap.
+    const [, context] = await Promise.all([
+      emit(task, 'task.claimed', {
+        claimed_by: claimer,
+        attempt: task.attempts,
+        max_attempts: task.max_attempts,
+      }),
+      store.context(task.id),
+    ]);
     if (!context) return failRun(task, 'the task, its project or its ticket no longer exists');
     // A used-up budget cap fails the run before any repository or sandbox work.
     const budget = await deps.budget?.(task);

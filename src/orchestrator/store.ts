@@ -18,9 +18,8 @@ export interface RunContext {
 
 export function createOrchestratorStore(sql: Pick<QueueSql, 'query'>) {
   return {
-    /** What a run needs of its task's project and ticket; in `q` (the claim's transaction) when given. */
-    async context(taskId: string, q: Pick<QueueSql, 'query'> = sql): Promise<RunContext | null> {
-      const rows = await q.query<{
+    async context(taskId: string): Promise<RunContext | null> {
+      const rows = await sql.query<{
         repo_url: string;
         default_branch: string | null;
         ref: string | null;

@@ -109,23 +109,18 @@ export function createQueue(sql: QueueSql, options: QueueOptions = {}) {
      * project; projects are locked in id order so that claimers never deadlock. Within a project the
      * task with the highest priority, then the oldest, goes first.
      */
-    async claim(claimer: string, record?: RecordChange<ClaimedTask>): Promise<ClaimedTask | null> {
+    async claim(claimer: string): Promise<ClaimedTask | null> {
       // omoi_claim_task (migration 0007) locks, counts and claims in one round trip, along the
-      // claim index; the steps are spelled out there.
-      const statement = `SELECT ${RETURNING} FROM omoi_claim_task($1, $2, $3)`;
-      const params = [claimer, leaseMs, defaultLimit];
-      if (!record) {
-        const rows = await sql.query(statement, params);
-        return rows[0] ? normalise(rows[0]) : null;
-      }
-      // With its event: the claim and its record commit together.
-      return sql.transaction(async (tx) => {
-        const row = (await tx.query(statement, params))[0];
-        if (!row) return null;
-        const task = normalise(row);
-        await record(tx, task);
-        return task;
-      });
+      // claim index; the steps are spelled out there. One statement on purpose: the project's row
+      // stays locked until its transaction ends, and several orchestrators claim from one project
+      // (a claim with its event in one transaction held it three round trips longer: 2 processes
+      // fell from 0.95x to 0.82x the throughput of one).
+      const rows = await sql.query(`SELECT ${RETURNING} FROM omoi_claim_task($1, $2, $3)`, [
+        claimer,
+        leaseMs,
+        defaultLimit,
+      ]);
+      return rows[0] ? normalise(rows[0]) : null;
     },
 
     /** Marks a claimed task as running (its sandbox started). */
