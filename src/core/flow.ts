@@ -301,14 +301,17 @@ export function createFlowService(
       );
       const task = rows[0];
       if (!task) return null;
-      const approves =
-        task.status === 'completed' && task.execution_mode === 'exploration' && task.auto && deps.approval;
-      const opensPullRequest =
-        task.status === 'completed' && task.task_type === INTEGRATION_TASK_TYPE && deps.pullRequests;
+      const completed = task.status === 'completed';
+      // What comes between the task's consequences and the ticket's move, if anything.
+      const approval =
+        completed && task.execution_mode === 'exploration' && task.auto ? deps.approval : undefined;
+      const pullRequests =
+        completed && task.task_type === INTEGRATION_TASK_TYPE ? deps.pullRequests : undefined;
       const ticketId = task.ticket_id;
+      const moveNow = ticketId !== null && !approval && !pullRequests;
       // Each change commits together with the event that describes it; the ticket's move too, in the
       // same transaction, unless an approval or a pull request comes between them.
-      const followed = await db.transaction(async (tx) => {
+      const moved = await db.transaction(async (tx) => {
         if (task.status === 'failed' || task.status === 'cancelled') await blockDependants(tx, task);
         // Back in the queue (a retry, or the reaper) — possibly claimed again already by the time this
         // runs: whatever its failure blocked may run again.
@@ -318,19 +321,18 @@ export function createFlowService(
         )
           await releaseDependants(tx, task);
         await followSpec(tx, task.project_id, task.spec_task_id, specTaskStatus(task.status));
-        return ticketId && !approves && !opensPullRequest ? { moved: await moveTicket(tx, ticketId) } : null;
+        return moveNow ? moveTicket(tx, ticketId) : null;
       });
-      if (followed) return followed.moved;
-      if (!ticketId) return null;
-      if (approves && deps.approval) {
+      if (moveNow || !ticketId) return moved;
+      if (approval) {
         // The project skips the gate: the spec run's completion approves its spec.
-        await deps.approval.approve(ticketId, { by: 'auto' }).catch(() => {
+        await approval.approve(ticketId, { by: 'auto' }).catch(() => {
           // not approvable (nothing synced, invalid): the ticket waits for a person, who sees why on Approve
         });
       }
       // The server opens the pull request itself (the token never reaches a sandbox); it stores a
       // failure instead of throwing, and the ticket then shows blocked with the reason.
-      if (opensPullRequest && deps.pullRequests) await deps.pullRequests.openFor(ticketId);
+      if (pullRequests) await pullRequests.openFor(ticketId);
       return db.transaction((tx) => moveTicket(tx, ticketId));
     },
   };

@@ -443,21 +443,18 @@ class LocalSandbox implements Sandbox {
       this.kill('SIGKILL');
     }, limits.timeoutMs);
     this.attach(child);
-    this.openGate(
-      child,
-      ids ? () => execFileAsync('chown', ['-R', `${ids.uid}:${ids.gid}`, repo]).then(() => {}) : null,
-    );
+    this.openGate(child, ids ? { repo, ...ids } : null);
   }
 
   /**
    * Once the clone is done (and its files handed to the sandbox's user), tells the worker to go on;
    * when the clone failed, stops the worker, and the run ends with the clone's error.
    */
-  private openGate(child: ChildProcess, handOver: (() => Promise<void>) | null): void {
+  private openGate(child: ChildProcess, owner: { repo: string; uid: number; gid: number } | null): void {
     const ready = async (): Promise<string | null> => {
       const cloneError = await this.cloning;
       if (cloneError) return cloneError;
-      if (handOver) await handOver();
+      if (owner) await execFileAsync('chown', ['-R', `${owner.uid}:${owner.gid}`, owner.repo]);
       return null;
     };
     void ready()

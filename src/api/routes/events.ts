@@ -45,8 +45,8 @@ const MAX_FLUSH_MS = 40;
 
 /**
  * How long a stream with news waits for the next flush (0: the next turn of the event loop): the
- * rest of the window since the last flush, a window being FLUSH_MS, or FLUSH_SHARE times what the
- * flushes cost when that is more, never above MAX_FLUSH_MS.
+ * rest of the window since the last flush, a window being PER_STREAM_MS for each of `streams` (up to
+ * FLUSH_MS), or FLUSH_SHARE times what the flushes cost when that is more, never above MAX_FLUSH_MS.
  */
 export function flushDelay(now: number, lastFlush: number, cost: number, streams: number): number {
   const floor = Math.min(FLUSH_MS, streams * PER_STREAM_MS);
@@ -69,8 +69,8 @@ let liveStreams = 0;
 /**
  * Paces the writes of every live stream in the process. A stream with news waits for the next
  * flush: on the next turn of the event loop when the last one is at least a window old (so a quiet
- * stream adds no delay), else a window after the last one (0.1 ms a live stream, up to 20 ms). Every waiting stream writes in that same
- * turn, everything it has queued in one write; when those writes take long (hundreds of
+ * stream adds no delay), else a window after the last one (0.1 ms a live stream, up to 20 ms).
+ * Every waiting stream writes in that same turn, everything it has queued in one write; when those writes take long (hundreds of
  * subscribers on a busy machine), the window grows (up to MAX_FLUSH_MS) so that they keep at most
  * a fifth of the event loop from the requests that post events. Why: a socket write is a system call (on loopback
  * it also runs the receiver's side), and one per subscriber per event was most of the server's
